@@ -1,0 +1,162 @@
+"""The one idempotent setup of a stage's AWS resources.
+
+Creates what is missing and brings settings up to date; never deletes anything.
+`make run`, `make deploy` and the test fixtures all call `ensure_resources`.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.posts import POSTS_PREFIX
+from chalicelib.store import table_definition
+
+NOTIFICATION_ID = "blog-post-uploads"
+MAX_RECEIVES = 5  # deliveries of a message before it moves to the dead-letter queue
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+QUEUE_RETENTION_SECONDS = 4 * 24 * 3600
+DEFAULT_INGEST_TIMEOUT = 60
+
+
+@dataclass(frozen=True)
+class Names:
+    """What a stage's resources are called."""
+
+    bucket: str
+    table: str
+    queue: str
+    region: str
+
+    @property
+    def dead_letter_queue(self) -> str:
+        """Messages that failed MAX_RECEIVES times wait here for an operator."""
+        return f"{self.queue}-dlq"
+
+
+def plan(names: Names, ingest_timeout: int = DEFAULT_INGEST_TIMEOUT) -> list[str]:
+    """What `ensure_resources` makes sure of, in order (printed by dry runs)."""
+    return [
+        f"S3 bucket {names.bucket} in {names.region}: versioned, private (public access blocked), "
+        "encrypted (SSE-S3)",
+        f"DynamoDB table {names.table}: on-demand, point-in-time recovery, indexes listing and by_source",
+        f"SQS queue {names.dead_letter_queue}: dead-letter queue, messages kept 14 days",
+        f"SQS queue {names.queue}: visibility timeout {6 * ingest_timeout}s (6 x the ingest timeout), "
+        f"redrive to the dead-letter queue after {MAX_RECEIVES} receives, S3 may send to it",
+        f"S3 notification {NOTIFICATION_ID}: {POSTS_PREFIX}* created/removed -> {names.queue}",
+    ]
+
+
+def ensure_resources(s3: Any, dynamodb: Any, sqs: Any, names: Names,
+                     ingest_timeout: int = DEFAULT_INGEST_TIMEOUT) -> list[str]:
+    """Create or update the bucket, table, queues and notification; return what was done."""
+    done: list[str] = []
+    done += _ensure_bucket(s3, names)
+    done += _ensure_table(dynamodb, names)
+    queue_arn = _ensure_queues(sqs, names, ingest_timeout)
+    done += _ensure_notification(s3, names, queue_arn)
+    return done
+
+
+def _ensure_bucket(s3: Any, names: Names) -> list[str]:
+    done = []
+    try:
+        s3.head_bucket(Bucket=names.bucket)
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
+            raise
+        kwargs: dict[str, Any] = {"Bucket": names.bucket}
+        if names.region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": names.region}
+        s3.create_bucket(**kwargs)
+        done.append(f"created bucket {names.bucket}")
+    s3.put_bucket_versioning(Bucket=names.bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_public_access_block(Bucket=names.bucket, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
+    })
+    s3.put_bucket_encryption(Bucket=names.bucket, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}],
+    })
+    return done
+
+
+def _ensure_table(dynamodb: Any, names: Names) -> list[str]:
+    done = []
+    try:
+        described = dynamodb.describe_table(TableName=names.table)["Table"]
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            raise
+        dynamodb.create_table(**table_definition(names.table))
+        dynamodb.get_waiter("table_exists").wait(TableName=names.table, WaiterConfig={"Delay": 1})
+        done.append(f"created table {names.table}")
+    else:
+        wanted = {i["IndexName"] for i in table_definition(names.table)["GlobalSecondaryIndexes"]}
+        present = {i["IndexName"] for i in described.get("GlobalSecondaryIndexes", [])}
+        if wanted - present:
+            raise RuntimeError(f"table {names.table} lacks indexes {sorted(wanted - present)}; "
+                               "it was not made by this setup")
+    backups = dynamodb.describe_continuous_backups(TableName=names.table)
+    pitr = backups["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {})
+    if pitr.get("PointInTimeRecoveryStatus") != "ENABLED":
+        dynamodb.update_continuous_backups(
+            TableName=names.table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        done.append(f"enabled point-in-time recovery on {names.table}")
+    return done
+
+
+def _queue_arn(sqs: Any, url: str) -> str:
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+def _ensure_queues(sqs: Any, names: Names, ingest_timeout: int) -> str:
+    dlq_url = sqs.create_queue(QueueName=names.dead_letter_queue)["QueueUrl"]
+    sqs.set_queue_attributes(QueueUrl=dlq_url, Attributes={
+        "MessageRetentionPeriod": str(DLQ_RETENTION_SECONDS)})
+    url = sqs.create_queue(QueueName=names.queue)["QueueUrl"]
+    arn = _queue_arn(sqs, url)
+    bucket_arn = f"arn:aws:s3:::{names.bucket}"
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "BucketSendsUploadEvents",
+            "Effect": "Allow",
+            "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": bucket_arn}},
+        }],
+    }
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={
+        # AWS advises a visibility timeout of six times the consuming function's timeout.
+        "VisibilityTimeout": str(6 * ingest_timeout),
+        "MessageRetentionPeriod": str(QUEUE_RETENTION_SECONDS),
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": _queue_arn(sqs, dlq_url),
+                                     "maxReceiveCount": str(MAX_RECEIVES)}),
+        "Policy": json.dumps(policy),
+    })
+    return arn
+
+
+def _ensure_notification(s3: Any, names: Names, queue_arn: str) -> list[str]:
+    current = s3.get_bucket_notification_configuration(Bucket=names.bucket)
+    current.pop("ResponseMetadata", None)
+    ours = {
+        "Id": NOTIFICATION_ID,
+        "QueueArn": queue_arn,
+        "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
+        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": POSTS_PREFIX}]}},
+    }
+    others = [q for q in current.get("QueueConfigurations", []) if q.get("Id") != NOTIFICATION_ID]
+    existing = next((q for q in current.get("QueueConfigurations", []) if q.get("Id") == NOTIFICATION_ID), None)
+    if existing and existing.get("QueueArn") == queue_arn and sorted(existing.get("Events", [])) == sorted(ours["Events"]):
+        return []
+    # Keep whatever else the operator configured on the bucket; replace only our entry.
+    config = {k: v for k, v in current.items() if k in (
+        "TopicConfigurations", "LambdaFunctionConfigurations", "EventBridgeConfiguration")}
+    config["QueueConfigurations"] = [*others, ours]
+    s3.put_bucket_notification_configuration(Bucket=names.bucket, NotificationConfiguration=config)
+    return [f"notified {names.queue} of uploads to {names.bucket}/{POSTS_PREFIX}"]
