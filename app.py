@@ -1,0 +1,175 @@
+"""The blog on AWS Chalice: public routes, the upload handler and the scheduled rebuild.
+
+Thin by design: read the request, call chalicelib, turn its Page or error into a
+Response. Everything else lives in chalicelib/.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Callable
+
+from chalice import Chalice, Rate, Response
+
+from chalicelib import pages, services
+from chalicelib.config import get_settings
+from chalicelib.errors import BlogError, Moved
+from chalicelib.site import ASSET_TYPES
+
+app = Chalice(app_name="serverless-blog")
+app.log.setLevel(logging.INFO)
+# Assets are bytes; API Gateway passes these types through unencoded (never text/css).
+app.api.binary_types.extend(sorted(set(ASSET_TYPES.values()) - set(app.api.binary_types)))
+
+# Read at import: `chalice deploy/package` wires the queue and the schedule from them.
+UPLOAD_QUEUE = os.environ.get("BLOG_QUEUE", "serverless-blog-dev-uploads")
+REBUILD_MINUTES = int(os.environ.get("BLOG_REBUILD_MINUTES", "10"))
+
+
+def links() -> pages.Links:
+    """How to write URLs for the current request."""
+    request = app.current_request
+    headers = request.headers
+    return pages.links_for(get_settings().site_url, headers.get("host"),
+                           headers.get("x-forwarded-proto"), (request.context or {}).get("stage"))
+
+
+def param(name: str) -> str | None:
+    """One query string parameter, or None."""
+    return (app.current_request.query_params or {}).get(name)
+
+
+def respond(page: pages.Page) -> Response:
+    """A Page as a Response; 304 when the client already has this version."""
+    headers = page.response_headers()
+    if page.status == 200 and page.matches(app.current_request.headers.get("if-none-match")):
+        headers.pop("Content-Type", None)
+        return Response(body="", status_code=304, headers=headers)
+    return Response(body=page.body, status_code=page.status, headers=headers)
+
+
+def route(path: str, api: bool = False) -> Callable:
+    """Register a GET route whose errors become the site's error pages (JSON errors for the API)."""
+    def register(view: Callable[..., pages.Page]) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def handler(**params: str) -> Response:
+            try:
+                return respond(view(**params))
+            except Moved as moved:
+                return Response(body="", status_code=301, headers={
+                    "Location": links().path(moved.location), "Cache-Control": pages.PAGE_CACHE})
+            except BlogError as err:
+                return error_response(err.status, str(err), api)
+            except Exception:
+                app.log.exception("unhandled error on %s", app.current_request.path)
+                return error_response(500, "The blog could not answer this request. Try again soon.", api)
+        return app.route(path, methods=["GET"])(handler)
+    return register
+
+
+def error_response(status: int, message: str, api: bool) -> Response:
+    """An error in the site's look (or as JSON for the API); never a stack trace."""
+    if api:
+        return Response(body={"error": message}, status_code=status, headers={"Cache-Control": pages.NO_STORE})
+    try:
+        return respond(services.site().error_page(links(), status, message))
+    except Exception:
+        app.log.exception("the error page itself failed")
+        return Response(body=message, status_code=status, headers={"Content-Type": "text/plain; charset=utf-8"})
+
+
+@app.middleware("http")
+def security_headers(event, get_response):
+    """Every response carries the security headers (a route may tighten the CSP)."""
+    response = get_response(event)
+    for name, value in pages.SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+@route("/")
+def home() -> pages.Page:
+    return services.site().home(links(), param("cursor"))
+
+
+@route("/posts/{slug}")
+def post(slug: str) -> pages.Page:
+    return services.site().post(links(), slug)
+
+
+@route("/tags")
+def tags() -> pages.Page:
+    return services.site().tags(links())
+
+
+@route("/tags/{tag}")
+def tag(tag: str) -> pages.Page:
+    return services.site().tag(links(), tag, param("cursor"))
+
+
+@route("/tags/{tag}/feed.xml")
+def tag_feed(tag: str) -> pages.Page:
+    return services.site().feed(links(), tag)
+
+
+@route("/archive")
+def archive() -> pages.Page:
+    return services.site().archive(links())
+
+
+@route("/archive/{year}/{month}")
+def archive_month(year: str, month: str) -> pages.Page:
+    return services.site().archive_month(links(), year, month, param("cursor"))
+
+
+@route("/search")
+def search() -> pages.Page:
+    return services.site().search(links(), param("q"))
+
+
+@route("/feed.xml")
+def feed() -> pages.Page:
+    return services.site().feed(links())
+
+
+@route("/sitemap.xml")
+def sitemap() -> pages.Page:
+    return services.site().sitemap(links())
+
+
+@route("/robots.txt")
+def robots() -> pages.Page:
+    return services.site().robots(links())
+
+
+@route("/api/posts", api=True)
+def api_posts() -> pages.Page:
+    return services.site().api_posts(links(), param("cursor"), param("limit"))
+
+
+@route("/api/posts/{slug}", api=True)
+def api_post(slug: str) -> pages.Page:
+    return services.site().api_post(links(), slug)
+
+
+@route("/static/{name}")
+def static(name: str) -> pages.Page:
+    return services.site().stylesheet(name)
+
+
+@route("/assets/{slug}/{name}")
+def asset(slug: str, name: str) -> pages.Page:
+    return services.site().asset(slug, name)
+
+
+@app.on_sqs_message(queue=UPLOAD_QUEUE, batch_size=10)
+def ingest_uploads(event) -> None:
+    """S3 notifications of uploads and deletions, through the queue: reconcile each key."""
+    services.ingest_messages([record.body for record in event])
+
+
+@app.schedule(Rate(REBUILD_MINUTES, unit=Rate.MINUTES))
+def rebuild_index(event) -> None:
+    """Repair missed events, publish scheduled posts, refresh tags, archive and search."""
+    services.run_rebuild()

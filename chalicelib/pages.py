@@ -1,0 +1,237 @@
+"""Pages as values: body, status, caching headers; the Jinja2 templates; URLs. Pure: no I/O.
+
+A `Page` renders its body lazily, so a request whose `If-None-Match` matches the
+page's ETag is answered 304 without reading S3 or rendering anything.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import functools
+import hashlib
+import re
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from chalicelib import render
+from chalicelib.errors import BadRequest
+
+PACKAGE_DIR = Path(__file__).parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+STATIC_DIR = PACKAGE_DIR / "static"
+STYLESHEETS = ("style.css", "pygments.css")
+
+HTML = "text/html; charset=utf-8"
+# Browsers revalidate after a minute; a CDN in front keeps pages ten minutes and may
+# serve a stale copy for a day while it revalidates or while the origin is failing.
+PAGE_CACHE = "public, max-age=60, s-maxage=600, stale-while-revalidate=86400, stale-if-error=86400"
+FEED_CACHE = "public, max-age=300, s-maxage=900"
+SEARCH_CACHE = "public, max-age=60, s-maxage=300"
+ERROR_CACHE = "public, max-age=60, s-maxage=60"
+IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
+NO_STORE = "no-store"
+
+MAX_CURSOR_CHARS = 200
+LISTING_SK_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z#[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@dataclass
+class Page:
+    """A response to be: status, content type, caching headers and a lazily made body."""
+
+    make_body: Callable[[], str | bytes]
+    status: int = 200
+    content_type: str = HTML
+    cache_control: str = PAGE_CACHE
+    etag: str | None = None
+    last_modified: dt.datetime | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @functools.cached_property
+    def body(self) -> str | bytes:
+        """The body, made on first use."""
+        return self.make_body()
+
+    def response_headers(self) -> dict[str, str]:
+        """Content type and caching headers."""
+        headers = {"Content-Type": self.content_type, "Cache-Control": self.cache_control, **self.headers}
+        if self.etag:
+            headers["ETag"] = f'"{self.etag}"'
+        if self.last_modified:
+            headers["Last-Modified"] = format_datetime(self.last_modified.astimezone(dt.timezone.utc), usegmt=True)
+        return headers
+
+    def matches(self, if_none_match: str | None) -> bool:
+        """Does the client's `If-None-Match` name this page's current ETag?"""
+        if not self.etag or not if_none_match:
+            return False
+        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+        return "*" in tags or f'"{self.etag}"' in tags
+
+
+def fixed(body: str | bytes, **kwargs: Any) -> Page:
+    """A page whose body is already made."""
+    return Page(make_body=lambda: body, **kwargs)
+
+
+def fingerprint(*parts: str) -> str:
+    """A short, stable hash of the parts: ETags and cache keys."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Links:
+    """How to write URLs for the current request: `base_path` for links, `base_url` for absolute ones."""
+
+    base_url: str
+    base_path: str = ""
+
+    def path(self, path: str) -> str:
+        """A root-relative link, under the base path (API Gateway's stage, if any)."""
+        return self.base_path + path
+
+    def url(self, path: str) -> str:
+        """An absolute URL, for canonical links, feeds and the sitemap."""
+        return self.base_url + path
+
+
+def encode_cursor(sort_key: str | None) -> str | None:
+    """An opaque 'continue after this post' token for listing URLs."""
+    if sort_key is None:
+        return None
+    return base64.urlsafe_b64encode(sort_key.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    """The sort key inside a cursor; BadRequest for anything that is not one of ours."""
+    if not cursor:
+        return None
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise BadRequest("That page link is too long to be one of ours.")
+    try:
+        sort_key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise BadRequest("That page link is damaged.") from None
+    if not LISTING_SK_RE.match(sort_key):
+        raise BadRequest("That page link is damaged.")
+    return sort_key
+
+
+class LRU:
+    """A small least-recently-used cache (rendered pages and bodies, per Lambda container)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._data: OrderedDict[str, Any] = OrderedDict()
+
+    def get_or_make(self, key: str, make: Callable[[], Any]) -> Any:
+        """The cached value for `key`, made and stored on a miss."""
+        if key in self._data:
+            self._data.move_to_end(key)
+            return self._data[key]
+        value = make()
+        self._data[key] = value
+        if len(self._data) > self._size:
+            self._data.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        self._data.clear()
+
+
+@functools.lru_cache(maxsize=1)
+def stylesheet() -> tuple[str, str]:
+    """(file name with content hash, CSS text) of the site's one stylesheet."""
+    css = "\n".join((STATIC_DIR / name).read_text(encoding="utf-8") for name in STYLESHEETS)
+    return f"style.{fingerprint(css)[:12]}.css", css
+
+
+@functools.lru_cache(maxsize=1)
+def template_version() -> str:
+    """Changes whenever a template, the stylesheet or the Markdown rendering changes."""
+    sources = [p.read_text(encoding="utf-8") for p in sorted(TEMPLATES_DIR.glob("*.html"))]
+    return fingerprint(render.RENDER_VERSION, stylesheet()[0], *sources)
+
+
+@functools.lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment: autoescaping on for every template."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["human_date"] = human_date
+    env.filters["month_name"] = month_name
+    return env
+
+
+def render_template(name: str, **context: Any) -> str:
+    """Render one template with the site-wide context."""
+    return environment().get_template(name).render(css_name=stylesheet()[0], **context)
+
+
+def human_date(iso_text: str | None) -> str:
+    """'2013-04-20T00:00:00Z' -> '20 April 2013'."""
+    if not iso_text:
+        return ""
+    moment = dt.datetime.fromisoformat(iso_text.replace("Z", "+00:00"))
+    return f"{moment.day} {moment.strftime('%B %Y')}"
+
+
+def month_name(year_month: str) -> str:
+    """'2013-04' -> 'April 2013'."""
+    year, month = year_month.split("-")
+    return f"{dt.date(int(year), int(month), 1).strftime('%B')} {year}"
+
+
+def parse_iso(text: str | None) -> dt.datetime | None:
+    """Stored ISO text back to an aware datetime."""
+    if not text:
+        return None
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+# Security rules for every response: no script at all, no framing, no sniffing.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; img-src 'self' https: data:; style-src 'self'; font-src 'self'; "
+    "media-src 'self' https:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def links_for(site_url: str, host: str | None, scheme: str | None, stage: str | None) -> Links:
+    """URLs for a request: the configured site URL, else the request's host (plus API Gateway's stage)."""
+    if site_url:
+        path = site_url.split("://", 1)[-1].partition("/")[2]
+        return Links(base_url=site_url.rstrip("/"), base_path=("/" + path).rstrip("/") if path else "")
+    host = host or "localhost"
+    # Straight from API Gateway (no custom domain, no CDN) every path carries the stage name.
+    prefix = f"/{stage}" if stage and host.endswith(".amazonaws.com") else ""
+    scheme = scheme or ("https" if host.endswith(".amazonaws.com") else "http")
+    return Links(base_url=f"{scheme}://{host}{prefix}", base_path=prefix)

@@ -1,0 +1,48 @@
+"""The blog's services wired to the stage's settings, created once per process.
+
+app.py and the tools call these; tests call `reset()` after changing the environment.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+from chalicelib import aws, config, ingest, rebuild
+from chalicelib.site import Site, now_utc
+from chalicelib.store import ContentStore, PostIndex
+
+
+@functools.lru_cache(maxsize=1)
+def index() -> PostIndex:
+    """The stage's index table."""
+    return PostIndex(aws.client("dynamodb"), config.get_settings().table)
+
+
+@functools.lru_cache(maxsize=1)
+def content() -> ContentStore:
+    """The stage's content bucket."""
+    return ContentStore(aws.client("s3"), config.get_settings().bucket)
+
+
+@functools.lru_cache(maxsize=1)
+def site() -> Site:
+    """The public site, with its in-memory page cache."""
+    return Site(index(), content(), config.get_settings())
+
+
+def ingest_messages(bodies: list[str], now: dt.datetime | None = None) -> list[ingest.Outcome]:
+    """Reconcile the keys named in a batch of S3 event messages."""
+    return ingest.handle_messages(bodies, index(), content(), now or now_utc())
+
+
+def run_rebuild(now: dt.datetime | None = None) -> rebuild.Report:
+    """Reconcile the whole bucket with the index."""
+    return rebuild.rebuild(index(), content(), now or now_utc())
+
+
+def reset() -> None:
+    """Forget settings, clients and services (after the environment changed)."""
+    config.reset()
+    aws.reset()
+    for cached in (index, content, site):
+        cached.cache_clear()

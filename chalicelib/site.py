@@ -1,0 +1,343 @@
+"""The public site: every page a reader, a feed reader or a crawler asks for.
+
+Each method answers one route with a `Page`. Reads are one GetItem or one Query
+with a Limit; Markdown comes from S3 only on a cache miss. Post pages are cached in
+memory under their ETag (slug, source version, index entry, template version), so a
+warm view costs one GetItem and nothing else.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from chalicelib import feeds, ingest, pages, posts, render, search
+from chalicelib.config import Settings
+from chalicelib.errors import BadRequest, Gone, Moved, NotFound
+from chalicelib.pages import Links, Page
+from chalicelib.store import SEARCH_ARTIFACT_KEY, ContentStore, PostIndex, dumps
+
+HOME_PAGE_SIZE = 10
+TAG_PAGE_SIZE = 20
+ARCHIVE_PAGE_SIZE = 50
+API_PAGE_SIZE = 20
+API_MAX_PAGE_SIZE = 50
+SITEMAP_PAGE_SIZE = 500
+PAGE_CACHE_SIZE = 256
+BODY_CACHE_SIZE = 512
+MAX_ASSET_BYTES = 5 * 1024 * 1024  # Lambda answers at most 6 MB; larger files belong on a CDN
+ASSET_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+YEAR_RE = re.compile(r"^(19|20|21)\d\d$")
+MONTH_RE = re.compile(r"^(0[1-9]|1[0-2])$")
+
+# Assets are served as bytes; these are the types API Gateway must pass through as binary.
+ASSET_TYPES = {
+    ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+    ".webp": "image/webp", ".avif": "image/avif", ".svg": "image/svg+xml", ".ico": "image/x-icon",
+    ".pdf": "application/pdf", ".mp3": "audio/mpeg", ".mp4": "video/mp4", ".webm": "video/webm",
+    ".zip": "application/zip",
+}
+DOWNLOAD_TYPE = "application/octet-stream"
+# An uploaded SVG or PDF must not run script on our origin, whatever it contains.
+ASSET_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
+
+
+def now_utc() -> dt.datetime:
+    """The current moment, aware, in UTC."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def public_fields(item: dict[str, Any], links: Links) -> dict[str, Any]:
+    """What the JSON API and the templates may show of an index item: nothing internal."""
+    return {
+        "slug": item["slug"],
+        "title": item["title"],
+        "date": item["date"],
+        "updated": item.get("updated"),
+        "summary": item.get("summary", ""),
+        "author": item.get("author"),
+        "tags": item.get("tags", []),
+        "reading_minutes": item.get("reading_minutes", 1),
+        "url": links.url(f"/posts/{item['slug']}"),
+        "path": links.path(f"/posts/{item['slug']}"),
+    }
+
+
+class Site:
+    """Answers the public routes from the index and the content bucket."""
+
+    def __init__(self, index: PostIndex, content: ContentStore, settings: Settings,
+                 clock: Callable[[], dt.datetime] = now_utc) -> None:
+        self.index = index
+        self.content = content
+        self.settings = settings
+        self.clock = clock
+        self._pages = pages.LRU(PAGE_CACHE_SIZE)
+        self._bodies = pages.LRU(BODY_CACHE_SIZE)
+        self._search: tuple[str, search.SearchIndex] | None = None
+
+    # -- listings --
+
+    def home(self, links: Links, cursor: str | None) -> Page:
+        """Newest posts first, with summaries and an "older posts" link."""
+        after = pages.decode_cursor(cursor)
+        page = self.index.listing(self._upper(), HOME_PAGE_SIZE, after_sk=after)
+        if after and not page.items:
+            raise NotFound("There are no posts past this point.")
+        return self._listing_page(links, "index.html", page.items, page.next_sk, "/",
+                                  heading=None, is_first=after is None)
+
+    def tag(self, links: Links, tag: str, cursor: str | None) -> Page:
+        """Posts with one tag, newest first."""
+        if not posts.SLUG_RE.match(tag) or len(tag) > posts.MAX_SLUG_CHARS:
+            raise NotFound("No such tag.")
+        after = pages.decode_cursor(cursor)
+        page = self.index.tag_listing(tag, self._upper(), TAG_PAGE_SIZE, after_sk=after)
+        if not page.items:
+            raise NotFound("No posts carry this tag.")
+        name = page.items[0].get("tag_name", tag)
+        return self._listing_page(links, "tag.html", page.items, page.next_sk, f"/tags/{tag}",
+                                  heading=name, is_first=after is None, tag={"slug": tag, "name": name})
+
+    def archive_month(self, links: Links, year: str, month: str, cursor: str | None) -> Page:
+        """Posts of one month, newest first."""
+        if not (YEAR_RE.match(year) and MONTH_RE.match(month)):
+            raise NotFound("No such month.")
+        after = pages.decode_cursor(cursor)
+        prefix = f"{year}-{month}"
+        page = self.index.listing(min(self._upper(), f"{prefix}-~"), ARCHIVE_PAGE_SIZE,
+                                  after_sk=after, lower_sk=prefix)
+        if not page.items:
+            raise NotFound("No posts were published that month.")
+        return self._listing_page(links, "tag.html", page.items, page.next_sk, f"/archive/{year}/{month}",
+                                  heading=pages.month_name(prefix), is_first=after is None, tag=None)
+
+    def _listing_page(self, links: Links, template: str, items: list[dict[str, Any]], next_sk: str | None,
+                      path: str, heading: str | None, is_first: bool, **extra: Any) -> Page:
+        shown = [public_fields(i, links) for i in items]
+        older = pages.encode_cursor(next_sk)
+        return self._page(links, template, dict(
+            extra, posts=shown, heading=heading, is_first=is_first,
+            older=links.path(f"{path}?cursor={older}") if older else None, canonical=links.url(path)))
+
+    def tags(self, links: Links) -> Page:
+        """Every tag with its number of posts."""
+        site = self.index.get_site()
+        tags = sorted(({"slug": s, **v} for s, v in site.get("tags", {}).items()),
+                      key=lambda t: (-t["count"], t["name"].lower()))
+        return self._page(links, "tags.html", dict(tags=tags, canonical=links.url("/tags")))
+
+    def archive(self, links: Links) -> Page:
+        """Every month with posts, grouped by year, newest first."""
+        months = self.index.get_site().get("months", {})
+        years: dict[str, list[dict[str, Any]]] = {}
+        for key in sorted(months, reverse=True):
+            years.setdefault(key[:4], []).append({"key": key, "count": months[key],
+                                                  "path": links.path(f"/archive/{key[:4]}/{key[5:7]}")})
+        return self._page(links, "archive.html", dict(years=years, canonical=links.url("/archive")))
+
+    # -- one post --
+
+    def post(self, links: Links, slug: str) -> Page:
+        """One post; 301 for an alias, 410 once deleted, 404 for drafts, scheduled and unknown slugs."""
+        item = self._public_post(slug)
+        etag = pages.fingerprint("post", dumps(item), links.base_url, self.settings.title,
+                                 pages.template_version())
+        return Page(make_body=lambda: self._pages.get_or_make(etag, lambda: self._render_post(item, links)),
+                    etag=etag, last_modified=pages.parse_iso(item.get("source_mtime")))
+
+    def _public_post(self, slug: str) -> dict[str, Any]:
+        if not posts.SLUG_RE.match(slug) or len(slug) > posts.MAX_SLUG_CHARS:
+            raise NotFound("No such post.")
+        item = self.index.get_post(slug)
+        if ingest.is_public(item, self.clock()):
+            return item
+        target = self.index.get_alias(slug)
+        if target and target != slug:
+            raise Moved(f"/posts/{target}")
+        if item and item.get("status") == "deleted":
+            raise Gone("This post has been deleted.")
+        raise NotFound("No such post.")
+
+    def _render_post(self, item: dict[str, Any], links: Links) -> str:
+        rendered = self._body(item, links, absolute=False)
+        nav = item.get("nav") or {}
+        return pages.render_template(
+            "post.html", post=public_fields(item, links), body=rendered.html, toc=rendered.toc,
+            nav={k: nav.get(k) for k in ("newer", "older")}, related=nav.get("related") or [],
+            canonical=links.url(f"/posts/{item['slug']}"), **self._common(links),
+        )
+
+    def _body(self, item: dict[str, Any], links: Links, absolute: bool) -> render.Rendered:
+        """The post's rendered Markdown, read from S3 only on a cache miss."""
+        base = links.base_url if absolute else links.base_path
+        key = pages.fingerprint(item["source_id"], base, render.RENDER_VERSION)
+
+        def make() -> render.Rendered:
+            data = self.content.read_version(item["source_key"], item.get("version_id"))
+            _, body, _ = posts.split_front_matter(posts.decode_source(data))
+            return render.render_markdown(body, asset_base=f"{base}/assets/{item['slug']}", link_base=base)
+
+        return self._bodies.get_or_make(key, make)
+
+    # -- feeds and crawlers --
+
+    def feed(self, links: Links, tag: str | None = None) -> Page:
+        """Atom feed of the newest posts (of one tag), full content."""
+        if tag is not None:
+            if not posts.SLUG_RE.match(tag):
+                raise NotFound("No such tag.")
+            items = self.index.tag_listing(tag, self._upper(), feeds.FEED_SIZE).items
+            if not items:
+                raise NotFound("No posts carry this tag.")
+            title = f"{self.settings.title}: {items[0].get('tag_name', tag)}"
+            feed_path, page_path = f"/tags/{tag}/feed.xml", f"/tags/{tag}"
+        else:
+            items = self.index.listing(self._upper(), feeds.FEED_SIZE).items
+            title, feed_path, page_path = self.settings.title, "/feed.xml", "/"
+        etag = pages.fingerprint("feed", title, feed_path, links.base_url,
+                                 *(f"{i['slug']}:{i.get('source_id', '')}:{dumps(i)}" for i in items))
+
+        def make() -> str:
+            entries = [feeds.FeedEntry(i, self._body(i, links, absolute=True).html) for i in items]
+            return feeds.atom_feed(title, links, feed_path, page_path, entries, ingest.iso(self.clock()))
+
+        return Page(make_body=lambda: self._pages.get_or_make(etag, make), etag=etag,
+                    content_type=feeds.ATOM, cache_control=pages.FEED_CACHE)
+
+    def sitemap(self, links: Links) -> Page:
+        """Every public post, tag and listing page, for search engines."""
+        entries: list[tuple[str, str | None]] = [("/", None), ("/tags", None), ("/archive", None)]
+        after = None
+        while True:  # a sitemap lists everything: it pages through the whole listing
+            page = self.index.listing(self._upper(), SITEMAP_PAGE_SIZE, after_sk=after)
+            entries += [(f"/posts/{i['slug']}", (i.get("updated") or i["date"])[:10]) for i in page.items]
+            if not page.next_sk:
+                break
+            after = page.next_sk
+        for slug in sorted(self.index.get_site().get("tags", {})):
+            entries.append((f"/tags/{slug}", None))
+        body = feeds.sitemap(links, entries)
+        return pages.fixed(body, content_type=feeds.XML, cache_control=pages.FEED_CACHE,
+                           etag=pages.fingerprint(body))
+
+    def robots(self, links: Links) -> Page:
+        """robots.txt, pointing at the sitemap."""
+        return pages.fixed(feeds.robots(links), content_type="text/plain; charset=utf-8",
+                           cache_control=pages.FEED_CACHE)
+
+    # -- search --
+
+    def search(self, links: Links, query_text: str | None) -> Page:
+        """Ranked full-text search over the artifact the rebuild builds."""
+        text = query_text or ""
+        if len(text) > search.MAX_QUERY_CHARS:
+            raise BadRequest(f"Search for at most {search.MAX_QUERY_CHARS} characters.")
+        query = search.Query.parse(text)
+        hits: list[search.Hit] = []
+        if query.terms:
+            hits = self._search_index().search(query, self._upper())
+        context = dict(query=query.text, searched=bool(query.text), has_terms=bool(query.terms),
+                       results=[{**public_fields(h.doc, links), "score": h.score} for h in hits],
+                       canonical=links.url("/search"), **self._common(links))
+        return Page(make_body=lambda: pages.render_template("search.html", **context),
+                    cache_control=pages.SEARCH_CACHE)
+
+    def _search_index(self) -> search.SearchIndex:
+        info = self.index.get_site().get("search") or {}
+        digest = info.get("hash")
+        if not digest:
+            return search.SearchIndex({"docs": []})
+        if self._search is None or self._search[0] != digest:
+            self._search = (digest, search.SearchIndex(self.content.read_artifact(SEARCH_ARTIFACT_KEY)))
+        return self._search[1]
+
+    # -- JSON API --
+
+    def api_posts(self, links: Links, cursor: str | None, limit: str | None) -> Page:
+        """Public posts as JSON, newest first, paginated by cursor."""
+        size = _page_size(limit)
+        page = self.index.listing(self._upper(), size, after_sk=pages.decode_cursor(cursor))
+        older = pages.encode_cursor(page.next_sk)
+        data = {
+            "posts": [public_fields(i, links) for i in page.items],
+            "next": links.url(f"/api/posts?cursor={older}&limit={size}") if older else None,
+        }
+        return _json(data)
+
+    def api_post(self, links: Links, slug: str) -> Page:
+        """One public post as JSON, with its HTML."""
+        item = self._public_post(slug)
+        rendered = self._body(item, links, absolute=True)
+        extra = json.loads(item["extra"]) if item.get("extra") else {}
+        return _json({**public_fields(item, links), "html": rendered.html, "toc": rendered.toc,
+                      "extra": extra})
+
+    # -- files --
+
+    def stylesheet(self, name: str) -> Page:
+        """The site's CSS under its content-hashed name (cached for a year)."""
+        current, css = pages.stylesheet()
+        if name == current:
+            return pages.fixed(css, content_type="text/css; charset=utf-8", cache_control=pages.IMMUTABLE_CACHE)
+        if re.match(r"^style\.[0-9a-f]{12}\.css$", name):
+            # A page cached before a deploy asks for the old name: serve today's CSS, briefly cached.
+            return pages.fixed(css, content_type="text/css; charset=utf-8", cache_control=pages.ERROR_CACHE)
+        raise NotFound("No such file.")
+
+    def asset(self, slug: str, name: str) -> Page:
+        """A post's image or file from `assets/<slug>/<name>` in the bucket."""
+        if not posts.SLUG_RE.match(slug) or not ASSET_NAME_RE.match(name) or ".." in name:
+            raise NotFound("No such file.")
+        asset = self.content.read_asset(f"assets/{slug}/{name}", MAX_ASSET_BYTES)
+        if asset is None:
+            raise NotFound("No such file.")
+        extension = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+        content_type = ASSET_TYPES.get(extension, DOWNLOAD_TYPE)
+        headers = {"Content-Security-Policy": ASSET_CSP}
+        if content_type == DOWNLOAD_TYPE:
+            headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        return pages.fixed(asset.body, content_type=content_type, etag=asset.etag,
+                           last_modified=asset.last_modified, cache_control="public, max-age=86400",
+                           headers=headers)
+
+    # -- errors --
+
+    def error_page(self, links: Links, status: int, message: str) -> Page:
+        """404, 410, 400 and 500 pages in the site's look."""
+        titles = {400: "Bad request", 404: "Not found", 410: "Gone", 500: "Something went wrong"}
+        body = pages.render_template("error.html", status=status, title=titles.get(status, "Error"),
+                                     message=message, canonical=None, **self._common(links))
+        return pages.fixed(body, status=status,
+                           cache_control=pages.NO_STORE if status >= 500 else pages.ERROR_CACHE)
+
+    # -- helpers --
+
+    def _upper(self) -> str:
+        """Highest listing sort key readers may see now: scheduled posts stay hidden until their date."""
+        return ingest.iso(self.clock()) + "#~"
+
+    def _page(self, links: Links, template: str, data: dict[str, Any]) -> Page:
+        """A page rendered from plain data; its ETag is a hash of that data and the templates."""
+        etag = pages.fingerprint(template, dumps(data), links.base_url, self.settings.title,
+                                 pages.template_version())
+        return Page(make_body=lambda: pages.render_template(template, **data, **self._common(links)), etag=etag)
+
+    def _common(self, links: Links) -> dict[str, Any]:
+        return {"site": {"title": self.settings.title, "description": self.settings.description},
+                "link": links.path, "absolute": links.url}
+
+
+def _page_size(limit: str | None) -> int:
+    if limit in (None, ""):
+        return API_PAGE_SIZE
+    if not limit.isdigit() or not 1 <= int(limit) <= API_MAX_PAGE_SIZE:
+        raise BadRequest(f"limit must be a number from 1 to {API_MAX_PAGE_SIZE}.")
+    return int(limit)
+
+
+def _json(data: dict[str, Any]) -> Page:
+    return pages.fixed(json.dumps(data, ensure_ascii=False), content_type="application/json",
+                       cache_control=pages.PAGE_CACHE)

@@ -1,0 +1,233 @@
+"""The routes through Chalice's test client, on moto; HTML, feeds and XML read by real parsers."""
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+
+import feedparser
+import pytest
+
+from blogctl.localstack import scheduled_event, sqs_event
+from chalicelib import aws, pages, services
+from conftest import source
+
+SEED_KEY = "posts/global-prayer-gathering-2013.md"
+
+
+class Page(HTMLParser):
+    """Text, links and head metadata of an HTML page."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.links: list[dict[str, str]] = []
+        self.meta: dict[str, str] = {}
+        self.anchors: list[str] = []
+        self.title = ""
+        self._in_title = False
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "link":
+            self.links.append(attrs)
+        elif tag == "meta":
+            self.meta[attrs.get("property") or attrs.get("name") or ""] = attrs.get("content", "")
+        elif tag == "a" and attrs.get("href"):
+            self.anchors.append(attrs["href"])
+        self._in_title = tag == "title"
+
+    def handle_endtag(self, tag):
+        self._in_title = False
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self._in_title:
+            self.title += data
+
+    @property
+    def all_text(self) -> str:
+        return " ".join(" ".join(self.text).split())
+
+
+def run_rebuild():
+    import app
+
+    app.rebuild_index(scheduled_event(), None)
+
+
+@pytest.fixture
+def seeded(publish):
+    """The seed post from content/, published."""
+    from blogctl.stage import PROJECT_DIR
+
+    publish(SEED_KEY, (PROJECT_DIR / "content" / SEED_KEY).read_bytes())
+    run_rebuild()
+
+
+def test_home_lists_the_seed_post(http, seeded):
+    response = http.get("/")
+    assert response.status_code == 200
+    page = Page(response.text)
+    assert "The Blog" in page.title
+    assert "Global Prayer Gathering 2013" in page.all_text
+    assert "/posts/global-prayer-gathering-2013" in page.anchors
+
+
+def test_post_page_has_the_seed_body_word_for_word(http, seeded):
+    from blogctl.stage import PROJECT_DIR
+
+    response = http.get("/posts/global-prayer-gathering-2013")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    page = Page(response.text)
+    seed = (PROJECT_DIR.parent / "shared" / "seeds").glob("*.txt")
+    paragraphs = [p for p in next(seed).read_text(encoding="utf-8").split("\n\n")[2:] if p.strip()]
+    assert len(paragraphs) == 7
+    for paragraph in paragraphs:
+        assert " ".join(paragraph.split()) in page.all_text
+    assert page.title == "Global Prayer Gathering 2013 · The Blog"
+
+
+def test_post_head_has_canonical_description_opengraph_and_feed(http, seeded):
+    page = Page(http.get("/posts/global-prayer-gathering-2013").text)
+    rels = {link["rel"]: link for link in page.links}
+    assert rels["canonical"]["href"].endswith("/posts/global-prayer-gathering-2013")
+    assert rels["alternate"]["type"] == "application/atom+xml"
+    assert page.meta["description"].startswith("Every year, IJM friends")
+    assert page.meta["og:title"].startswith("Global Prayer Gathering 2013")
+    assert page.meta["og:type"] == "article"
+
+
+def test_unknown_slug_is_a_404_html_page(http, resources):
+    response = http.get("/posts/no-such-post")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Not found" in Page(response.text).title
+
+
+def test_malformed_slug_is_a_404_not_an_error(http, resources):
+    assert http.get("/posts/..%2F..%2Fetc").status_code == 404
+    assert http.get("/posts/UPPER").status_code == 404
+
+
+def test_upload_through_the_queue_appears_on_the_site(http, content, queue_url):
+    """The whole path: S3 put → moto's notification → SQS → the app's ingest handler."""
+    import app
+
+    content.put("posts/from-queue.md", source("From the queue"), "text/markdown")
+    sqs = aws.client("sqs")
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+    assert any("s3:TestEvent" in m["Body"] for m in messages)  # sent when the notification was set up
+    app.ingest_uploads(sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:q"), None)
+    response = http.get("/posts/from-queue")
+    assert response.status_code == 200
+    assert "From the queue" in response.text
+
+
+def test_every_response_has_security_headers(http, seeded):
+    for path in ("/", "/posts/global-prayer-gathering-2013", "/posts/missing", "/feed.xml", "/api/posts"):
+        headers = http.get(path).headers
+        csp = headers["content-security-policy"]
+        assert "script-src" not in csp and "default-src 'none'" in csp  # so no script at all
+        assert "frame-ancestors 'none'" in csp
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"]
+
+
+def test_post_page_revalidates_with_etag(http, seeded):
+    first = http.get("/posts/global-prayer-gathering-2013")
+    etag = first.headers["etag"]
+    assert etag.startswith('"') and "s-maxage" in first.headers["cache-control"]
+    assert first.headers["last-modified"]
+    again = http.get("/posts/global-prayer-gathering-2013", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.body == b""
+
+
+def test_warm_post_view_is_one_get_item_and_no_s3(http, seeded, calls):
+    http.get("/posts/global-prayer-gathering-2013")  # warm the cache
+    calls.clear()
+    http.get("/posts/global-prayer-gathering-2013")
+    assert calls.calls == [("dynamodb", "GetItem")]
+
+
+def test_home_page_is_one_query(http, seeded, calls):
+    calls.clear()
+    http.get("/")
+    assert calls.calls == [("dynamodb", "Query")]
+
+
+def test_feed_is_valid_atom_with_full_content(http, seeded):
+    response = http.get("/feed.xml")
+    assert response.headers["content-type"].startswith("application/atom+xml")
+    feed = feedparser.parse(response.body)
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.feed.title == "The Blog"
+    entry = feed.entries[0]
+    assert entry.title == "Global Prayer Gathering 2013"
+    assert "Anisha is such a clear example" in entry.content[0].value
+    assert entry.link.endswith("/posts/global-prayer-gathering-2013")
+
+
+def test_sitemap_and_robots(http, seeded):
+    root = ET.fromstring(http.get("/sitemap.xml").body)
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    locs = [e.text for e in root.findall("s:url/s:loc", ns)]
+    assert any(loc.endswith("/posts/global-prayer-gathering-2013") for loc in locs)
+    robots = http.get("/robots.txt").text
+    assert "Sitemap: " in robots and robots.rstrip().endswith("/sitemap.xml")
+
+
+def test_stylesheet_is_served_under_its_hash_and_cached_for_a_year(http, seeded):
+    page = Page(http.get("/").text)
+    href = next(link["href"] for link in page.links if link["rel"] == "stylesheet")
+    response = http.get(href)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/css")
+    assert "immutable" in response.headers["cache-control"]
+    assert b"prefers-color-scheme: dark" in response.body
+    assert http.get("/static/other.css").status_code == 404
+
+
+def test_api_lists_posts_as_json(http, seeded):
+    data = json.loads(http.get("/api/posts").body)
+    assert data["posts"][0]["slug"] == "global-prayer-gathering-2013"
+    assert data["next"] is None
+    one = json.loads(http.get("/api/posts/global-prayer-gathering-2013").body)
+    assert "Anisha" in one["html"]
+    assert "source_key" not in one and "version_id" not in one
+
+
+def test_api_errors_are_json(http, resources):
+    response = http.get("/api/posts/nope")
+    assert response.status_code == 404
+    assert json.loads(response.body) == {"error": "No such post."}
+    assert http.get("/api/posts?limit=1000").status_code == 400
+
+
+def test_garbage_cursor_is_a_400_page(http, seeded):
+    for cursor in ("garbage!!", "x" * 5000, pages.encode_cursor("not a key")):
+        response = http.get(f"/?cursor={cursor}")
+        assert response.status_code == 400
+        assert response.headers["content-type"].startswith("text/html")
+
+
+def test_unhandled_errors_are_a_500_page_without_a_trace(http, resources, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(services.site(), "home", broken)
+    response = http.get("/")
+    assert response.status_code == 500
+    assert b"secret internals" not in response.body
+    assert b"Traceback" not in response.body
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_schedule_handler_runs_the_rebuild(http, publish, index):
+    publish("posts/tagged.md", source("Tagged", tags=["Python"]))
+    assert index.get_site() == {}
+    run_rebuild()
+    assert index.get_site()["tags"] == {"python": {"name": "Python", "count": 1}}
