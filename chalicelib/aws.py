@@ -10,6 +10,8 @@ import functools
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.config import Config
 
 from chalicelib.config import get_settings
@@ -19,11 +21,19 @@ from chalicelib.config import get_settings
 _RETRIES = {"mode": "standard", "max_attempts": 4}
 
 
+@functools.lru_cache(maxsize=1)
+def _loader() -> botocore.loaders.Loader:
+    """botocore's model loader, shared: parsing the service models is most of a client's cost."""
+    return botocore.loaders.create_loader()
+
+
 @functools.lru_cache(maxsize=None)
 def client(service: str) -> Any:
     """The cached boto3 client for `service` ("s3", "dynamodb", "sqs")."""
     settings = get_settings()
-    return boto3.session.Session().client(
+    core = botocore.session.Session()
+    core.register_component("data_loader", _loader())
+    return boto3.session.Session(botocore_session=core).client(
         service,
         region_name=settings.region,
         endpoint_url=settings.endpoint_url,
