@@ -1,0 +1,159 @@
+"""Events arrive late, twice and out of order: ingest must converge to what S3 holds.
+
+A hypothesis property test drives random histories of uploads, edits, broken uploads
+and deletions on a few keys, delivering their events in a random order with
+duplicates, then checks the index against the bucket's final state. Two further tests
+force the races the conditional writes exist for.
+"""
+from __future__ import annotations
+
+import moto
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from blogctl.resources import ensure_resources
+from chalicelib import aws, ingest, posts, services
+from chalicelib.store import ContentStore, Source
+from conftest import NOW, TEST_ENV, Names, source
+
+KEYS = ("posts/a.md", "posts/b.md", "posts/c.md")
+
+
+def variant(key: str, kind: str) -> bytes:
+    """The file a step uploads: valid variants differ in title, tags, date, slug, aliases."""
+    name = key[len("posts/"):-len(".md")]
+    return {
+        "one": source(f"{name} one", tags=["x"]),
+        "two": source(f"{name} two", date="2025-03-04", tags=["y", "z"], aliases=[f"{name}-old"]),
+        "later": source(f"{name} later", date="2099-01-01", tags=["x"]),
+        "draft": source(f"{name} draft", draft=True, tags=["y"]),
+        "moved": source(f"{name} moved", slug=f"{name}-moved", tags=["z"]),
+        "broken": b"---\ntitle: [unclosed\n---\n",
+        "no-title": b"---\ndate: 2020-01-01\n---\nbody",
+    }[kind]
+
+
+step = st.one_of(
+    st.tuples(st.just("put"), st.sampled_from(KEYS),
+              st.sampled_from(["one", "two", "later", "draft", "moved", "broken", "no-title"])),
+    st.tuples(st.just("delete"), st.sampled_from(KEYS), st.just("")),
+    st.tuples(st.just("deliver"), st.integers(0, 50), st.just("")),
+    st.tuples(st.just("redeliver"), st.integers(0, 50), st.just("")),
+)
+
+
+def fresh_stack() -> tuple:
+    names = Names(TEST_ENV["BLOG_BUCKET"], TEST_ENV["BLOG_TABLE"], TEST_ENV["BLOG_QUEUE"], "us-east-1")
+    services.reset()
+    ensure_resources(aws.client("s3"), aws.client("dynamodb"), aws.client("sqs"), names)
+    return services.index(), services.content()
+
+
+def check_converged(index, content, valid_versions: dict[str, set[str]]) -> None:
+    """The index describes each key's final state, and is consistent with itself."""
+    items = list(index.scan())
+    post_items = [i for i in items if i["pk"].startswith("POST#")]
+    for key in KEYS:
+        current = content.head(key)
+        live = [i for i in post_items if i.get("source_key") == key and i.get("status") != "deleted"]
+        if current is None:
+            assert live == [], f"{key} is deleted but the index still has {live}"
+            continue
+        data = content.read(key, posts.MAX_SOURCE_BYTES).data
+        try:
+            post = posts.parse_post(key, data)
+        except Exception:
+            assert len(live) == 1, f"{key}: broken upload must leave one entry, found {live}"
+            entry = live[0]
+            assert entry["error"]["source_id"] == current.identity
+            if entry.get("version_id"):  # a last good version is served: one that was valid
+                assert entry["version_id"] in valid_versions[key]
+            continue
+        assert [i["slug"] for i in live] == [post.slug], f"{key}: expected only {post.slug}, found {live}"
+        entry = live[0]
+        assert entry["source_id"] == current.identity and "error" not in entry
+        assert entry["title"] == post.title
+        assert entry["status"] == post.status(NOW)
+    # Tag memberships and the listing index follow the post items exactly.
+    memberships = {(i["pk"], i["sk"]) for i in items if i["pk"].startswith("TAG#")}
+    wanted = {(m["pk"], m["sk"]) for p in post_items for m in ingest.membership_items(p)}
+    assert memberships == wanted
+    listed = {i["slug"] for i in index.listing("9999", 100).items}
+    assert listed == {p["slug"] for p in post_items if ingest.is_listed(p)}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=st.lists(step, max_size=14), final_order=st.randoms(use_true_random=False))
+def test_any_order_of_events_converges_to_the_bucket(steps, final_order):
+    with moto.mock_aws():
+        index, content = fresh_stack()
+        pending: list[str] = []
+        delivered: list[str] = []
+        valid_versions: dict[str, set[str]] = {k: set() for k in KEYS}
+        for action, arg, kind in steps:
+            if action == "put":
+                ref = content.put(arg, variant(arg, kind), "text/markdown")
+                if kind not in ("broken", "no-title"):
+                    valid_versions[arg].add(ref.version_id)
+                pending.append(arg)
+            elif action == "delete":
+                content.delete(arg)
+                pending.append(arg)
+            elif action == "deliver" and pending:
+                key = pending.pop(arg % len(pending))
+                ingest.reconcile(key, index, content, NOW)
+                delivered.append(key)
+            elif action == "redeliver" and delivered:
+                ingest.reconcile(delivered[arg % len(delivered)], index, content, NOW)
+        final_order.shuffle(pending)
+        for key in pending + pending[:2]:  # the rest, in any order, a couple twice
+            ingest.reconcile(key, index, content, NOW)
+        check_converged(index, content, valid_versions)
+        before = list(index.scan())
+        for key in KEYS:  # one more delivery of anything changes nothing
+            assert ingest.reconcile(key, index, content, NOW).action in ("unchanged", "ignored")
+        assert list(index.scan()) == before
+    services.reset()
+
+
+class StaleFirstRead(ContentStore):
+    """A store whose first read returns an older version, as when an upload lands mid-ingest."""
+
+    def __init__(self, inner: ContentStore, stale: Source) -> None:
+        super().__init__(inner._s3, inner.bucket)
+        self._stale: Source | None = stale
+
+    def read(self, key: str, max_bytes: int) -> Source | None:
+        if self._stale is not None:
+            stale, self._stale = self._stale, None
+            return stale
+        return super().read(key, max_bytes)
+
+
+def test_a_read_overtaken_by_an_upload_is_redone(index, content, clock):
+    content.put("posts/p.md", source("First"), "text/markdown")
+    stale = content.read("posts/p.md", posts.MAX_SOURCE_BYTES)
+    content.put("posts/p.md", source("Second"), "text/markdown")
+    ingest.reconcile("posts/p.md", index, StaleFirstRead(content, stale), clock())
+    assert index.get_post("p")["title"] == "Second"
+
+
+def test_a_write_that_loses_a_race_is_retried(index, content, clock, monkeypatch):
+    content.put("posts/p.md", source("First"), "text/markdown")
+    ingest.reconcile("posts/p.md", index, content, clock())
+    content.put("posts/p.md", source("Second"), "text/markdown")
+    real_commit = index.commit
+    raced = []
+
+    def commit_after_a_rival(tx):
+        if not raced:  # another container ingests the same key between our read and our write
+            raced.append(True)
+            ingest.reconcile("posts/p.md", index, content, clock())
+        return real_commit(tx)
+
+    monkeypatch.setattr(index, "commit", commit_after_a_rival)
+    ingest.reconcile("posts/p.md", index, content, clock())
+    assert raced
+    item = index.get_post("p")
+    assert item["title"] == "Second"
+    assert item["rev"] == 2
