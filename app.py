@@ -9,6 +9,7 @@ import functools
 import logging
 import os
 from collections.abc import Callable
+from urllib.parse import unquote
 
 from chalice import Chalice, Rate, Response
 
@@ -54,6 +55,9 @@ def route(path: str, api: bool = False) -> Callable:
     def register(view: Callable[..., pages.Page]) -> Callable[..., Response]:
         @functools.wraps(view)
         def handler(**params: str) -> Response:
+            # Path parameters may arrive percent-encoded (chalice local, some API Gateway
+            # paths) or decoded; slugs never contain '%', so decoding is always safe.
+            params = {name: unquote(value) for name, value in params.items()}
             try:
                 return respond(view(**params))
             except Moved as moved:

@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 
 from chalicelib import render
+from chalicelib.posts import SLUG_PATTERN
 from chalicelib.errors import BadRequest
 
 PACKAGE_DIR = Path(__file__).parent
@@ -38,8 +40,9 @@ ERROR_CACHE = "public, max-age=60, s-maxage=60"
 IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
 NO_STORE = "no-store"
 
-MAX_CURSOR_CHARS = 200
-LISTING_SK_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z#[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_CURSOR_CHARS = 600
+URL_SAFE = "/?&=#%+:@!$'()*,;~"  # reserved characters keep their meaning; the rest is encoded
+LISTING_SK_RE = re.compile(rf"^\d{{4}}-\d{{2}}-\d{{2}}T\d{{2}}:\d{{2}}:\d{{2}}Z#{SLUG_PATTERN}$")
 
 
 @dataclass
@@ -98,12 +101,12 @@ class Links:
     base_path: str = ""
 
     def path(self, path: str) -> str:
-        """A root-relative link, under the base path (API Gateway's stage, if any)."""
-        return self.base_path + path
+        """A root-relative link, under the base path (API Gateway's stage, if any), percent-encoded."""
+        return self.base_path + quote(path, safe=URL_SAFE)
 
     def url(self, path: str) -> str:
         """An absolute URL, for canonical links, feeds and the sitemap."""
-        return self.base_url + path
+        return self.base_url + quote(path, safe=URL_SAFE)
 
 
 def encode_cursor(sort_key: str | None) -> str | None:
@@ -120,7 +123,7 @@ def decode_cursor(cursor: str | None) -> str | None:
     if len(cursor) > MAX_CURSOR_CHARS:
         raise BadRequest("That page link is too long to be one of ours.")
     try:
-        sort_key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        sort_key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise BadRequest("That page link is damaged.") from None
     if not LISTING_SK_RE.match(sort_key):

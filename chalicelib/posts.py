@@ -23,6 +23,7 @@ SOURCE_SUFFIX = ".md"
 
 # Limits an upload must respect; each is named in the error an editor sees.
 MAX_SOURCE_BYTES = 1024 * 1024
+MAX_FRONT_MATTER_CHARS = 64 * 1024
 MAX_TITLE_CHARS = 300
 MAX_SUMMARY_CHARS = 1000
 MAX_SLUG_CHARS = 100
@@ -30,7 +31,10 @@ MAX_TAGS = 16
 MAX_TAG_CHARS = 50
 MAX_ALIASES = 8
 
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Slugs are lower-case letters and digits joined by hyphens. Latin accents fold to
+# ASCII ('café' -> 'cafe'); other scripts stay as they are ('日本', 'привет').
+SLUG_PATTERN = r"[^\W_]+(?:-[^\W_]+)*"
+SLUG_RE = re.compile(rf"^{SLUG_PATTERN}$")
 _JEKYLL_NAME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 _SPACED_OFFSET_RE = re.compile(r"^(.*\d)\s+([+-]\d{2}:?\d{2}|Z)$")
 _TOML_LINE_RE = re.compile(r"line (\d+)")
@@ -74,9 +78,16 @@ class Post:
 
 
 def slugify(text: str) -> str:
-    """Lower-case ASCII words joined by hyphens: 'Héllo, World!' -> 'hello-world'."""
-    ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:MAX_SLUG_CHARS].strip("-")
+    """Letters and digits joined by hyphens: 'Héllo, World!' -> 'hello-world', '日本 語' -> '日本-語'."""
+    kept = []
+    for char in unicodedata.normalize("NFKD", str(text)):
+        # Drop an accent only from an ASCII letter: other scripts need their marks.
+        if unicodedata.combining(char) and kept and kept[-1].isascii():
+            continue
+        kept.append(char)
+    folded = unicodedata.normalize("NFKC", "".join(kept)).lower()
+    slug = re.sub(r"[\W_]+", "-", folded).strip("-")
+    return slug[:MAX_SLUG_CHARS].strip("-")
 
 
 def is_post_key(key: str) -> bool:
@@ -133,6 +144,15 @@ def decode_source(data: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def body_of(data: bytes) -> str:
+    """The Markdown body of a source that was valid when indexed, without validating it again."""
+    text = data.decode("utf-8", errors="replace").removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    closers = {"---": ("---", "..."), "+++": ("+++",)}.get(lines[0].rstrip(), ())
+    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in closers), None)
+    return "\n".join(lines[end + 1:]).strip("\n") if end is not None else text
+
+
 def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
     """Split text into (front matter mapping, Markdown body, line where the front matter starts)."""
     lines = text.split("\n")
@@ -146,14 +166,36 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
     if end is None:
         raise InvalidPost([Problem(f"front matter is not closed: add a line '{closers[0]}' after it", 1)])
     raw = "\n".join(lines[1:end])
+    if len(raw) > MAX_FRONT_MATTER_CHARS:
+        raise InvalidPost([Problem(f"front matter is {len(raw):,} characters; the limit is "
+                                   f"{MAX_FRONT_MATTER_CHARS:,} (MAX_FRONT_MATTER_CHARS)", 1)])
     meta = _load_toml(raw) if fence == "+++" else _load_yaml(raw)
     body = "\n".join(lines[end + 1:]).strip("\n")
     return meta, body, 2
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML's safe loader without anchors and aliases.
+
+    Front matter never needs them, and nested aliases expand exponentially when the
+    values are copied ("billion laughs"), which would stall ingest.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (& and *) are not allowed in front matter",
+                self.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+
 def _load_yaml(raw: str) -> dict[str, Any]:
     try:
-        meta = yaml.safe_load(raw) if raw.strip() else {}
+        meta = yaml.load(raw, Loader=_FrontMatterLoader) if raw.strip() else {}
+    except RecursionError:
+        raise InvalidPost([Problem("front matter is nested too deeply", 1)]) from None
+    except (ValueError, TypeError, OverflowError) as err:  # YAML's own conversions, e.g. 2013-13-45
+        raise InvalidPost([Problem(f"front matter is not valid YAML: {err}", 1)]) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         problem = getattr(err, "problem", None) or str(err)
@@ -165,6 +207,8 @@ def _load_yaml(raw: str) -> dict[str, Any]:
 def _load_toml(raw: str) -> dict[str, Any]:
     try:
         meta = tomllib.loads(raw)
+    except RecursionError:
+        raise InvalidPost([Problem("front matter is nested too deeply", 1)]) from None
     except tomllib.TOMLDecodeError as err:
         found = _TOML_LINE_RE.search(str(err))
         line = int(found.group(1)) + 1 if found else 1

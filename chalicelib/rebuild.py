@@ -283,8 +283,7 @@ def _refresh_search(content: ContentStore, snapshot: Snapshot, report: Report) -
             docs.append(old)
             continue
         try:
-            data = content.read_version(item["source_key"], item.get("version_id"))
-            body = posts.parse_post(item["source_key"], data).body
+            body = posts.body_of(content.read_version(item["source_key"], item.get("version_id")))
         except Exception:
             log.exception("search: could not read %s", item.get("source_key"))
             continue

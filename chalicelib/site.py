@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from urllib.parse import quote
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +29,8 @@ SITEMAP_PAGE_SIZE = 500
 PAGE_CACHE_SIZE = 256
 BODY_CACHE_SIZE = 512
 MAX_ASSET_BYTES = 5 * 1024 * 1024  # Lambda answers at most 6 MB; larger files belong on a CDN
-ASSET_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+ASSET_NAME_RE = re.compile(r"^[^\W_][\w.-]{0,199}$")
+LAST_CHAR = chr(0x10FFFF)  # sorts after every character a slug can hold
 YEAR_RE = re.compile(r"^(19|20|21)\d\d$")
 MONTH_RE = re.compile(r"^(0[1-9]|1[0-2])$")
 
@@ -107,7 +109,7 @@ class Site:
             raise NotFound("No such month.")
         after = pages.decode_cursor(cursor)
         prefix = f"{year}-{month}"
-        page = self.index.listing(min(self._upper(), f"{prefix}-~"), ARCHIVE_PAGE_SIZE,
+        page = self.index.listing(min(self._upper(), f"{prefix}-{LAST_CHAR}"), ARCHIVE_PAGE_SIZE,
                                   after_sk=after, lower_sk=prefix)
         if not page.items:
             raise NotFound("No posts were published that month.")
@@ -176,8 +178,7 @@ class Site:
         key = pages.fingerprint(item["source_id"], base, render.RENDER_VERSION)
 
         def make() -> render.Rendered:
-            data = self.content.read_version(item["source_key"], item.get("version_id"))
-            _, body, _ = posts.split_front_matter(posts.decode_source(data))
+            body = posts.body_of(self.content.read_version(item["source_key"], item.get("version_id")))
             return render.render_markdown(body, asset_base=f"{base}/assets/{item['slug']}", link_base=base)
 
         return self._bodies.get_or_make(key, make)
@@ -298,7 +299,7 @@ class Site:
         content_type = ASSET_TYPES.get(extension, DOWNLOAD_TYPE)
         headers = {"Content-Security-Policy": ASSET_CSP}
         if content_type == DOWNLOAD_TYPE:
-            headers["Content-Disposition"] = f'attachment; filename="{name}"'
+            headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
         return pages.fixed(asset.body, content_type=content_type, etag=asset.etag,
                            last_modified=asset.last_modified, cache_control="public, max-age=86400",
                            headers=headers)
@@ -317,7 +318,7 @@ class Site:
 
     def _upper(self) -> str:
         """Highest listing sort key readers may see now: scheduled posts stay hidden until their date."""
-        return ingest.iso(self.clock()) + "#~"
+        return ingest.iso(self.clock()) + "#" + LAST_CHAR
 
     def _page(self, links: Links, template: str, data: dict[str, Any]) -> Page:
         """A page rendered from plain data; its ETag is a hash of that data and the templates."""

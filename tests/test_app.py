@@ -233,3 +233,13 @@ def test_schedule_handler_runs_the_rebuild(http, publish, index):
     assert index.get_site() == {}
     run_rebuild()
     assert index.get_site()["tags"] == {"python": {"name": "Python", "count": 1}}
+
+
+def test_non_latin_slugs_and_tags_work(http, publish):
+    from urllib.parse import quote
+
+    publish("posts/日本語.md", source("日本語の記事", tags=["日本"]))
+    assert http.get(quote("/posts/日本語")).status_code == 200
+    page = http.get(quote("/tags/日本"))
+    assert page.status_code == 200
+    assert quote("/posts/日本語") in Page(page.text).anchors

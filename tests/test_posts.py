@@ -153,3 +153,17 @@ def test_scaffold_parses_back_as_a_draft():
     assert post.title == "New: post"
     assert post.draft is True
     assert [t.slug for t in post.tags] == ["x"]
+
+
+def test_body_of_a_stored_source_skips_the_front_matter():
+    assert posts.body_of(b"\xef\xbb\xbf---\r\ntitle: T\r\n---\r\n\r\nBody\r\n") == "Body"
+    assert posts.body_of(b'+++\ntitle = "T"\n+++\nBody') == "Body"
+
+
+def test_yaml_aliases_are_refused_before_they_can_expand():
+    bomb = "---\ntitle: T\ndate: 2020-01-01\nlol: &a [x, x]\nlol2: [*a, *a]\n---\n"
+    assert "anchors and aliases" in problems(bomb)[0][1]
+
+
+def test_deeply_nested_front_matter_is_refused():
+    assert "nested too deeply" in problems("---\ntitle: " + "[" * 5000 + "]" * 5000 + "\n---\n")[0][1]
