@@ -190,12 +190,16 @@ def post_item(post: posts.Post, ref: SourceRef, now: dt.datetime, rev: int) -> d
     return item
 
 
+# What a tag page and a tag feed need of a post, copied so that each is one Query.
+MEMBERSHIP_FIELDS = ("slug", "title", "date", "updated", "summary", "tags", "reading_minutes", "author",
+                     "source_key", "source_id", "version_id", "source_mtime")
+
+
 def membership_items(item: dict[str, Any]) -> list[dict[str, Any]]:
     """One item per tag of a listed post, carrying what a tag page shows."""
     if not is_listed(item):
         return []
-    shown = {k: item[k] for k in ("slug", "title", "date", "updated", "summary", "tags",
-                                    "reading_minutes", "author") if item.get(k) is not None}
+    shown = {k: item[k] for k in MEMBERSHIP_FIELDS if item.get(k) is not None}
     return [{**membership_key(tag["slug"], item["listing_sk"]), **shown, "tag_name": tag["name"]}
             for tag in item.get("tags", [])]
 

@@ -292,6 +292,8 @@ class Site:
         """A post's image or file from `assets/<slug>/<name>` in the bucket."""
         if not posts.SLUG_RE.match(slug) or not ASSET_NAME_RE.match(name) or ".." in name:
             raise NotFound("No such file.")
+        if not ingest.is_public(self.index.get_post(slug), self.clock()):
+            raise NotFound("No such file.")  # a draft's or scheduled post's images stay private too
         asset = self.content.read_asset(f"assets/{slug}/{name}", MAX_ASSET_BYTES)
         if asset is None:
             raise NotFound("No such file.")
