@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import boto3
 import pytest
@@ -87,6 +88,46 @@ def test_unknown_page_is_a_404_html_page(stack):
     status, html = fetch(stack["base"] + "/posts/nothing-here")
     assert status == 404
     assert "<!doctype html>" in html
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """Headless Chromium (Debian's package), driven by Selenium through Debian's chromedriver."""
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        if os.environ.get("BLOG_REQUIRE_BROWSER"):  # CI installs them: missing there is a failure
+            pytest.fail("chromium and chromium-driver are not installed")
+        pytest.skip("install Debian's chromium and chromium-driver to run the browser test")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run", "--disable-quic", f"--user-data-dir={tmp_path}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_seed_post_loads_in_a_real_browser_without_console_errors(stack, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(stack["base"] + "/posts/global-prayer-gathering-2013")
+    assert browser.title == "Global Prayer Gathering 2013 · The Blog"
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Global Prayer Gathering 2013"
+    # The stylesheet loaded and applied (no CSP or MIME problem): the body has its max width.
+    assert browser.execute_script("return getComputedStyle(document.body).maxWidth") != "none"
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == []
 
 
 def test_ctrl_c_stops_everything(stack):
