@@ -243,3 +243,21 @@ def test_non_latin_slugs_and_tags_work(http, publish):
     page = http.get(quote("/tags/日本"))
     assert page.status_code == 200
     assert quote("/posts/日本語") in Page(page.text).anchors
+
+
+def test_revalidation_is_one_get_item_even_in_a_cold_container(http, seeded, calls):
+    etag = http.get("/posts/global-prayer-gathering-2013").headers["etag"]
+    services.site.cache_clear()  # a new container: empty caches
+    calls.clear()
+    assert http.get("/posts/global-prayer-gathering-2013", headers={"If-None-Match": etag}).status_code == 304
+    assert calls.calls == [("dynamodb", "GetItem")]
+
+
+def test_tag_page_and_warm_feed_are_one_query(http, seeded, calls):
+    calls.clear()
+    assert http.get("/tags/prayer").status_code == 200
+    assert calls.calls == [("dynamodb", "Query")]
+    http.get("/feed.xml")
+    calls.clear()
+    http.get("/feed.xml")
+    assert calls.calls == [("dynamodb", "Query")]
