@@ -190,9 +190,16 @@ def post_item(post: posts.Post, ref: SourceRef, now: dt.datetime, rev: int) -> d
     return item
 
 
-# What a tag page and a tag feed need of a post, copied so that each is one Query.
+# What a tag page and a tag feed need of a post, copied so that each is one Query. (Not
+# `source_key` itself: that names the post items in the by_source index.)
 MEMBERSHIP_FIELDS = ("slug", "title", "date", "updated", "summary", "tags", "reading_minutes", "author",
-                     "source_key", "source_id", "version_id", "source_mtime")
+                     "source_mtime")
+
+
+def source_of(item: dict[str, Any]) -> dict[str, Any]:
+    """Where an item's Markdown lives: {key, version_id, id}, for post and membership items alike."""
+    return item.get("source") or {"key": item["source_key"], "version_id": item.get("version_id"),
+                                  "id": item["source_id"]}
 
 
 def membership_items(item: dict[str, Any]) -> list[dict[str, Any]]:
@@ -200,6 +207,7 @@ def membership_items(item: dict[str, Any]) -> list[dict[str, Any]]:
     if not is_listed(item):
         return []
     shown = {k: item[k] for k in MEMBERSHIP_FIELDS if item.get(k) is not None}
+    shown["source"] = {k: v for k, v in source_of(item).items() if v is not None}
     return [{**membership_key(tag["slug"], item["listing_sk"]), **shown, "tag_name": tag["name"]}
             for tag in item.get("tags", [])]
 

@@ -175,10 +175,11 @@ class Site:
     def _body(self, item: dict[str, Any], links: Links, absolute: bool) -> render.Rendered:
         """The post's rendered Markdown, read from S3 only on a cache miss."""
         base = links.base_url if absolute else links.base_path
-        key = pages.fingerprint(item["source_id"], base, render.RENDER_VERSION)
+        source = ingest.source_of(item)
+        key = pages.fingerprint(source["id"], base, render.RENDER_VERSION)
 
         def make() -> render.Rendered:
-            body = posts.body_of(self.content.read_version(item["source_key"], item.get("version_id")))
+            body = posts.body_of(self.content.read_version(source["key"], source.get("version_id")))
             return render.render_markdown(body, asset_base=f"{base}/assets/{item['slug']}", link_base=base)
 
         return self._bodies.get_or_make(key, make)
@@ -199,7 +200,7 @@ class Site:
             items = self.index.listing(self._upper(), feeds.FEED_SIZE).items
             title, feed_path, page_path = self.settings.title, "/feed.xml", "/"
         etag = pages.fingerprint("feed", title, feed_path, links.base_url,
-                                 *(f"{i['slug']}:{i.get('source_id', '')}:{dumps(i)}" for i in items))
+                                 *(dumps(i) for i in items))
 
         def make() -> str:
             entries = [feeds.FeedEntry(i, self._body(i, links, absolute=True).html) for i in items]

@@ -149,14 +149,20 @@ class ContentStore:
         self._s3 = s3
         self.bucket = bucket
 
-    def read(self, key: str, max_bytes: int) -> Source | None:
-        """The current version of `key`, or None if it does not exist (or was deleted)."""
+    def _call_unless_missing(self, operation: str, key: str) -> dict[str, Any] | None:
+        """GetObject/HeadObject on the current version of `key`; None if it does not exist."""
         try:
-            response = self._s3.get_object(Bucket=self.bucket, Key=key)
+            return getattr(self._s3, operation)(Bucket=self.bucket, Key=key)
         except ClientError as err:
             if _not_found(err):
                 return None
             raise
+
+    def read(self, key: str, max_bytes: int) -> Source | None:
+        """The current version of `key`, or None if it does not exist (or was deleted)."""
+        response = self._call_unless_missing("get_object", key)
+        if response is None:
+            return None
         ref = self._ref(key, response)
         stream = response["Body"]
         try:
@@ -174,13 +180,8 @@ class ContentStore:
 
     def head(self, key: str) -> SourceRef | None:
         """The current version of `key` without its body, or None."""
-        try:
-            response = self._s3.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as err:
-            if _not_found(err):
-                return None
-            raise
-        return self._ref(key, response)
+        response = self._call_unless_missing("head_object", key)
+        return self._ref(key, response) if response is not None else None
 
     def list(self, prefix: str) -> Iterator[SourceRef]:
         """Every current object under `prefix`."""
@@ -225,12 +226,9 @@ class ContentStore:
 
     def read_asset(self, key: str, max_bytes: int) -> Asset | None:
         """An asset's bytes and metadata, or None when missing or over `max_bytes`."""
-        try:
-            response = self._s3.get_object(Bucket=self.bucket, Key=key)
-        except ClientError as err:
-            if _not_found(err):
-                return None
-            raise
+        response = self._call_unless_missing("get_object", key)
+        if response is None:
+            return None
         if response.get("ContentLength", 0) > max_bytes:
             response["Body"].close()
             return None

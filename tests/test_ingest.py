@@ -168,3 +168,8 @@ def test_handle_messages_dedupes_keys_and_reports_failures(index, content, clock
 def test_alias_keys_are_separate_items(publish, index):
     publish("posts/x.md", source("X", aliases=["y"]))
     assert index.get(alias_key("y"))["target"] == "x"
+
+
+def test_only_the_post_item_is_found_by_its_source(publish, index):
+    publish("posts/tagged.md", source("Tagged", tags=["a", "b", "c"]))
+    assert [i["pk"] for i in index.posts_for_source("posts/tagged.md")] == ["POST#tagged"]
