@@ -101,7 +101,7 @@ def rebuild(index: PostIndex, content: ContentStore, now: dt.datetime) -> Report
     if stale:
         snapshot = Snapshot.of(index.scan())
 
-    report.writes += _apply_post_updates(index, post_updates(snapshot, now), report)
+    report.writes += _apply_post_updates(index, snapshot, post_updates(snapshot, now), report)
     report.writes += _apply_memberships(index, snapshot)
     report.writes += _apply_aliases(index, snapshot)
     search_info, search_writes = _refresh_search(content, snapshot, report)
@@ -194,13 +194,27 @@ def compute_navigation(visible: list[dict[str, Any]]) -> dict[str, dict[str, Any
     return navigation
 
 
-def _apply_post_updates(index: PostIndex, updates: dict[str, dict[str, Any]], report: Report) -> int:
+def _unchanged_since_read(snapshot: Snapshot, slug: str) -> tuple[str, dict[str, Any]]:
+    """A condition that the post item is still the revision the snapshot read (or still absent).
+
+    The rebuild's writes derive from that revision; if ingest changed the post meanwhile, the
+    write is skipped, so a stale snapshot can never put back, say, a draft's tag membership.
+    """
+    item = snapshot.posts.get(slug)
+    if item is None:
+        return "attribute_not_exists(pk)", {}
+    return "rev = :rev", {":rev": item.get("rev", 0)}
+
+
+def _apply_post_updates(index: PostIndex, snapshot: Snapshot, updates: dict[str, dict[str, Any]],
+                        report: Report) -> int:
     writes = 0
     for slug, fields in sorted(updates.items()):
+        condition, values = _unchanged_since_read(snapshot, slug)
         try:
-            index.update(post_key(slug), fields, condition="attribute_exists(pk)")
+            index.update(post_key(slug), fields, condition=condition, values=values)
         except ConflictError:
-            continue  # deleted meanwhile; the next rebuild sees it
+            continue  # ingest changed it meanwhile; the next rebuild sees the new version
         writes += 1
         if fields.get("status") == "published":
             report.went_live.append(slug)
@@ -210,20 +224,23 @@ def _apply_post_updates(index: PostIndex, updates: dict[str, dict[str, Any]], re
 def _apply_memberships(index: PostIndex, snapshot: Snapshot) -> int:
     """Tag memberships exactly as the post items say (repairs drift from failed writes)."""
     wanted = {(m["pk"], m["sk"]): m for p in snapshot.posts.values() for m in ingest.membership_items(p)}
-    tx_writes = 0
-    for key, member in wanted.items():
-        existing = snapshot.memberships.get(key)
-        if existing != member:
-            tx = index.transaction()
-            tx.put(member)
-            index.commit(tx)
-            tx_writes += 1
-    for key in snapshot.memberships.keys() - wanted.keys():
+    changes = [(key, member) for key, member in wanted.items() if snapshot.memberships.get(key) != member]
+    changes += [(key, None) for key in snapshot.memberships.keys() - wanted.keys()]
+    writes = 0
+    for (pk, sk), member in changes:
+        slug = (member or snapshot.memberships[(pk, sk)]).get("slug", "")
         tx = index.transaction()
-        tx.delete({"pk": key[0], "sk": key[1]})
-        index.commit(tx)
-        tx_writes += 1
-    return tx_writes
+        tx.check(post_key(slug), *_unchanged_since_read(snapshot, slug))
+        if member is None:
+            tx.delete({"pk": pk, "sk": sk})
+        else:
+            tx.put(member)
+        try:
+            index.commit(tx)
+            writes += 1
+        except ConflictError:
+            continue  # the post changed since the snapshot: ingest wrote its memberships itself
+    return writes
 
 
 def _apply_aliases(index: PostIndex, snapshot: Snapshot) -> int:

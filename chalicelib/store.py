@@ -301,6 +301,10 @@ class Transaction:
         """Delete an item, optionally only if `condition` holds."""
         self._add("Delete", {"Key": to_item(key)}, condition, values)
 
+    def check(self, key: dict[str, str], condition: str, values: dict[str, Any] | None = None) -> None:
+        """Write nothing to `key`, but fail the transaction unless `condition` holds there."""
+        self._add("ConditionCheck", {"Key": to_item(key)}, condition, values)
+
     def _add(self, kind: str, action: dict[str, Any], condition: str | None,
              values: dict[str, Any] | None) -> None:
         if condition:
@@ -413,7 +417,7 @@ class PostIndex:
         if len(actions) > MAX_TRANSACTION_ITEMS:
             raise ValueError(f"{len(actions)} writes in one transaction; DynamoDB allows {MAX_TRANSACTION_ITEMS}")
         try:
-            if len(actions) == 1:
+            if len(actions) == 1 and not {"ConditionCheck", "Update"} & actions[0].keys():
                 self._single(actions[0])
             else:
                 self._db.transact_write_items(TransactItems=actions)

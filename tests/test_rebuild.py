@@ -112,3 +112,16 @@ def test_rebuild_reports_duration_and_counts(publish, index, content, clock):
     assert report.posts == {"published": 1}
     assert report.duration_ms >= 0
     assert dt.datetime.fromisoformat(report.started_at.replace("Z", "+00:00")) == clock()
+
+
+def test_a_stale_snapshot_never_puts_back_a_drafts_membership(publish, index, content, clock):
+    publish("posts/a.md", source("A", tags=["x"]))
+    tx = index.transaction()  # drift: the membership went missing
+    tx.delete({"pk": "TAG#x", "sk": index.get_post("a")["listing_sk"]})
+    index.commit(tx)
+    snapshot = rebuild.Snapshot.of(index.scan())
+    publish("posts/a.md", source("A", tags=["x"], draft=True))  # ingest, between read and write
+    assert rebuild._apply_memberships(index, snapshot) == 0
+    assert rebuild._apply_post_updates(index, snapshot, {"a": {"status": "published"}}, rebuild.Report("")) == 0
+    assert index.tag_listing("x", "9999", 10).items == []
+    assert index.get_post("a")["status"] == "draft"
