@@ -20,6 +20,8 @@ from chalicelib.site import ASSET_TYPES
 
 app = Chalice(app_name="serverless-blog")
 app.log.setLevel(logging.INFO)
+# Ingest and rebuild log one JSON line per key and per run: the editors' error trail.
+logging.getLogger("chalicelib").setLevel(logging.INFO)
 # Assets are bytes; API Gateway passes these types through unencoded (never text/css).
 app.api.binary_types.extend(sorted(set(ASSET_TYPES.values()) - set(app.api.binary_types)))
 

@@ -247,6 +247,9 @@ def wait_for_http(url: str, timeout: float, process: subprocess.Popen | None = N
 
 def main(port: int, aws_port: int, stage: str, autoreload: bool) -> int:
     """`make run`: start the local stack and serve until Ctrl-C."""
+    # Ingest's and the rebuild's JSON log lines, as CloudWatch would show them.
+    logging.basicConfig(level=logging.WARNING, format="[%(name)s] %(message)s")
+    logging.getLogger("chalicelib").setLevel(logging.INFO)
     stack = LocalStack(port=port, aws_port=aws_port, stage=stage, autoreload=autoreload,
                        log=lambda text: print(f"[local] {text}", flush=True))
     try:
