@@ -6,13 +6,13 @@ PORT ?= 8000
 AWS_PORT ?= 4566
 STAGE ?= dev
 
-.PHONY: install run test css clean
+.PHONY: install run test css clean deploy destroy package cost
 
 install: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "pip==26.2.1"  # chalice 1.34 needs pip<26.3
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
@@ -25,6 +25,24 @@ test: install
 
 css: install
 	$(PY) -m blogctl css
+
+# AWS, with your credentials: `make deploy STAGE=prod`; DRY_RUN=1 prints the steps, calls nothing
+DRY := $(if $(DRY_RUN),--dry-run,)
+
+deploy: install
+	$(PY) -m blogctl deploy --stage $(STAGE) $(DRY)
+
+# Removes the functions and the API; never the bucket, the table or the queues
+destroy: install
+	$(PY) -m blogctl destroy --stage $(STAGE) $(DRY)
+
+# chalice package into build/$(STAGE), cfn-lint on the template, zip at most 5 MB (CI runs it)
+package: install
+	$(PY) -m blogctl package --stage $(STAGE) $(DRY)
+
+# Calls per view measured on moto, times AWS prices: the README's cost model
+cost: install
+	$(PY) -m blogctl cost
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import json
 import os
 import sys
@@ -313,7 +314,30 @@ def parser() -> argparse.ArgumentParser:
     setup = add("setup", cmd_setup, "create or update the stage's AWS resources (idempotent)")
     setup.add_argument("--dry-run", action="store_true", help="print what would be ensured; call nothing")
     add("css", cmd_css, "regenerate the syntax highlighting stylesheet", parents=())
+    on_aws = argparse.ArgumentParser(add_help=False)
+    on_aws.add_argument("--stage", required=True, help="a stage of .chalice/config.json")
+    on_aws.add_argument("--dry-run", action="store_true", help="print every step; call nothing")
+    add("deploy", _later("deploy", "cmd_deploy"), "set up the stage's resources on AWS, then chalice deploy",
+        parents=(on_aws,))
+    add("destroy", _later("deploy", "cmd_destroy"), "chalice delete; the bucket, table and queues are kept",
+        parents=(on_aws,))
+    package = add("package", _later("deploy", "cmd_package"),
+                  "chalice package, then cfn-lint and the zip's size", parents=(on_aws,))
+    package.add_argument("--out", help="where the template and zip go (default build/<stage>)")
+    policy = add("policy", _later("policy", "cmd_policy"), "write .chalice/policy-<stage>.json from config.json",
+                 parents=())
+    policy.add_argument("--stage", help="only this stage (default: every stage)")
+    cost = add("cost", _later("cost", "cmd_cost"), "measure AWS calls per view on moto; print the cost model",
+               parents=())
+    cost.add_argument("--cdn-hit-ratio", type=float, default=0.9, help="share of views CloudFront answers")
     return root
+
+
+def _later(module: str, name: str):
+    """A handler from a blogctl module imported when it runs (these import boto3 or moto)."""
+    def handler(args: argparse.Namespace) -> int:
+        return getattr(importlib.import_module(f"blogctl.{module}"), name)(args)
+    return handler
 
 
 def main(argv: list[str] | None = None) -> int:

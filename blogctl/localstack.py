@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -26,6 +25,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from blogctl.deploy import tool
 from blogctl.stage import LOCAL_REGION, PROJECT_DIR, load_stage
 
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
@@ -187,7 +187,7 @@ class LocalStack:
 
     def serve(self) -> int:
         """Run `chalice local` until it exits or Ctrl-C; then stop everything."""
-        command = [_chalice_command(), "local", "--host", "127.0.0.1", "--port", str(self.port),
+        command = [tool("chalice"), "local", "--host", "127.0.0.1", "--port", str(self.port),
                    "--stage", self.stage]
         if not self.autoreload:
             command.append("--no-autoreload")
@@ -222,11 +222,6 @@ def _names(stage):
     from blogctl.resources import Names
 
     return Names(bucket=stage.bucket, table=stage.table, queue=stage.queue, region=LOCAL_REGION)
-
-
-def _chalice_command() -> str:
-    beside = Path(sys.executable).with_name("chalice")
-    return str(beside) if beside.exists() else (shutil.which("chalice") or "chalice")
 
 
 def wait_for_http(url: str, timeout: float, process: subprocess.Popen | None = None) -> bool:

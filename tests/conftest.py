@@ -35,6 +35,7 @@ import pytest  # noqa: E402
 from blogctl.resources import Names, ensure_resources  # noqa: E402
 from chalicelib import aws, ingest, services  # noqa: E402
 from chalicelib.store import ContentStore, PostIndex  # noqa: E402
+from iam import OperationLog, denied, recording  # noqa: E402
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
 
@@ -80,6 +81,22 @@ class CallLog:
     def writes(self) -> list[tuple[str, str]]:
         write_ops = ("Put", "Update", "Delete", "TransactWrite", "BatchWrite", "Copy")
         return [c for c in self.calls if c[1].startswith(write_ops)]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def operations() -> Iterator[OperationLog]:
+    """Every AWS call the deployed code makes in this session (see tests/iam.py)."""
+    with recording(OperationLog()) as log:
+        yield log
+
+
+@pytest.fixture(autouse=True)
+def within_policy(operations: OperationLog) -> Iterator[None]:
+    """Whatever a test makes the deployed code do, its stage's IAM policy allows (blogctl/policy.py)."""
+    start = len(operations.calls)
+    yield
+    problems = denied(operations.calls[start:])
+    assert not problems, "the stage's policy would deny:\n" + "\n".join(problems)
 
 
 @pytest.fixture

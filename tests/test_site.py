@@ -179,6 +179,8 @@ def test_custom_site_url_makes_canonical_links(http, publish, monkeypatch):
 
     monkeypatch.setenv("BLOG_SITE_URL", "https://blog.example.com")
     services.reset()
+    # Read the settings now: inside a test-client request Chalice swaps in config.json's stage variables.
+    services.site()
     publish("posts/a.md", source("A"))
     page = http.get("/posts/a")
     assert '<link rel="canonical" href="https://blog.example.com/posts/a">' in page.text
