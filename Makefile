@@ -6,7 +6,7 @@ PORT ?= 8000
 AWS_PORT ?= 4566
 STAGE ?= dev
 
-.PHONY: install run test css clean deploy destroy package cost
+.PHONY: install run test css clean deploy destroy package cost bench
 
 install: $(VENV)/.installed
 
@@ -43,6 +43,10 @@ package: install
 # Calls per view measured on moto, times AWS prices: the README's cost model
 cost: install
 	$(PY) -m blogctl cost
+
+# Benchmarks side by side in one run (a few minutes): a table, and bench/results.json
+bench: install
+	$(PY) -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

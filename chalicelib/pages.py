@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import jinja2
-
 from chalicelib import render
 from chalicelib.posts import SLUG_PATTERN
 from chalicelib.errors import BadRequest
@@ -172,8 +170,10 @@ def template_version() -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def environment() -> jinja2.Environment:
+def environment() -> "jinja2.Environment":
     """The Jinja2 environment: autoescaping on for every template."""
+    import jinja2  # on first use: ingest, the rebuild, 304s and the JSON API never load it (cold start)
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=True,

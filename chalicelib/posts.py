@@ -8,13 +8,11 @@ names and Hugo's `<slug>/index.md` bundles are understood.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
-
-import yaml
 
 from chalicelib.errors import InvalidPost, Problem
 
@@ -174,24 +172,32 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
     return meta, body, 2
 
 
-class _FrontMatterLoader(yaml.SafeLoader):
+@functools.lru_cache(maxsize=1)
+def _front_matter_loader() -> type:
     """YAML's safe loader without anchors and aliases.
 
     Front matter never needs them, and nested aliases expand exponentially when the
-    values are copied ("billion laughs"), which would stall ingest.
+    values are copied ("billion laughs"), which would stall ingest. Made on first use:
+    PyYAML takes a tenth of the cold start to import, and page views never parse YAML.
     """
+    import yaml
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            raise yaml.composer.ComposerError(
-                None, None, "anchors and aliases (& and *) are not allowed in front matter",
-                self.peek_event().start_mark)
-        return super().compose_node(parent, index)
+    class FrontMatterLoader(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                raise yaml.composer.ComposerError(
+                    None, None, "anchors and aliases (& and *) are not allowed in front matter",
+                    self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+
+    return FrontMatterLoader
 
 
 def _load_yaml(raw: str) -> dict[str, Any]:
+    import yaml
+
     try:
-        meta = yaml.load(raw, Loader=_FrontMatterLoader) if raw.strip() else {}
+        meta = yaml.load(raw, Loader=_front_matter_loader()) if raw.strip() else {}
     except RecursionError:
         raise InvalidPost([Problem("front matter is nested too deeply", 1)]) from None
     except (ValueError, TypeError, OverflowError) as err:  # YAML's own conversions, e.g. 2013-13-45
@@ -205,6 +211,8 @@ def _load_yaml(raw: str) -> dict[str, Any]:
 
 
 def _load_toml(raw: str) -> dict[str, Any]:
+    import tomllib
+
     try:
         meta = tomllib.loads(raw)
     except RecursionError:
@@ -417,6 +425,8 @@ def _json_safe(value: Any) -> Any:
 
 def scaffold(title: str, date: dt.datetime, tags: list[str] | None = None, draft: bool = True) -> str:
     """The text of a new post, for `blogctl new`."""
+    import yaml
+
     meta = {"title": title, "date": date.strftime("%Y-%m-%dT%H:%M:%SZ"), "tags": list(tags or []),
             "summary": "", "draft": draft}
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True)

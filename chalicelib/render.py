@@ -6,6 +6,7 @@ the allow-lists below, so even a renderer bug cannot put script on a page.
 """
 from __future__ import annotations
 
+import functools
 import html
 import re
 from dataclasses import dataclass
@@ -66,7 +67,11 @@ class Rendered:
 
     html: str
     toc: str
-    words: int
+
+    @functools.cached_property
+    def words(self) -> int:
+        """Words in the text, counted on first use: ingest needs them, page views do not."""
+        return count_words(text_of_html(self.html))
 
     @property
     def reading_minutes(self) -> int:
@@ -120,7 +125,6 @@ class BlogRenderer(mistune.HTMLRenderer):
 def highlight(code: str, language: str) -> str:
     """Code as Pygments HTML with CSS classes (no inline styles); plain if the language is unknown."""
     from pygments import highlight as pygments_highlight  # imported on the first code block only
-    from pygments.formatters import HtmlFormatter
     from pygments.lexers import get_lexer_by_name
     from pygments.util import ClassNotFound
 
@@ -128,7 +132,15 @@ def highlight(code: str, language: str) -> str:
         lexer = get_lexer_by_name(language)
     except ClassNotFound:
         return f'<pre><code class="language-{mistune.util.escape(language)}">{mistune.util.escape(code)}</code></pre>\n'
-    return pygments_highlight(code, lexer, HtmlFormatter(cssclass="highlight", wrapcode=True))
+    return pygments_highlight(code, lexer, _code_formatter())
+
+
+@functools.lru_cache(maxsize=1)
+def _code_formatter() -> Any:
+    """The one HTML formatter for code blocks: making one builds a whole style table, so make it once."""
+    from pygments.formatters import HtmlFormatter
+
+    return HtmlFormatter(cssclass="highlight", wrapcode=True)
 
 
 def render_markdown(body: str, asset_base: str = "", link_base: str = "") -> Rendered:
@@ -142,7 +154,7 @@ def render_markdown(body: str, asset_base: str = "", link_base: str = "") -> Ren
     toc_items = state.env.get("toc_items", [])
     toc = render_toc_ul(toc_items) if len(toc_items) >= TOC_MIN_HEADINGS else ""
     safe = sanitize(str(body_html))
-    return Rendered(html=safe, toc=sanitize(toc), words=count_words(text_of_html(safe)))
+    return Rendered(html=safe, toc=sanitize(toc))
 
 
 def sanitize(fragment: str) -> str:

@@ -1,0 +1,138 @@
+"""Ingest and rebuild: the upload path for 1,000 posts, and the scheduled rebuild of 10,000 unchanged ones.
+
+Uploads go to the bucket, moto's notifications fill the queue, and batches of ten go
+to app.ingest_uploads as Lambda's SQS trigger hands them over (the same event the local
+stack builds). Only the handler is timed and metered: receiving and deleting messages
+is the trigger's work, not ours.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from bench.figures import NO_GOAL, Figure, failed, judged, ms, reported, times
+from bench.timing import interleave, median, own_seconds, ratio, seconds
+from bench.world import Blog, World, post_slug, post_source, transactions_without_backups
+from blogctl.localstack import scheduled_event, sqs_event
+from blogctl.publishing import MARKDOWN_TYPE
+from chalicelib import aws, posts
+
+UPLOADS = 1_000
+REBUILD_POSTS = 10_000
+REBUILD_ROUNDS = 2
+BATCH = 10  # the handler's batch_size in app.py
+# Uploads arrive in waves the handler drains: moto's SendMessage walks the whole queue,
+# so a burst of 1,000 would cost minutes of moto's time before our handler even runs.
+UPLOAD_WAVE = 100
+
+
+def upload(blog: Blog, numbers: range) -> None:
+    """Put some generated posts into the bucket, as editors would."""
+    for number in numbers:
+        key = f"{posts.POSTS_PREFIX}{post_slug(number)}{posts.SOURCE_SUFFIX}"
+        blog.content.put(key, post_source(number), MARKDOWN_TYPE)
+
+
+@dataclass
+class Drained:
+    """What the ingest handler did with the queue: its time, its AWS calls and their errors."""
+
+    seconds: float = 0.0
+    own_seconds: float = 0.0
+    calls: Counter[tuple[str, str]] = field(default_factory=Counter)
+    errors: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def drain(world: World, blog: Blog, drained: Drained) -> None:
+    """Hand every queued message to the ingest handler, ten at a time, as Lambda's SQS trigger does."""
+    import app
+
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=blog.names.queue)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    with blog.serving(), transactions_without_backups():
+        while True:
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=BATCH, WaitTimeSeconds=0,
+                                           VisibilityTimeout=300).get("Messages", [])
+            if not messages:
+                return
+            total, own = own_seconds(lambda: app.ingest_uploads(sqs_event(messages, arn), None), world.meter)
+            drained.seconds += total
+            drained.own_seconds += own
+            drained.calls += world.meter.count()
+            drained.errors += world.meter.errors
+            sqs.delete_message_batch(QueueUrl=url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+
+
+def ingest_figures(world: World) -> list[Figure]:
+    """Calls per uploaded post and posts per second through the queue handler."""
+    blog = world.fresh("ingest")
+    drained = Drained()
+    for start in range(0, UPLOADS, UPLOAD_WAVE):
+        upload(blog, range(start, min(start + UPLOAD_WAVE, UPLOADS)))
+        drain(world, blog, drained)
+    if drained.errors:  # a failed transaction was not rolled back (see transactions_without_backups)
+        reason = f"{len(drained.errors)} AWS call(s) failed, e.g. {drained.errors[0]}"
+        return [failed("ingest.calls_per_post", "Ingest: AWS calls per uploaded post", NO_GOAL, reason)]
+    published = sum(1 for number in range(UPLOADS)
+                    if (blog.index.get_post(post_slug(number)) or {}).get("status") == "published")
+    per_post = {f"{service}:{operation}": round(n / UPLOADS, 2)
+                for (service, operation), n in sorted(drained.calls.items())}
+    breakdown = ", ".join(f"{name.split(':')[1]} {n:g}" for name, n in per_post.items())
+    rate, own_rate = ratio(UPLOADS, drained.seconds), ratio(UPLOADS, drained.own_seconds)
+    return [
+        reported("ingest.calls_per_post", "Ingest: AWS calls per uploaded post",
+                 f"{sum(drained.calls.values()) / UPLOADS:g} ({breakdown})",
+                 calls_per_post=per_post, uploads=UPLOADS),
+        judged("ingest.posts_per_second", "Ingest: posts per second through the queue handler",
+               f"{rate:.0f} posts/s on moto, {own_rate:.0f} posts/s in our code; "
+               f"{published:,} of {UPLOADS:,} published", f"all {UPLOADS:,} published (rate: none set)",
+               published == UPLOADS, posts_per_second=round(rate, 1), own_posts_per_second=round(own_rate, 1),
+               handler_seconds=round(drained.seconds, 2), published=published),
+    ]
+
+
+def walk(blog: Blog) -> None:
+    """The least a rebuild must read: every source key (ListObjectsV2) and every listed post (Query)."""
+    s3, dynamodb = aws.client("s3"), aws.client("dynamodb")
+    for _ in s3.get_paginator("list_objects_v2").paginate(Bucket=blog.names.bucket, Prefix=posts.POSTS_PREFIX):
+        pass
+    for _ in dynamodb.get_paginator("query").paginate(
+            TableName=blog.names.table, IndexName="listing", KeyConditionExpression="listing = :p",
+            ExpressionAttributeValues={":p": {"S": "PUBLIC"}}):
+        pass
+
+
+def rebuild_figures(world: World) -> list[Figure]:
+    """Writes and time of a rebuild of an unchanged blog, against a bare walk of the same data."""
+    import app
+
+    blog = world.settled(REBUILD_POSTS)
+    writes: list[tuple[str, str]] = []
+    own: list[float] = []
+
+    def rebuild() -> float:
+        with blog.serving():
+            took, ours = own_seconds(lambda: app.rebuild_index(scheduled_event(), None), world.meter)
+        writes.extend(world.meter.writes())
+        own.append(ours)
+        return took
+
+    samples = interleave({"rebuild": rebuild, "walk": lambda: seconds(lambda: walk(blog))}, REBUILD_ROUNDS)
+    medians = {name: median(values) for name, values in samples.items()}
+    value = ratio(medians["rebuild"], medians["walk"])
+    return [
+        judged("ingest.rebuild_writes", "Rebuild of 10,000 unchanged posts: writes", f"{len(writes)}", "0",
+               not writes, writes=[f"{s}:{o}" for s, o in writes], rounds=REBUILD_ROUNDS),
+        reported("ingest.rebuild_time", "Rebuild of 10,000 unchanged posts vs bare ListObjectsV2 + Query walk",
+                 f"{times(value)} ({ms(medians['rebuild'])} vs {ms(medians['walk'])}; "
+                 f"our code {ms(median(own))})", ratio=round(value, 3), rounds=REBUILD_ROUNDS,
+                 median_ms={name: round(v * 1000) for name, v in medians.items()},
+                 own_ms=round(median(own) * 1000)),
+    ]
+
+
+def run(world: World) -> list[Figure]:
+    """The ingest figures, then the rebuild figures."""
+    return [*ingest_figures(world), *rebuild_figures(world)]

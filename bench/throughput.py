@@ -1,0 +1,144 @@
+"""Local stack throughput: requests per second for the seed post's page at 1, 8 and 32 concurrent clients.
+
+The stack is `make run`'s (`python -m blogctl serve`: moto server, setup, queue pump,
+`chalice local`), started on free loopback ports (never 8000 or 4566, which someone may
+be using) and stopped with Ctrl-C as a person would. Each level sends a fixed number of
+requests over keep-alive connections, one per client thread (as browsers do), and stops
+by itself. One more run at one client opens a new connection per request: `chalice local`
+writes a response's headers and body separately, so on a kept-alive connection Nagle's
+algorithm meets the client's delayed ACK and each response waits about 40 ms.
+"""
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+
+from bench.figures import Figure, failed, judged
+from blogctl.localstack import wait_for_http
+from blogctl.stage import PROJECT_DIR
+
+CLIENTS = (1, 8, 32)
+REQUESTS_PER_LEVEL = 400
+LEVEL_TIMEOUT_SECONDS = 60.0  # a level stops here even if requests remain
+START_TIMEOUT_SECONDS = 120
+STOP_TIMEOUT_SECONDS = 30
+REQUEST_TIMEOUT_SECONDS = 10
+POST_PATH = "/posts/global-prayer-gathering-2013"
+RESERVED_PORTS = (8000, 4566)
+GOAL = "0 errors"
+
+
+@dataclass(frozen=True)
+class Level:
+    """What one concurrency level did."""
+
+    clients: int
+    requests: int
+    errors: int
+    seconds: float
+    keep_alive: bool = True
+
+    @property
+    def per_second(self) -> float:
+        """Successful requests per second."""
+        return (self.requests - self.errors) / self.seconds if self.seconds else 0.0
+
+
+def free_port() -> int:
+    """A free loopback port that is neither 8000 nor 4566."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in RESERVED_PORTS:
+            return port
+
+
+def load(port: int, clients: int, total: int, keep_alive: bool = True) -> Level:
+    """`total` GETs of the post page from `clients` threads, each on its own connection (kept alive or not)."""
+    remaining = iter(range(total))
+    lock = threading.Lock()
+    counts = {"requests": 0, "errors": 0}
+    deadline = time.monotonic() + LEVEL_TIMEOUT_SECONDS
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_SECONDS)
+        while time.monotonic() < deadline:
+            with lock:
+                if next(remaining, None) is None:
+                    break
+            try:
+                connection.request("GET", POST_PATH)
+                response = connection.getresponse()
+                response.read()
+                ok = response.status == 200
+            except (OSError, http.client.HTTPException):
+                ok = False
+            if not ok or not keep_alive:
+                connection.close()  # the next request connects again
+            with lock:
+                counts["requests"] += 1
+                counts["errors"] += not ok
+        connection.close()
+
+    threads = [threading.Thread(target=client, name=f"bench-client-{i}") for i in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return Level(clients, counts["requests"], counts["errors"], time.monotonic() - started, keep_alive)
+
+
+def start_stack(port: int, aws_port: int, log: object) -> subprocess.Popen:
+    """`python -m blogctl serve` on the given ports, with none of this shell's AWS or blog settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BLOG_"))}
+    return subprocess.Popen(
+        [sys.executable, "-m", "blogctl", "serve", "--port", str(port), "--aws-port", str(aws_port),
+         "--no-autoreload"], cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop_stack(process: subprocess.Popen) -> None:
+    """Ctrl-C, as a person stops `make run`; kill it only if it does not stop in time."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def run(world: object = None) -> list[Figure]:
+    """One figure per concurrency level: requests per second and errors."""
+    port, aws_port = free_port(), free_port()
+    with tempfile.TemporaryFile(mode="w+") as log:  # chalice local logs every request: never a pipe
+        process = start_stack(port, aws_port, log)
+        try:
+            if not wait_for_http(f"http://127.0.0.1:{port}{POST_PATH}", START_TIMEOUT_SECONDS, process):
+                log.seek(0)
+                reason = (log.read().strip().splitlines() or ["no output"])[-1]
+                return [failed("throughput.start", "Local stack throughput", GOAL,
+                               f"stack did not start: {reason}")]
+            load(port, 1, 20)  # warm: the page rendered and cached once
+            levels = [load(port, clients, REQUESTS_PER_LEVEL) for clients in CLIENTS]
+            levels.append(load(port, 1, REQUESTS_PER_LEVEL, keep_alive=False))
+        finally:
+            stop_stack(process)
+    return [judged(f"throughput.clients_{level.clients}" + ("" if level.keep_alive else "_new_connections"),
+                   f"Local stack: post page, {level.clients} client(s)"
+                   + ("" if level.keep_alive else ", a new connection per request"),
+                   f"{level.per_second:.0f} req/s, {level.errors} errors of {level.requests}", GOAL,
+                   level.errors == 0 and level.requests == REQUESTS_PER_LEVEL,
+                   requests=level.requests, errors=level.errors, seconds=round(level.seconds, 2),
+                   requests_per_second=round(level.per_second, 1))
+            for level in levels]
