@@ -14,7 +14,7 @@ from typing import Any
 import markdown
 import mistune
 
-from bench.figures import Figure, judged, ms, times
+from bench.figures import Figure, judged, ms, reported, times
 from bench.timing import interleave, median, ratio, seconds
 from blogctl.stage import PROJECT_DIR
 from chalicelib import config, ingest, posts, render
@@ -134,7 +134,13 @@ def blog_render(data: bytes) -> Any:
     item = ingest.post_item(posts.parse_post(key, data), ref, now, rev=1)
     index, content, settings = MemoryIndex(item), MemoryContent(data), config.get_settings()
     links = Links(base_url="https://blog.example")
-    return lambda: Site(index, content, settings).post(links, item["slug"]).body
+    return lambda: cold(lambda: Site(index, content, settings).post(links, item["slug"]).body)
+
+
+def cold(make: Any) -> Any:
+    """Run `make` with the highlighting cache empty, as for a post this container never rendered."""
+    render.highlight.cache_clear()
+    return make()
 
 
 def highlight_all(body: str) -> None:
@@ -147,11 +153,18 @@ def run(world: object = None) -> list[Figure]:
     """Median cold render of the blog against raw mistune and Python-Markdown, interleaved."""
     data, body = document()
     render_page = blog_render(data)
+    seed_data = SEED_POST.read_bytes()
+    seed_body = posts.body_of(seed_data)
+    render_seed = blog_render(seed_data)
     cases = {
         "blog": lambda: seconds(render_page),
         "mistune": lambda: seconds(lambda: mistune.html(body)),
         "markdown": lambda: seconds(lambda: markdown.Markdown(**PELICAN_MARKDOWN).convert(body)),
-        "highlighting": lambda: seconds(lambda: highlight_all(body)),
+        "highlighting": lambda: seconds(lambda: cold(lambda: highlight_all(body))),
+        "blog_markdown_only": lambda: seconds(lambda: cold(lambda: render.render_markdown(body))),
+        "seed_blog": lambda: seconds(render_seed),
+        "seed_markdown_only": lambda: seconds(lambda: render.render_markdown(seed_body)),
+        "seed_mistune": lambda: seconds(lambda: mistune.html(seed_body)),
     }
     for case in cases.values():
         case()  # first use imports lexers and compiles templates: not part of a render
@@ -160,7 +173,17 @@ def run(world: object = None) -> list[Figure]:
     vs_markdown = ratio(samples["blog"], samples["markdown"])
     data_points = {"median_ms": {name: round(value * 1000, 3) for name, value in samples.items()},
                    "rounds": ROUNDS, "document_bytes": len(data)}
+    markdown_only = ratio(samples["blog_markdown_only"], samples["mistune"])
+    seed_page = ratio(samples["seed_blog"], samples["seed_mistune"])
+    seed_markdown_only = ratio(samples["seed_markdown_only"], samples["seed_mistune"])
     return [
+        reported("render.markdown_only_vs_mistune", "Markdown + highlighting + sanitize (no template) vs raw mistune",
+             f"{times(markdown_only)} ({ms(samples['blog_markdown_only'])} vs {ms(samples['mistune'])})",
+             ratio=round(markdown_only, 3), **data_points),
+        reported("render.seed_vs_mistune", "Cold render of the seed post (prose, no code) vs raw mistune",
+             f"page {times(seed_page)} ({ms(samples['seed_blog'])} vs {ms(samples['seed_mistune'])}); "
+             f"without the template {times(seed_markdown_only)} ({ms(samples['seed_markdown_only'])})",
+             ratio=round(seed_page, 3), markdown_only_ratio=round(seed_markdown_only, 3), **data_points),
         judged("render.vs_mistune", "Cold post render vs raw mistune",
                f"{times(vs_mistune)} ({ms(samples['blog'])} vs {ms(samples['mistune'])}; "
                f"Pygments alone {ms(samples['highlighting'])})",

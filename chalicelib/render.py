@@ -9,19 +9,22 @@ from __future__ import annotations
 import functools
 import html
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 import mistune
 import nh3
-from mistune.toc import add_toc_hook, render_toc_ul
+from mistune.toc import normalize_toc_item, render_toc_ul
 
 from chalicelib.posts import slugify
 
 # Bump when the HTML this module produces changes, so cached pages are re-rendered.
 RENDER_VERSION = "3"
 
-PLUGINS = ("table", "footnotes", "strikethrough", "task_lists", "url")
+# Bare URLs become links too, but not through mistune's `url` plugin: see AutolinkingInlineParser.
+PLUGINS = ("table", "footnotes", "strikethrough", "task_lists")
+BARE_URL_RE = re.compile(r"""https?://[^\s<]+[^<.,:;"')\]\s]""")
 TOC_MIN_LEVEL = 2
 TOC_MAX_LEVEL = 3
 TOC_MIN_HEADINGS = 3  # a table of contents only for posts long enough to need one
@@ -82,8 +85,12 @@ class Rendered:
 class BlogRenderer(mistune.HTMLRenderer):
     """mistune's HTML renderer with the blog's additions, one method per token."""
 
-    def __init__(self, asset_base: str, link_base: str) -> None:
+    def __init__(self) -> None:
         super().__init__(escape=True)
+        self.use_bases("", "")
+
+    def use_bases(self, asset_base: str, link_base: str) -> None:
+        """Where the next document's bare file names and root-relative links point."""
         self._asset_base = asset_base.rstrip("/")
         self._link_base = link_base.rstrip("/")
 
@@ -122,8 +129,54 @@ class BlogRenderer(mistune.HTMLRenderer):
         return f"{relative_base}/{url}" if relative_base is not None else url
 
 
+class AutolinkingInlineParser(mistune.InlineParser):
+    """mistune's inline parser, turning bare http(s) URLs in text into links.
+
+    mistune's `url` plugin does this as an inline rule, which turns off the parser's fast
+    path for plain text and makes every paragraph four times slower. Here each text
+    token is searched once, after parsing; link labels and code are left alone.
+    """
+
+    def parse(self, state: mistune.InlineState) -> list[dict[str, Any]]:
+        tokens = super().parse(state)
+        if not state.in_link:
+            state.tokens = tokens = _autolink(tokens)  # callers read state.tokens, not the result
+        return tokens
+
+
+def _autolink(tokens: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    linked: list[dict[str, Any]] = []
+    for token in tokens:
+        if token["type"] == "text" and "http" in token["raw"]:
+            linked += _split_urls(token)
+            continue
+        if token["type"] not in ("link", "image", "codespan") and "children" in token:
+            token["children"] = _autolink(token["children"])
+        linked.append(token)
+    return linked
+
+
+def _split_urls(token: dict[str, Any]) -> list[dict[str, Any]]:
+    """A text token as text and link tokens, the way the `url` plugin would have made them."""
+    parts, position, raw = [], 0, token["raw"]
+    for found in BARE_URL_RE.finditer(raw):
+        if found.start() > position:
+            parts.append({**token, "raw": raw[position:found.start()]})
+        url = found.group(0)
+        parts.append({"type": "link", "children": [{"type": "text", "raw": url}],
+                      "attrs": {"url": mistune.util.escape_url(url)}})
+        position = found.end()
+    if position < len(raw):
+        parts.append({**token, "raw": raw[position:]})
+    return parts
+
+
+@functools.lru_cache(maxsize=256)
 def highlight(code: str, language: str) -> str:
-    """Code as Pygments HTML with CSS classes (no inline styles); plain if the language is unknown."""
+    """Code as Pygments HTML with CSS classes (no inline styles); plain if the language is unknown.
+
+    Cached: a post's page, its feed entry and its API answer highlight the same blocks.
+    """
     from pygments import highlight as pygments_highlight  # imported on the first code block only
     from pygments.lexers import get_lexer_by_name
     from pygments.util import ClassNotFound
@@ -145,16 +198,42 @@ def _code_formatter() -> Any:
 
 def render_markdown(body: str, asset_base: str = "", link_base: str = "") -> Rendered:
     """Render a post body to sanitized HTML plus a table of contents."""
-    markdown = mistune.Markdown(
-        renderer=BlogRenderer(asset_base=asset_base, link_base=link_base),
-        plugins=[mistune.plugins.import_plugin(name) for name in PLUGINS],
-    )
-    add_toc_hook(markdown, TOC_MIN_LEVEL, TOC_MAX_LEVEL, heading_id=_HeadingIds())
+    markdown = _markdown()
+    markdown.renderer.use_bases(asset_base, link_base)
     body_html, state = markdown.parse(body)
     toc_items = state.env.get("toc_items", [])
     toc = render_toc_ul(toc_items) if len(toc_items) >= TOC_MIN_HEADINGS else ""
     safe = sanitize(str(body_html))
     return Rendered(html=safe, toc=sanitize(toc))
+
+
+_per_thread = threading.local()
+
+
+def _markdown() -> mistune.Markdown:
+    """This thread's Markdown parser: made once, since building one (and its compiled
+    scanners) costs as much as parsing a short post."""
+    markdown = getattr(_per_thread, "markdown", None)
+    if markdown is None:
+        markdown = mistune.Markdown(
+            renderer=BlogRenderer(),
+            inline=AutolinkingInlineParser(),
+            plugins=[mistune.plugins.import_plugin(name) for name in PLUGINS],
+        )
+        markdown.before_render_hooks.append(_table_of_contents)
+        _per_thread.markdown = markdown
+    return markdown
+
+
+def _table_of_contents(markdown: mistune.Markdown, state: mistune.BlockState) -> None:
+    """Give headings readable ids and list them in state.env['toc_items'] (mistune's toc hook, lighter)."""
+    ids = _HeadingIds()
+    items = []
+    for token in state.tokens:
+        if token["type"] == "heading" and TOC_MIN_LEVEL <= token["attrs"]["level"] <= TOC_MAX_LEVEL:
+            token["attrs"]["id"] = ids(token, len(items))
+            items.append(normalize_toc_item(markdown, token, parent=state))
+    state.env["toc_items"] = items
 
 
 def sanitize(fragment: str) -> str:
