@@ -172,15 +172,17 @@ def compute_navigation(visible: list[dict[str, Any]]) -> dict[str, dict[str, Any
     """Previous/next (by date) and related posts (by shared tags) for each public post."""
     link = lambda p: {"slug": p["slug"], "title": p["title"]}  # noqa: E731
     by_tag: dict[str, list[int]] = defaultdict(list)
+    place_in_tag: dict[tuple[str, int], int] = {}  # (tag, position) -> index in by_tag[tag]
     for position, post in enumerate(visible):
         for tag in post.get("tags", []):
+            place_in_tag[(tag["slug"], position)] = len(by_tag[tag["slug"]])
             by_tag[tag["slug"]].append(position)
     navigation = {}
     for position, post in enumerate(visible):
         shared: Counter[int] = Counter()
         for tag in post.get("tags", []):
             members = by_tag[tag["slug"]]
-            at = members.index(position)
+            at = place_in_tag[(tag["slug"], position)]
             half = RELATED_CANDIDATES_PER_TAG // 2
             for other in members[max(0, at - half): at + half + 1]:
                 if other != position:
