@@ -156,15 +156,13 @@ def _progress(total: int) -> Any:
 
 def status_rows(items: list[dict[str, Any]], now: dt.datetime) -> list[dict[str, str]]:
     """One row per post item: slug, status, date, title, error (sorted: problems first)."""
-    from chalicelib.ingest import is_public
+    from chalicelib.ingest import status_now
 
     rows = []
     for item in items:
         if not item["pk"].startswith("POST#"):
             continue
-        status = item.get("status", "")
-        if status == "scheduled" and is_public(item, now):
-            status = "published"
+        status = status_now(item, now)
         rows.append({
             "slug": item["slug"], "status": status, "date": item.get("date", "")[:10],
             "title": item.get("title", ""), "source": item.get("source_key", ""),

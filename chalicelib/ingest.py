@@ -118,8 +118,7 @@ def _reconcile_once(key: str, index: PostIndex, content: ContentStore,
             raise ConflictError("our read of the bucket is older than the index")
     try:
         if source.data is None:
-            raise InvalidPost([Problem(f"file is {ref.size:,} bytes; the limit is "
-                                       f"{posts.MAX_SOURCE_BYTES:,} bytes (MAX_SOURCE_BYTES)")])
+            raise InvalidPost([posts.too_large(ref.size)])
         post = posts.parse_post(key, source.data)
     except InvalidPost as err:
         return _record_error(key, ref, current, err, index, now), ref
@@ -131,10 +130,14 @@ def _reconcile_once(key: str, index: PostIndex, content: ContentStore,
     return _publish(post, ref, target, owned, index, now), ref
 
 
+def _live(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items that are not tombstones."""
+    return [i for i in items if i.get("status") != "deleted"]
+
+
 def _primary(owned: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The item a source key currently maps to: a live one before a tombstone."""
-    live = [i for i in owned if i.get("status") != "deleted"]
-    return (live or owned or [None])[0]
+    return (_live(owned) or owned or [None])[0]
 
 
 def listing_sk(date: str, slug: str) -> str:
@@ -150,6 +153,12 @@ def iso(moment: dt.datetime) -> str:
 def is_listed(item: dict[str, Any]) -> bool:
     """Items that belong in listings: published, or scheduled (hidden until their date by the query)."""
     return item.get("status") in ("published", "scheduled")
+
+
+def status_now(item: dict[str, Any], now: dt.datetime) -> str:
+    """The item's status as readers see it now: 'scheduled' turns 'published' once its date has come."""
+    status = item.get("status", "")
+    return "published" if status == "scheduled" and is_public(item, now) else status
 
 
 def is_public(item: dict[str, Any] | None, now: dt.datetime) -> bool:
@@ -218,7 +227,7 @@ def _membership_keys(item: dict[str, Any] | None) -> set[tuple[str, str]]:
     return {(m["pk"], m["sk"]) for m in membership_items(item)}
 
 
-def _guard(target: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+def revision_guard(target: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
     """Condition for replacing `target`: it is still the revision we read (or still absent)."""
     if target is None:
         return "attribute_not_exists(pk)", {}
@@ -232,7 +241,7 @@ def _publish(post: posts.Post, ref: SourceRef, target: dict[str, Any] | None,
         item["nav"] = target["nav"]  # keep the links until the rebuild recomputes them
     tx = index.transaction()
     _write_aliases(tx, item, target, index)  # first: it settles which aliases the item keeps
-    condition, values = _guard(target)
+    condition, values = revision_guard(target)
     tx.put(item, f"{condition} AND (attribute_not_exists(source_mtime) OR source_mtime <= :mtime)",
            {**values, ":mtime": ref.mtime})
     new_members = membership_items(item)
@@ -278,7 +287,7 @@ def _retire_item(tx: Any, item: dict[str, Any], now: dt.datetime, redirect_to: s
     for alias in item.get("aliases", []):
         if alias != redirect_to:
             tx.delete(alias_key(alias), "target = :slug", {":slug": slug})
-    condition, values = _guard(item)
+    condition, values = revision_guard(item)
     if redirect_to:
         tx.delete(post_key(slug), condition, values)
         tx.put({**alias_key(slug), "target": redirect_to})
@@ -290,7 +299,7 @@ def _retire_item(tx: Any, item: dict[str, Any], now: dt.datetime, redirect_to: s
 
 
 def _retire(key: str, owned: list[dict[str, Any]], index: PostIndex, now: dt.datetime) -> Outcome:
-    live = [item for item in owned if item.get("status") != "deleted"]
+    live = _live(owned)
     if not live:
         return Outcome(key, "unchanged", owned[0]["slug"] if owned else "")
     tx = index.transaction()
@@ -306,15 +315,16 @@ def _record_error(key: str, ref: SourceRef, current: dict[str, Any] | None, err:
     error = {"message": str(err), "problems": [str(p) for p in err.problems],
              "source_id": ref.identity, "etag": ref.etag, "at": iso(now)}
     if current is not None:
+        condition, values = revision_guard(current)
         index.update(post_key(current["slug"]), {"error": error, "rev": current.get("rev", 0) + 1},
-                     condition="rev = :rev", values={":rev": current.get("rev", 0)})
+                     condition=condition, values=values)
         return Outcome(key, "error", current["slug"], error["message"])
     slug = posts.slug_from_key(key) or "untitled"
     holder = index.get_post(slug)
     if holder is not None and holder.get("source_key") != key:
         # The slug belongs to another source: the error lives in the logs only.
         return Outcome(key, "error", "", error["message"])
-    condition, values = _guard(holder)
+    condition, values = revision_guard(holder)
     tx = index.transaction()
     tx.put({**post_key(slug), "slug": slug, "status": "error", "source_key": key, "error": error,
             "rev": (holder or {}).get("rev", 0) + 1}, condition, values)

@@ -33,6 +33,8 @@ MAX_ALIASES = 8
 # ASCII ('café' -> 'cafe'); other scripts stay as they are ('日本', 'привет').
 SLUG_PATTERN = r"[^\W_]+(?:-[^\W_]+)*"
 SLUG_RE = re.compile(rf"^{SLUG_PATTERN}$")
+# The line that opens front matter -> the lines that close it (YAML may end with '...').
+FENCES = {"---": ("---", "..."), "+++": ("+++",)}
 _JEKYLL_NAME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 _SPACED_OFFSET_RE = re.compile(r"^(.*\d)\s+([+-]\d{2}:?\d{2}|Z)$")
 _TOML_LINE_RE = re.compile(r"line (\d+)")
@@ -88,6 +90,11 @@ def slugify(text: str) -> str:
     return slug[:MAX_SLUG_CHARS].strip("-")
 
 
+def is_slug(text: str) -> bool:
+    """Could `text` be a slug (of a post or a tag)? Anything else cannot be in the index."""
+    return len(text) <= MAX_SLUG_CHARS and SLUG_RE.match(text) is not None
+
+
 def is_post_key(key: str) -> bool:
     """True for keys the blog publishes: `posts/…/<name>.md`."""
     return key.startswith(POSTS_PREFIX) and key.endswith(SOURCE_SUFFIX) and len(key) > len(
@@ -125,9 +132,7 @@ def parse_post(key: str, data: bytes) -> Post:
 def decode_source(data: bytes) -> str:
     """Bytes to text: UTF-8 only, BOM dropped, CRLF and CR line ends made LF."""
     if len(data) > MAX_SOURCE_BYTES:
-        raise InvalidPost([Problem(
-            f"file is {len(data):,} bytes; the limit is {MAX_SOURCE_BYTES:,} bytes (MAX_SOURCE_BYTES)"
-        )])
+        raise InvalidPost([too_large(len(data))])
     if not data.strip():
         raise InvalidPost([Problem("file is empty")])
     try:
@@ -138,16 +143,30 @@ def decode_source(data: bytes) -> str:
             f"not UTF-8 text: byte 0x{data[err.start]:02x} at offset {err.start}; save the file as UTF-8",
             line,
         )]) from None
-    text = text.removeprefix("\ufeff")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return _normalized(text)
+
+
+def too_large(size: int) -> Problem:
+    """The problem of a file over MAX_SOURCE_BYTES."""
+    return Problem(f"file is {size:,} bytes; the limit is {MAX_SOURCE_BYTES:,} bytes (MAX_SOURCE_BYTES)")
+
+
+def _normalized(text: str) -> str:
+    """BOM dropped, CRLF and CR line ends made LF."""
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _closing_line(lines: list[str]) -> int | None:
+    """Index of the line closing the front matter that lines[0] opens (None if not closed or not opened)."""
+    closers = FENCES.get(lines[0].rstrip(), ())
+    return next((i for i in range(1, len(lines)) if lines[i].rstrip() in closers), None)
 
 
 def body_of(data: bytes) -> str:
     """The Markdown body of a source that was valid when indexed, without validating it again."""
-    text = data.decode("utf-8", errors="replace").removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = _normalized(data.decode("utf-8", errors="replace"))
     lines = text.split("\n")
-    closers = {"---": ("---", "..."), "+++": ("+++",)}.get(lines[0].rstrip(), ())
-    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in closers), None)
+    end = _closing_line(lines)
     return "\n".join(lines[end + 1:]).strip("\n") if end is not None else text
 
 
@@ -155,14 +174,13 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
     """Split text into (front matter mapping, Markdown body, line where the front matter starts)."""
     lines = text.split("\n")
     fence = lines[0].rstrip()
-    if fence not in ("---", "+++"):
+    if fence not in FENCES:
         raise InvalidPost([Problem(
             "no front matter: start the file with a line '---', then 'title:' and 'date:', then '---'", 1
         )])
-    closers = ("---", "...") if fence == "---" else ("+++",)
-    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in closers), None)
+    end = _closing_line(lines)
     if end is None:
-        raise InvalidPost([Problem(f"front matter is not closed: add a line '{closers[0]}' after it", 1)])
+        raise InvalidPost([Problem(f"front matter is not closed: add a line '{fence}' after it", 1)])
     raw = "\n".join(lines[1:end])
     if len(raw) > MAX_FRONT_MATTER_CHARS:
         raise InvalidPost([Problem(f"front matter is {len(raw):,} characters; the limit is "

@@ -107,7 +107,7 @@ def rebuild(index: PostIndex, content: ContentStore, now: dt.datetime) -> Report
     search_info, search_writes = _refresh_search(content, snapshot, report)
     report.writes += search_writes
     report.errors = collect_errors(snapshot)
-    report.posts = dict(Counter(_status(p, now) for p in snapshot.posts.values()))
+    report.posts = dict(Counter(ingest.status_now(p, now) for p in snapshot.posts.values()))
 
     site = site_summary(snapshot, now)
     site["search"] = search_info
@@ -136,13 +136,6 @@ def stale_keys(sources: dict[str, SourceRef], snapshot: Snapshot) -> list[str]:
     return sorted(stale)
 
 
-def _status(item: dict[str, Any], now: dt.datetime) -> str:
-    status = item.get("status", "")
-    if status == "scheduled" and ingest.is_public(item, now):
-        return "published"
-    return status
-
-
 def public_posts(snapshot: Snapshot, now: dt.datetime) -> list[dict[str, Any]]:
     """Posts readers can see now, newest first."""
     visible = [p for p in snapshot.posts.values() if ingest.is_public(p, now)]
@@ -156,7 +149,7 @@ def post_updates(snapshot: Snapshot, now: dt.datetime) -> dict[str, dict[str, An
     updates: dict[str, dict[str, Any]] = {}
     for item in snapshot.posts.values():
         wanted: dict[str, Any] = {}
-        status = _status(item, now)
+        status = ingest.status_now(item, now)
         if status != item.get("status"):
             wanted["status"] = status
         if ingest.is_public(item, now):
@@ -202,10 +195,7 @@ def _unchanged_since_read(snapshot: Snapshot, slug: str) -> tuple[str, dict[str,
     The rebuild's writes derive from that revision; if ingest changed the post meanwhile, the
     write is skipped, so a stale snapshot can never put back, say, a draft's tag membership.
     """
-    item = snapshot.posts.get(slug)
-    if item is None:
-        return "attribute_not_exists(pk)", {}
-    return "rev = :rev", {":rev": item.get("rev", 0)}
+    return ingest.revision_guard(snapshot.posts.get(slug))
 
 
 def _apply_post_updates(index: PostIndex, snapshot: Snapshot, updates: dict[str, dict[str, Any]],

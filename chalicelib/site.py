@@ -93,7 +93,7 @@ class Site:
 
     def tag(self, links: Links, tag: str, cursor: str | None) -> Page:
         """Posts with one tag, newest first."""
-        if not posts.SLUG_RE.match(tag) or len(tag) > posts.MAX_SLUG_CHARS:
+        if not posts.is_slug(tag):
             raise NotFound("No such tag.")
         after = pages.decode_cursor(cursor)
         page = self.index.tag_listing(tag, self._upper(), TAG_PAGE_SIZE, after_sk=after)
@@ -151,7 +151,7 @@ class Site:
                     etag=etag, last_modified=pages.parse_iso(item.get("source_mtime")))
 
     def _public_post(self, slug: str) -> dict[str, Any]:
-        if not posts.SLUG_RE.match(slug) or len(slug) > posts.MAX_SLUG_CHARS:
+        if not posts.is_slug(slug):
             raise NotFound("No such post.")
         item = self.index.get_post(slug)
         if ingest.is_public(item, self.clock()):
@@ -189,7 +189,7 @@ class Site:
     def feed(self, links: Links, tag: str | None = None) -> Page:
         """Atom feed of the newest posts (of one tag), full content."""
         if tag is not None:
-            if not posts.SLUG_RE.match(tag):
+            if not posts.is_slug(tag):
                 raise NotFound("No such tag.")
             items = self.index.tag_listing(tag, self._upper(), feeds.FEED_SIZE).items
             if not items:
@@ -291,7 +291,7 @@ class Site:
 
     def asset(self, slug: str, name: str) -> Page:
         """A post's image or file from `assets/<slug>/<name>` in the bucket."""
-        if not posts.SLUG_RE.match(slug) or not ASSET_NAME_RE.match(name) or ".." in name:
+        if not posts.is_slug(slug) or not ASSET_NAME_RE.match(name) or ".." in name:
             raise NotFound("No such file.")
         if not ingest.is_public(self.index.get_post(slug), self.clock()):
             raise NotFound("No such file.")  # a draft's or scheduled post's images stay private too
