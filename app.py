@@ -13,7 +13,7 @@ from urllib.parse import unquote
 
 from chalice import Chalice, Rate, Response
 
-from chalicelib import pages, services
+from chalicelib import ingest, pages, services
 from chalicelib.config import get_settings
 from chalicelib.errors import BlogError, Moved
 from chalicelib.site import ASSET_TYPES
@@ -171,8 +171,20 @@ def asset(slug: str, name: str) -> pages.Page:
 
 @app.on_sqs_message(queue=UPLOAD_QUEUE, batch_size=10)
 def ingest_uploads(event) -> None:
-    """S3 notifications of uploads and deletions, through the queue: reconcile each key."""
-    services.ingest_messages([record.body for record in event])
+    """S3 notifications of uploads and deletions, through the queue: reconcile each key.
+
+    A message that fails (no S3 event, or a key that could not be reconciled) must not
+    take the rest of its batch with it: the others are deleted here, then the failure is
+    raised so that Lambda returns only the failed ones to the queue (and, after their
+    retries, to the dead-letter queue).
+    """
+    records = list(event)
+    messages = [ingest.parse_message(r.receipt_handle, r.body) for r in records]
+    failed = set(services.ingest_messages(messages))
+    if failed:
+        services.acknowledge(records[0].to_dict()["eventSourceARN"],
+                             [r.receipt_handle for r in records if r.receipt_handle not in failed])
+        raise ingest.IngestFailed(f"{len(failed)} of {len(records)} message(s) failed; they will be retried")
 
 
 @app.schedule(Rate(REBUILD_MINUTES, unit=Rate.MINUTES))

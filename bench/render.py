@@ -17,10 +17,10 @@ import mistune
 from bench.figures import Figure, judged, ms, reported, times
 from bench.timing import interleave, median, ratio, seconds
 from blogctl.stage import PROJECT_DIR
-from chalicelib import config, ingest, posts, render
+from chalicelib import config, ingest, model, posts, render
 from chalicelib.pages import Links
 from chalicelib.site import Site
-from chalicelib.store import SourceRef
+from chalicelib.store import Slice, SourceRef
 
 ROUNDS = 40
 MISTUNE_GOAL = 1.5
@@ -94,18 +94,26 @@ aws s3 cp my-post.md s3://serverless-blog-prod-content/posts/my-post.md
 
 
 class MemoryIndex:
-    """The one index item the render needs, without AWS."""
+    """The one post the render needs, without AWS: no neighbours, no other posts of its tag."""
 
-    def __init__(self, item: dict[str, Any]) -> None:
-        self._item = item
+    def __init__(self, record: model.PostRecord) -> None:
+        self._record = record
 
-    def get_post(self, slug: str) -> dict[str, Any] | None:
-        """The post item, if `slug` is ours."""
-        return self._item if slug == self._item["slug"] else None
+    def post(self, slug: str) -> model.PostRecord | None:
+        """The post, if `slug` is ours."""
+        return self._record if slug == self._record.slug else None
 
-    def get_alias(self, slug: str) -> None:
-        """No aliases here."""
+    def redirect(self, path: str) -> None:
+        """No old URLs here."""
         return None
+
+    def neighbours(self, card: model.PostCard, upper: str) -> tuple[None, None]:
+        """No other posts."""
+        return None, None
+
+    def group(self, group: str, upper: str, limit: int, after_sk: str | None = None) -> Slice:
+        """No other posts."""
+        return Slice([], None)
 
 
 class MemoryContent:
@@ -130,11 +138,12 @@ def blog_render(data: bytes) -> Any:
     """A function that renders the post as a cold container would: new Site, empty caches."""
     key = "posts/long-post.md"
     now = dt.datetime.now(dt.timezone.utc)
-    ref = SourceRef(key=key, etag="bench", mtime=ingest.iso(now), size=len(data), version_id="v1")
-    item = ingest.post_item(posts.parse_post(key, data), ref, now, rev=1)
-    index, content, settings = MemoryIndex(item), MemoryContent(data), config.get_settings()
+    ref = SourceRef(key=key, etag="bench", mtime=model.utc_text(now), size=len(data), version_id="v1")
+    post = posts.parse_post(key, data)
+    record = ingest.record_of(post, render.render_markdown(post.body), ref, now, rev=1)
+    index, content, settings = MemoryIndex(record), MemoryContent(data), config.get_settings()
     links = Links(base_url="https://blog.example")
-    return lambda: cold(lambda: Site(index, content, settings).post(links, item["slug"]).body)
+    return lambda: cold(lambda: Site(index, content, settings).post(links, record.slug).body)  # type: ignore[arg-type]
 
 
 def cold(make: Any) -> Any:

@@ -25,7 +25,7 @@ from bench.timing import AwsMeter
 from blogctl.publishing import MARKDOWN_TYPE
 from blogctl.resources import Names, ensure_resources
 from blogctl.stage import PROJECT_DIR
-from chalicelib import aws, config, ingest, posts, rebuild, render, services
+from chalicelib import aws, config, ingest, model, posts, rebuild, render, search, services, transitions
 from chalicelib.site import Site, now_utc
 from chalicelib.store import ContentStore, PostIndex, table_definition, to_item
 
@@ -252,19 +252,30 @@ def rendering_once() -> Iterator[None]:
 def seed(index: PostIndex, content: ContentStore, dynamodb: Any, count: int) -> dict[str, bytes]:
     """Upload `count` generated posts and index them as ingest would; return the sources by key.
 
-    The items are built by chalicelib.ingest and written straight into the table with
-    BatchWriteItem: 10,000 full ingests would take many minutes on moto.
+    The items are the writes chalicelib.transitions plans for each new post, written straight
+    into the table with BatchWriteItem (counters summed first): 10,000 full ingests would take
+    many minutes on moto.
     """
     now = now_utc()
     sources = {f"{posts.POSTS_PREFIX}{post_slug(n)}{posts.SOURCE_SUFFIX}": post_source(n) for n in range(count)}
+    rows: list[dict[str, Any]] = []
+    counters: dict[tuple[str, str], dict[str, Any]] = {}
     with rendering_once():
-        items = [ingest.post_item(posts.parse_post(key, data), content.put(key, data, MARKDOWN_TYPE), now, rev=1)
-                 for key, data in sources.items()]
-    items.sort(key=lambda i: i["listing_sk"], reverse=True)
-    navigation = rebuild.compute_navigation(items)
-    for item in items:
-        item["nav"] = navigation[item["slug"]]  # what the first rebuild would write
-    rows = [row for item in items for row in (item, *ingest.membership_items(item))]
+        for key, data in sources.items():
+            post = posts.parse_post(key, data)
+            rendered = render.render_markdown(post.body)
+            record = ingest.record_of(post, rendered, content.put(key, data, MARKDOWN_TYPE), now, rev=1)
+            text = model.SearchText(record.slug, *search.post_document(record, rendered.text), stamp="seed")
+            for write in transitions.publish(None, record, [], now, text).writes():
+                if isinstance(write, transitions.Put):
+                    rows.append(write.item)
+                elif write.add:
+                    counter = counters.setdefault((write.key["pk"], write.key["sk"]), {**write.key, "count": 0})
+                    counter["count"] += write.add["count"]
+                    counter.update(write.set)
+                else:
+                    rows.append({**write.key, **write.set})
+    rows += list(counters.values())
     for start in range(0, len(rows), BATCH_WRITE_ITEMS):
         batch = rows[start:start + BATCH_WRITE_ITEMS]
         unprocessed = {index.table: [{"PutRequest": {"Item": to_item(row)}} for row in batch]}

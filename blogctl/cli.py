@@ -26,7 +26,7 @@ from chalicelib import posts
 from chalicelib.errors import InvalidPost
 
 DEFAULT_AWS_PORT = 4566
-STATUS_ORDER = {"error": 0, "scheduled": 1, "draft": 2, "published": 3, "deleted": 4}
+STATUS_ORDER = {"error": 0, "scheduled": 1, "draft": 2, "published": 3, "expired": 4, "deleted": 5}
 
 
 def connect(args: argparse.Namespace) -> None:
@@ -155,25 +155,30 @@ def _progress(total: int) -> Any:
 
 
 def status_rows(items: list[dict[str, Any]], now: dt.datetime) -> list[dict[str, str]]:
-    """One row per post item: slug, status, date, title, error (sorted: problems first)."""
-    from chalicelib.ingest import status_now
+    """One row per source the index knows: slug, status, date, title, error (sorted: problems first)."""
+    from chalicelib import model
 
     rows = []
     for item in items:
-        if not item["pk"].startswith("POST#"):
+        if "shard" not in item:  # only posts, tombstones and rejections carry a source
             continue
-        status = status_now(item, now)
-        rows.append({
-            "slug": item["slug"], "status": status, "date": item.get("date", "")[:10],
-            "title": item.get("title", ""), "source": item.get("source_key", ""),
-            "error": (item.get("error") or {}).get("message", ""),
-            "warnings": "; ".join(item.get("warnings", [])),
-        })
-    return sorted(rows, key=lambda r: (STATUS_ORDER.get(r["status"], 9), r["date"]), reverse=False)
+        state = model.source_state(item)
+        if isinstance(state, model.PostRecord):
+            slug, status = state.slug, state.status_now(now).value
+            date, title, key = state.card.date[:10], state.card.title, state.source.key
+            warnings = "; ".join(state.warnings)
+        elif isinstance(state, model.Tombstone):
+            slug, status, date, title, key, warnings = state.slug, "deleted", "", "", state.source_key, ""
+        else:
+            key = state.source_key
+            slug, status, date, title, warnings = posts.slug_from_key(key), "error", "", "", ""
+        rows.append({"slug": slug, "status": status, "date": date, "title": title, "source": key,
+                     "error": state.error.message if state.error else "", "warnings": warnings})
+    return sorted(rows, key=lambda r: (0 if r["error"] else 1, STATUS_ORDER.get(r["status"], 9), r["date"]))
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    """Every post with its state; errors show the text editors need to fix them."""
+    """Every post with its state; errors show the text editors need to fix them. Exit 1 while any is in error."""
     from chalicelib import services
 
     connect(args)
@@ -181,27 +186,33 @@ def cmd_status(args: argparse.Namespace) -> int:
     rows = status_rows(list(services.index().scan()), now)
     if args.json:
         print(json.dumps(rows, indent=2))
-        return 0
-    if not rows:
-        print("no posts yet")
-    for row in rows:
-        print(f"{row['status']:<10} {row['date']:<10} {row['slug']:<40} {row['title']}")
-        if row["error"]:
-            print(f"{'':<10} error in {row['source']}: {row['error']}")
-        if row["warnings"]:
-            print(f"{'':<10} warning: {row['warnings']}")
-    report = services.index().get_site().get("report")
-    if report:
-        print(f"\nlast rebuild that changed something: {report['started_at']} "
-              f"({report['writes']} write(s), {len(report['errors'])} error(s))")
-    return 0
+    else:
+        if not rows:
+            print("no posts yet")
+        for row in rows:
+            print(f"{row['status']:<10} {row['date']:<10} {row['slug']:<40} {row['title']}")
+            if row["error"]:
+                kept = " (the last good version stays online)" if row["status"] != "error" else ""
+                print(f"{'':<10} error in {row['source']}: {row['error']}{kept}")
+            if row["warnings"]:
+                print(f"{'':<10} warning: {row['warnings']}")
+        report = services.index().get_site().get("report")
+        if report:
+            print(f"\nlast rebuild that changed something: {report['started_at']} "
+                  f"({report['writes']} write(s), {report.get('failures', 0)} failure(s))")
+    return 1 if any(row["error"] for row in rows) else 0
 
 
 def _source_key(slug: str) -> str:
     from chalicelib import services
+    from chalicelib.model import PostRecord, Tombstone
 
-    item = services.index().get_post(slug)
-    return (item or {}).get("source_key") or f"{posts.POSTS_PREFIX}{slug}{posts.SOURCE_SUFFIX}"
+    found = services.index().post(slug)
+    if isinstance(found, PostRecord):
+        return found.source.key
+    if isinstance(found, Tombstone):
+        return found.source_key
+    return f"{posts.POSTS_PREFIX}{slug}{posts.SOURCE_SUFFIX}"
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -214,10 +225,13 @@ def cmd_history(args: argparse.Namespace) -> int:
     if not versions:
         print(f"no versions of {key}", file=sys.stderr)
         return 1
-    item = services.index().get_post(args.slug) or {}
+    from chalicelib.model import PostRecord
+
+    found = services.index().post(args.slug)
+    served = found.source.version_id if isinstance(found, PostRecord) else None
     for v in versions:
         marks = [m for m, on in (("current", v.is_latest), ("deleted", v.deleted),
-                                 ("served", v.version_id == item.get("version_id"))) if on]
+                                 ("served", v.version_id == served)) if on]
         print(f"{v.version_id}  {v.mtime[:19]}  {v.size:>8} bytes  {', '.join(marks)}")
     return 0
 

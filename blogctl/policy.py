@@ -19,7 +19,7 @@ from typing import Any
 from blogctl.resources import Names
 from blogctl.stage import CONFIG_FILE, Stage, load_stage
 from chalicelib.posts import POSTS_PREFIX
-from chalicelib.store import LISTING_INDEX, SEARCH_ARTIFACT_KEY, SOURCE_INDEX
+from chalicelib.store import LISTING_INDEX, SEARCH_ARTIFACT_KEY, SEARCH_INDEX, SOURCE_INDEX
 
 ASSETS_PREFIX = "assets/"
 SITE_PREFIX = SEARCH_ARTIFACT_KEY.split("/", 1)[0] + "/"
@@ -38,12 +38,12 @@ def policy_document(names: Names, functions: str) -> dict[str, Any]:
     logs = f"arn:aws:logs:{names.region}:*:log-group:/aws/lambda/{functions}"
     statements = [
         # Site reads, ingest's lookups and writes (TransactWriteItems is authorized as the
-        # PutItem/DeleteItem/ConditionCheckItem it contains), the rebuild's scan.
-        ("IndexTable", ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:PutItem",
-                        "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"],
+        # PutItem/UpdateItem/DeleteItem it contains). Nothing scans the table.
+        ("IndexTable", ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem",
+                        "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
          [table]),
         ("IndexQueries", ["dynamodb:Query"],
-         [f"{table}/index/{LISTING_INDEX}", f"{table}/index/{SOURCE_INDEX}"]),
+         [f"{table}/index/{LISTING_INDEX}", f"{table}/index/{SOURCE_INDEX}", f"{table}/index/{SEARCH_INDEX}"]),
         ("ReadContent", ["s3:GetObject"],
          [f"{bucket}/{POSTS_PREFIX}*", f"{bucket}/{ASSETS_PREFIX}*", f"{bucket}/{SITE_PREFIX}*"]),
         # Pages are rendered from the last good version of a post, fetched by its VersionId.

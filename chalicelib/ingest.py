@@ -1,33 +1,37 @@
-"""Ingest: make the index entry of one source key match what the bucket holds now.
+"""Ingest: make the index match what the bucket holds now for one source key.
 
 An S3 event is only a hint that a key changed. Events arrive late, twice, or out of
-order, so ingest never trusts the event's contents: it re-reads the key, writes the
-index with optimistic locking (the item's `rev`) and a guard on the source's
-modification time, then checks the key again and starts over if it moved meanwhile.
-Whatever the order of events, the last write describes the bucket's current state.
+order, so ingest never trusts the event's contents. For each key it reads the index's
+state of the key, THEN the key from S3, and writes one transaction guarded by the
+revision it read. A write that succeeds was therefore planned from an S3 read made
+after every earlier write to the key; a write that loses a race fails its guard and
+starts over. Whatever the order of events, the last write describes the bucket.
 
-A source that fails validation never takes a post down: the last good version stays
-published (the item keeps its VersionId) and the error is written next to it.
+An ordinary upload costs three calls: the index Query, the S3 GetObject and the
+TransactWriteItems. A source that fails validation never takes a post down: the last
+good version stays published and the error is written next to it.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from chalicelib import posts, render
+from chalicelib import model, posts, render, search, transitions
 from chalicelib.errors import InvalidPost, Problem
-from chalicelib.store import (
-    ConflictError, ContentStore, PostIndex, SourceRef, alias_key, membership_key, post_key,
-)
+from chalicelib.model import Named, PostCard, PostRecord, SourceRejection, SourceState, Status, Tombstone
+from chalicelib.store import ConflictError, ContentStore, PostIndex, SourceRef
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 6  # re-reads of a key that keeps changing before the message is retried later
+MAX_ATTEMPTS = 6  # tries of a key that keeps losing races before its message is retried later
+RETRY_PAUSE_SECONDS = 0.05  # grows with each attempt: rivals and the by_source index catch up
 
 
 @dataclass(frozen=True)
@@ -35,9 +39,10 @@ class Outcome:
     """What reconciling one key did: the action taken and the post it concerned."""
 
     key: str
-    action: str  # published | scheduled | draft | deleted | error | unchanged | ignored
+    action: str  # published | scheduled | draft | expired | deleted | error | unchanged | ignored
     slug: str = ""
     message: str = ""
+    recheck: tuple[str, ...] = ()  # other sources waiting for a slug this change freed
 
     def as_log(self) -> str:
         """One JSON line for the logs, where editors and operators look for errors."""
@@ -46,287 +51,248 @@ class Outcome:
 
 
 class IngestFailed(Exception):
-    """Some keys of a batch could not be reconciled; the queue will deliver them again."""
+    """Some messages of a batch could not be handled; the queue will deliver them again."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """One queue message: its id (for the queue) and the keys its S3 event names."""
+
+    id: str
+    keys: tuple[str, ...]
+    readable: bool = True
 
 
 def keys_from_message(body: str) -> list[str]:
     """The object keys an S3 event notification (an SQS message body) names."""
+    return list(parse_message("", body).keys)
+
+
+def parse_message(message_id: str, body: str) -> Message:
+    """A queue message's keys; `readable` is False for a body that is no S3 event at all."""
     try:
         message = json.loads(body)
     except (TypeError, ValueError):
-        log.warning("ignoring a queue message that is not JSON: %.200r", body)
-        return []
-    if not isinstance(message, dict) or message.get("Event") == "s3:TestEvent":
-        return []
+        return Message(message_id, (), readable=False)
+    if not isinstance(message, dict):
+        return Message(message_id, (), readable=False)
+    if message.get("Event") == "s3:TestEvent":
+        return Message(message_id, ())
+    records = message.get("Records")
+    if not isinstance(records, list):
+        return Message(message_id, (), readable=False)
     keys = []
-    for record in message.get("Records", []):
+    for record in records:
         s3 = record.get("s3", {}) if isinstance(record, dict) else {}
-        raw_key = s3.get("object", {}).get("key")
-        if raw_key:
+        raw_key = s3.get("object", {}).get("key") if isinstance(s3, dict) else None
+        if isinstance(raw_key, str) and raw_key:
             keys.append(unquote_plus(raw_key))  # S3 URL-encodes keys, '+' for space
-    return keys
+    return Message(message_id, tuple(keys))
 
 
-def handle_messages(bodies: Iterable[str], index: PostIndex, content: ContentStore,
-                    now: dt.datetime) -> list[Outcome]:
-    """Reconcile every key named in a batch of queue messages; raise IngestFailed if any failed."""
-    keys = list(dict.fromkeys(k for body in bodies for k in keys_from_message(body)))
-    outcomes, failed = [], []
-    for key in keys:
+def handle_messages(messages: Iterable[Message], index: PostIndex, content: ContentStore,
+                    now: dt.datetime) -> tuple[list[Outcome], list[str]]:
+    """Reconcile every key a batch names; return the outcomes and the ids of messages that failed.
+
+    A message fails when it is no S3 event (it goes to the dead-letter queue after its
+    retries) or when one of its keys could not be reconciled; the others succeed alone.
+    """
+    batch = list(messages)
+    outcomes: dict[str, Outcome] = {}
+    failed_keys: set[str] = set()
+    for key in dict.fromkeys(k for m in batch for k in m.keys):
+        for found in _reconcile_logged(key, index, content, now, failed_keys):
+            outcomes.setdefault(found.key, found)
+    failed = [m.id for m in batch if not m.readable or failed_keys & set(m.keys)]
+    for message in batch:
+        if not message.readable:
+            log.warning(json.dumps({"event": "ingest", "message_id": message.id,
+                                    "action": "failed", "message": "not an S3 event notification"}))
+    return list(outcomes.values()), failed
+
+
+def _reconcile_logged(key: str, index: PostIndex, content: ContentStore, now: dt.datetime,
+                      failed: set[str]) -> list[Outcome]:
+    """Reconcile a key, then any source waiting for a slug it freed; log each outcome."""
+    done: list[Outcome] = []
+    queue = [key]
+    while queue:
+        current = queue.pop(0)
         try:
-            outcome = reconcile(key, index, content, now)
+            outcome = reconcile(current, index, content, now)
         except Exception:  # one bad key must not stop the rest of the batch
-            log.exception("ingest of %s failed", key)
-            failed.append(key)
+            log.exception("ingest of %s failed", current)
+            failed.add(current)
             continue
         log.info(outcome.as_log())
-        outcomes.append(outcome)
-    if failed:
-        raise IngestFailed(f"could not reconcile {len(failed)} key(s): {', '.join(failed)}")
-    return outcomes
+        done.append(outcome)
+        queue += [k for k in outcome.recheck if k not in {o.key for o in done} and k not in queue]
+    return done
 
 
 def reconcile(key: str, index: PostIndex, content: ContentStore, now: dt.datetime) -> Outcome:
     """Make the index agree with the current state of `key` in the bucket."""
     if not posts.is_post_key(key):
         return Outcome(key, "ignored")
-    for _ in range(MAX_ATTEMPTS):
+    taken: set[str] = set()
+    for attempt in range(MAX_ATTEMPTS):
+        states = index.source_states(key)  # first the index, then S3: see the module's docstring
+        source = content.read(key, posts.MAX_SOURCE_BYTES)
         try:
-            outcome, seen = _reconcile_once(key, index, content, now)
+            return _reconcile_once(key, states, source, index, now, taken)
         except ConflictError:
-            continue  # someone wrote first: read everything again
-        current = content.head(key)
-        if (current.identity if current else None) == (seen.identity if seen else None):
-            return outcome
+            time.sleep(RETRY_PAUSE_SECONDS * attempt)
     raise RuntimeError(f"{key} kept changing during {MAX_ATTEMPTS} attempts; the queue will retry it")
 
 
-def _reconcile_once(key: str, index: PostIndex, content: ContentStore,
-                    now: dt.datetime) -> tuple[Outcome, SourceRef | None]:
-    source = content.read(key, posts.MAX_SOURCE_BYTES)
-    owned = index.posts_for_source(key)
+def _reconcile_once(key: str, states: list[SourceState], source: Any, index: PostIndex, now: dt.datetime,
+                    taken: set[str]) -> Outcome:
+    primary = model.primary_state(states)
     if source is None:
-        return _retire(key, owned, index, now), None
-    ref = source.ref
-    current = _primary(owned)
-    if current is not None:
-        if current.get("source_id") == ref.identity and "error" not in current:
-            return Outcome(key, "unchanged", current["slug"]), ref
-        if current.get("error", {}).get("source_id") == ref.identity:
-            return Outcome(key, "unchanged", current["slug"], current["error"]["message"]), ref
-        if current.get("source_mtime", "") > ref.mtime:
-            raise ConflictError("our read of the bucket is older than the index")
+        return _retire(key, states, index, now)
+    ref: SourceRef = source.ref
+    waiting = isinstance(primary, SourceRejection) and primary.claims  # asked again when its slug is freed
+    if primary is not None and primary.seen_id == ref.identity and not waiting:
+        return Outcome(key, "unchanged", getattr(primary, "slug", ""),
+                       primary.error.message if primary.error else "")
     try:
         if source.data is None:
             raise InvalidPost([posts.too_large(ref.size)])
         post = posts.parse_post(key, source.data)
+        rendered = render.render_markdown(post.body)
     except InvalidPost as err:
-        return _record_error(key, ref, current, err, index, now), ref
-    target = current if current is not None and current["slug"] == post.slug else index.get_post(post.slug)
-    if target is not None and target.get("source_key") != key and target.get("status") != "deleted":
-        clash = InvalidPost([Problem(f"slug '{post.slug}' is already used by {target.get('source_key')}; "
-                                     "choose another 'slug:' or file name")])
-        return _record_error(key, ref, current, clash, index, now), ref
-    return _publish(post, ref, target, owned, index, now), ref
+        problems = [str(p) for p in err.problems]
+        return _reject(key, primary, transitions.rejection(problems, ref.identity, ref.etag, now), index)
+    live = next((s for s in states if isinstance(s, PostRecord)), None)
+    slug = _free_slug(post, taken)
+    if slug is None:
+        return _reject_clash(key, post.slug, primary, ref, index, now)
+    post = dataclasses.replace(post, slug=slug) if slug != post.slug else post
+    rev = live.rev + 1 if live is not None and live.slug == slug else 1
+    record = record_of(post, rendered, ref, now, rev, kept=live if live is not None and live.slug == slug else None)
+    record = dataclasses.replace(record, moved_from=transitions.moved_from(live, record.slug))
+    record = _without_taken_aliases(record, live, index)
+    text = model.SearchText(record.slug, *search.post_document(record, rendered.text),
+                            stamp=f"{ref.identity}@{model.utc_text(now)}")
+    writes = transitions.publish(live, record, [s for s in states if isinstance(s, SourceRejection)], now, text)
+    try:
+        index.commit(writes.writes())
+    except ConflictError as err:
+        if 0 in err.failed and (live is None or live.slug != record.slug) and _held_by_another(record.slug, key, index):
+            taken.add(record.slug)
+        raise
+    recheck = live.claimants if live is not None and live.slug != record.slug else ()
+    return Outcome(key, record.status.value, record.slug, "; ".join(record.warnings), recheck)
 
 
-def _live(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The items that are not tombstones."""
-    return [i for i in items if i.get("status") != "deleted"]
+def record_of(post: posts.Post, rendered: render.Rendered, ref: SourceRef, now: dt.datetime, rev: int,
+              kept: PostRecord | None = None) -> PostRecord:
+    """The index record of a valid post."""
+    card = PostCard(
+        slug=post.slug, title=post.title, date=model.utc_text(post.date), source=ref.version,
+        date_offset=posts.offset_of(post.date),
+        updated=model.utc_text(post.updated) if post.updated else None,
+        summary=post.summary or render.summarize(post.teaser or post.body),
+        tags=tuple(Named(t.slug, t.name) for t in post.tags),
+        authors=tuple(Named(slug, name) for name in post.authors if (slug := posts.slugify(name))),
+        reading_minutes=rendered.reading_minutes,
+        image=(post.images or (None,))[0],
+        expires=model.utc_text(post.expires_at) if post.expires_at else None,
+    )
+    status = Status(post.status(now))
+    visible_from = max(post.date, post.publish_at or post.date)
+    return PostRecord(
+        card=card, status=status, visible_from=model.utc_text(visible_from), words=rendered.words,
+        aliases=post.aliases, extra=post.extra, warnings=transitions.bounded_warnings(rendered.warnings),
+        rev=rev, indexed_at=model.utc_text(now), counted=status is Status.PUBLISHED,
+        claimants=kept.claimants if kept is not None else (),
+    )
 
 
-def _primary(owned: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The item a source key currently maps to: a live one before a tombstone."""
-    return (_live(owned) or owned or [None])[0]
+def _free_slug(post: posts.Post, taken: set[str]) -> str | None:
+    """The post's slug, or the first fallback (same-name posts of other years) not known to be taken."""
+    for slug in (post.slug, *post.fallback_slugs()):
+        if slug not in taken:
+            return slug
+    return None
 
 
-def listing_sk(date: str, slug: str) -> str:
-    """Sort key of listings: newest first by date, then slug."""
-    return f"{date}#{slug}"
+def _held_by_another(slug: str, key: str, index: PostIndex) -> bool:
+    """Does a live post of another source hold `slug`? (Asked only after a write found it taken.)"""
+    holder = index.post(slug)
+    return isinstance(holder, PostRecord) and holder.source.key != key
 
 
-def iso(moment: dt.datetime) -> str:
-    """A UTC moment as sortable ISO text, to the second."""
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def is_listed(item: dict[str, Any]) -> bool:
-    """Items that belong in listings: published, or scheduled (hidden until their date by the query)."""
-    return item.get("status") in ("published", "scheduled")
-
-
-def status_now(item: dict[str, Any], now: dt.datetime) -> str:
-    """The item's status as readers see it now: 'scheduled' turns 'published' once its date has come."""
-    status = item.get("status", "")
-    return "published" if status == "scheduled" and is_public(item, now) else status
-
-
-def is_public(item: dict[str, Any] | None, now: dt.datetime) -> bool:
-    """May readers see this post right now?"""
-    return bool(item) and is_listed(item) and item.get("date", "~") <= iso(now)
-
-
-def post_item(post: posts.Post, ref: SourceRef, now: dt.datetime, rev: int) -> dict[str, Any]:
-    """The index item for a valid post."""
-    rendered = render.render_markdown(post.body)
-    status = post.status(now)
-    date = iso(post.date)
-    item: dict[str, Any] = {
-        **post_key(post.slug),
-        "slug": post.slug,
-        "title": post.title,
-        "date": date,
-        "updated": iso(post.updated) if post.updated else None,
-        "tags": [{"slug": t.slug, "name": t.name} for t in post.tags],
-        "summary": post.summary or render.summarize(post.body),
-        "author": post.author or None,
-        "aliases": list(post.aliases),
-        "extra": json.dumps(post.extra, sort_keys=True) if post.extra else None,
-        "status": status,
-        "words": rendered.words,
-        "reading_minutes": rendered.reading_minutes,
-        "source_key": ref.key,
-        "source_id": ref.identity,
-        "version_id": ref.version_id,
-        "etag": ref.etag,
-        "source_mtime": ref.mtime,
-        "indexed_at": iso(now),
-        "rev": rev,
-    }
-    if status in ("published", "scheduled"):
-        item["listing"] = "PUBLIC"
-        item["listing_sk"] = listing_sk(date, post.slug)
-    return item
-
-
-# What a tag page and a tag feed need of a post, copied so that each is one Query. (Not
-# `source_key` itself: that names the post items in the by_source index.)
-MEMBERSHIP_FIELDS = ("slug", "title", "date", "updated", "summary", "tags", "reading_minutes", "author",
-                     "source_mtime")
-
-
-def source_of(item: dict[str, Any]) -> dict[str, Any]:
-    """Where an item's Markdown lives: {key, version_id, id}, for post and membership items alike."""
-    return item.get("source") or {"key": item["source_key"], "version_id": item.get("version_id"),
-                                  "id": item["source_id"]}
-
-
-def membership_items(item: dict[str, Any]) -> list[dict[str, Any]]:
-    """One item per tag of a listed post, carrying what a tag page shows."""
-    if not is_listed(item):
-        return []
-    shown = {k: item[k] for k in MEMBERSHIP_FIELDS if item.get(k) is not None}
-    shown["source"] = {k: v for k, v in source_of(item).items() if v is not None}
-    return [{**membership_key(tag["slug"], item["listing_sk"]), **shown, "tag_name": tag["name"]}
-            for tag in item.get("tags", [])]
-
-
-def _membership_keys(item: dict[str, Any] | None) -> set[tuple[str, str]]:
-    if not item or not is_listed(item):
-        return set()
-    return {(m["pk"], m["sk"]) for m in membership_items(item)}
-
-
-def revision_guard(target: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
-    """Condition for replacing `target`: it is still the revision we read (or still absent)."""
-    if target is None:
-        return "attribute_not_exists(pk)", {}
-    return "rev = :rev", {":rev": target.get("rev", 0)}
-
-
-def _publish(post: posts.Post, ref: SourceRef, target: dict[str, Any] | None,
-             owned: list[dict[str, Any]], index: PostIndex, now: dt.datetime) -> Outcome:
-    item = post_item(post, ref, now, rev=(target or {}).get("rev", 0) + 1)
-    if target and target.get("nav") and is_listed(item):
-        item["nav"] = target["nav"]  # keep the links until the rebuild recomputes them
-    tx = index.transaction()
-    _write_aliases(tx, item, target, index)  # first: it settles which aliases the item keeps
-    condition, values = revision_guard(target)
-    tx.put(item, f"{condition} AND (attribute_not_exists(source_mtime) OR source_mtime <= :mtime)",
-           {**values, ":mtime": ref.mtime})
-    new_members = membership_items(item)
-    new_keys = {(m["pk"], m["sk"]) for m in new_members}
-    for pk, sk in _membership_keys(target) - new_keys:
-        tx.delete({"pk": pk, "sk": sk})
-    for member in new_members:
-        tx.put(member)
-    for old in owned:  # the front matter's slug changed: the old address redirects to the new one
-        if old is not target and old.get("slug") != post.slug:
-            _retire_item(tx, old, now, redirect_to=post.slug)
-    index.commit(tx)
-    message = "; ".join(item.get("warnings", []))
-    return Outcome(ref.key, item["status"], post.slug, message)
-
-
-def _write_aliases(tx: Any, item: dict[str, Any], target: dict[str, Any] | None, index: PostIndex) -> None:
-    slug = item["slug"]
-    wanted = list(item["aliases"])
-    had = set((target or {}).get("aliases", []))
-    kept = []
-    for alias in wanted:
-        if alias in had:
-            kept.append(alias)
+def _without_taken_aliases(record: PostRecord, live: PostRecord | None, index: PostIndex) -> PostRecord:
+    """Drop the new aliases other posts hold, with a warning each (one read, only when aliases change)."""
+    new = [a for a in record.aliases if live is None or a not in live.aliases]
+    if not new:
+        return record
+    mine = {record.slug, live.slug if live is not None else record.slug}
+    keys = [model.url_key(a) for a in new] + [model.post_key(a.split("/")[-1]) for a in new if a.count("/") == 2
+                                              and a.startswith("/posts/")]
+    found = index.get_many(keys)
+    kept, warnings = [], list(record.warnings)
+    for alias in record.aliases:
+        redirect = found.get((model.URL_PREFIX + alias, model.URL_SK))
+        holder = found.get((model.POST_PREFIX + alias.split("/")[-1], model.POST_SK)) if alias.startswith(
+            "/posts/") and alias.count("/") == 2 else None
+        if (redirect is not None and redirect.get("target") not in mine) or (
+                holder is not None and holder.get("status") != Status.DELETED.value and holder.get("slug") not in mine):
+            warnings.append(f"alias '{alias}' is already taken; ignored")
             continue
-        owner = index.get_alias(alias)
-        holder = index.get_post(alias)
-        if owner not in (None, slug) or (holder is not None and holder.get("status") != "deleted"):
-            item.setdefault("warnings", []).append(f"alias '{alias}' is already taken; ignored")
-            continue
-        tx.put({**alias_key(alias), "target": slug})
         kept.append(alias)
-    for alias in had - set(wanted):
-        tx.delete(alias_key(alias), "target = :slug", {":slug": slug})
-    item["aliases"] = kept
+    return dataclasses.replace(record, aliases=tuple(kept), warnings=transitions.bounded_warnings(warnings))
 
 
-def _retire_item(tx: Any, item: dict[str, Any], now: dt.datetime, redirect_to: str | None = None) -> None:
-    """Take a post out of the index: a tombstone if readers ever saw it (410), else nothing (404)."""
-    slug = item["slug"]
-    for pk, sk in _membership_keys(item):
-        tx.delete({"pk": pk, "sk": sk})
-    for alias in item.get("aliases", []):
-        if alias != redirect_to:
-            tx.delete(alias_key(alias), "target = :slug", {":slug": slug})
-    condition, values = revision_guard(item)
-    if redirect_to:
-        tx.delete(post_key(slug), condition, values)
-        tx.put({**alias_key(slug), "target": redirect_to})
-    elif is_public(item, now):
-        tx.put({**post_key(slug), "slug": slug, "status": "deleted", "source_key": item.get("source_key"),
-                "deleted_at": iso(now), "rev": item.get("rev", 0) + 1}, condition, values)
-    else:
-        tx.delete(post_key(slug), condition, values)
-
-
-def _retire(key: str, owned: list[dict[str, Any]], index: PostIndex, now: dt.datetime) -> Outcome:
-    live = _live(owned)
-    if not live:
-        return Outcome(key, "unchanged", owned[0]["slug"] if owned else "")
-    tx = index.transaction()
-    for item in live:
-        _retire_item(tx, item, now)
-    index.commit(tx)
-    return Outcome(key, "deleted", live[0]["slug"])
-
-
-def _record_error(key: str, ref: SourceRef, current: dict[str, Any] | None, err: InvalidPost,
-                  index: PostIndex, now: dt.datetime) -> Outcome:
+def _reject(key: str, primary: SourceState | None, error: model.Rejection, index: PostIndex) -> Outcome:
     """Keep the last good version; write the error where `blogctl status` shows it."""
-    error = {"message": str(err), "problems": [str(p) for p in err.problems],
-             "source_id": ref.identity, "etag": ref.etag, "at": iso(now)}
-    if current is not None:
-        condition, values = revision_guard(current)
-        index.update(post_key(current["slug"]), {"error": error, "rev": current.get("rev", 0) + 1},
-                     condition=condition, values=values)
-        return Outcome(key, "error", current["slug"], error["message"])
-    slug = posts.slug_from_key(key) or "untitled"
-    holder = index.get_post(slug)
-    if holder is not None and holder.get("source_key") != key:
-        # The slug belongs to another source: the error lives in the logs only.
-        return Outcome(key, "error", "", error["message"])
-    condition, values = revision_guard(holder)
-    tx = index.transaction()
-    tx.put({**post_key(slug), "slug": slug, "status": "error", "source_key": key, "error": error,
-            "rev": (holder or {}).get("rev", 0) + 1}, condition, values)
-    index.commit(tx)
-    return Outcome(key, "error", slug, error["message"])
+    if primary is not None:
+        writes = transitions.reject_on(primary, error)
+        slug = getattr(primary, "slug", "")
+    else:
+        writes = transitions.reject_new(key, error)
+        slug = ""
+    index.commit(writes.writes())
+    return Outcome(key, "error", slug, error.message)
+
+
+def _reject_clash(key: str, slug: str, primary: SourceState | None, ref: SourceRef, index: PostIndex,
+                  now: dt.datetime) -> Outcome:
+    """Every slug this source may take belongs to other files: record it, and wait for the slug."""
+    holder = index.post(slug)
+    owner = holder.source.key if isinstance(holder, PostRecord) else "another file"
+    error = transitions.rejection([str(Problem(f"slug '{slug}' is already used by {owner}; "
+                                               "choose another 'slug:' or file name"))], ref.identity, ref.etag, now)
+    if isinstance(primary, SourceRejection) or primary is None:
+        writes = transitions.reject_new(key, error, claims=slug, holder=holder if isinstance(holder, PostRecord) else None)
+        if isinstance(primary, SourceRejection):
+            writes.put(transitions.Put(dataclasses.replace(primary, error=error, claims=slug, rev=primary.rev + 1).to_item(),
+                                       transitions.unchanged_revision(primary)))
+        index.commit(writes.writes())
+        return Outcome(key, "error", "", error.message)
+    return _reject(key, primary, error, index)
+
+
+def _retire(key: str, states: list[SourceState], index: PostIndex, now: dt.datetime) -> Outcome:
+    """The key is gone from the bucket: take its posts down."""
+    writes = transitions.WriteSet()
+    recheck: list[str] = []
+    slug = ""
+    for state in states:
+        if isinstance(state, PostRecord):
+            transitions.retire(state, now, writes)
+            recheck += state.claimants
+            slug = slug or state.slug
+        elif isinstance(state, SourceRejection):
+            writes.delete(model.rejection_key(key), transitions.unchanged_revision(state))
+        elif isinstance(state, Tombstone) and state.error is not None:
+            writes.put(transitions.Put(dataclasses.replace(state, error=None, rev=state.rev + 1).to_item(),
+                                       transitions.unchanged_revision(state)))
+    pending = writes.writes()
+    if not pending:
+        primary = model.primary_state(states)
+        return Outcome(key, "unchanged", getattr(primary, "slug", "") if primary else "")
+    index.commit(pending)
+    live = any(isinstance(s, PostRecord) for s in states)
+    return Outcome(key, "deleted" if live else "unchanged", slug, recheck=tuple(recheck))

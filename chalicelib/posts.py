@@ -41,7 +41,7 @@ _TOML_LINE_RE = re.compile(r"line (\d+)")
 
 KNOWN_KEYS = frozenset(
     {"title", "date", "updated", "lastmod", "tags", "summary", "description",
-     "draft", "author", "aliases", "slug"}
+     "draft", "author", "aliases", "slug", "publishDate", "expiryDate"}
 )
 
 
@@ -66,15 +66,33 @@ class Post:
     summary: str = ""
     updated: dt.datetime | None = None
     draft: bool = False
-    author: str = ""
+    authors: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    teaser: str | None = None
+    publish_at: dt.datetime | None = None
+    expires_at: dt.datetime | None = None
+    images: tuple[str, ...] = ()
+    slug_from_name: bool = True
+
+    @property
+    def author(self) -> str:
+        """The authors' names, for one line of text."""
+        return ", ".join(self.authors)
 
     def status(self, now: dt.datetime) -> str:
-        """'draft', 'scheduled' (dated in the future) or 'published'."""
+        """'draft', 'scheduled' (dated in the future), 'expired' or 'published'."""
         if self.draft:
             return "draft"
-        return "scheduled" if self.date > now else "published"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "scheduled" if max(self.date, self.publish_at or self.date) > now else "published"
+
+    def fallback_slugs(self) -> tuple[str, ...]:
+        """Other slugs to try when this one belongs to another file (same-name posts of other years)."""
+        if not self.slug_from_name:
+            return ()
+        return (f"{self.slug}-{self.date:%Y}", f"{self.slug}-{self.date:%Y-%m-%d}")
 
 
 def slugify(text: str) -> str:
@@ -289,13 +307,17 @@ def _build_post(key: str, meta: dict[str, Any], body: str, where: _MetaLines) ->
     author = check("author", _text, meta.get("author", ""), 200)
     aliases = check("aliases", _aliases, meta.get("aliases"))
     slug = check("slug", _slug, meta.get("slug"), key)
+    publish_at = check("publishDate", _optional_date, meta.get("publishDate"))
+    expires_at = check("expiryDate", _optional_date, meta.get("expiryDate"))
     if problems:
         raise InvalidPost(problems)
     extra = {k: _json_safe(v) for k, v in meta.items() if k not in KNOWN_KEYS}
     return Post(
         slug=slug, title=title, date=date, body=body, source_key=key,
-        tags=tags, summary=summary, updated=updated, draft=draft, author=author,
-        aliases=tuple(a for a in aliases if a != slug), extra=extra,
+        tags=tags, summary=summary, updated=updated, draft=draft, authors=(author,) if author else (),
+        aliases=tuple(a for a in aliases if a != normalize_path(f"/posts/{slug}")), extra=extra,
+        slug_from_name=meta.get("slug") in (None, ""),
+        publish_at=publish_at if publish_at and date and publish_at > date else None, expires_at=expires_at,
     )
 
 
@@ -340,6 +362,40 @@ def parse_date(value: Any) -> dt.datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=dt.timezone.utc)
     return moment.astimezone(dt.timezone.utc)
+
+
+def format_utc(moment: dt.datetime) -> str:
+    """The one stored form of a moment: fixed-width UTC to the second."""
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def offset_of(moment: dt.datetime) -> str:
+    """A moment's UTC offset as '+02:00'."""
+    offset = moment.utcoffset() or dt.timedelta(0)
+    sign = "-" if offset < dt.timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def normalize_path(path: str) -> str:
+    """The one form an old URL is stored and looked up in."""
+    from urllib.parse import unquote, urlsplit
+
+    text = unquote(urlsplit(str(path).strip()).path)
+    parts: list[str] = []
+    for part in text.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts:
+                parts.pop()
+            continue
+        parts.append(part)
+    if parts and parts[-1].lower() in ("index.html", "index.htm"):
+        parts.pop()
+    joined = "/" + "/".join(parts)
+    joined = re.sub(r"\.html?$", "", joined, flags=re.IGNORECASE)
+    return unicodedata.normalize("NFC", joined).lower()
 
 
 def _tags(value: Any) -> tuple[Tag, ...]:
@@ -400,13 +456,13 @@ def _aliases(value: Any) -> tuple[str, ...]:
         raise ValueError("must be a list of old slugs or paths")
     aliases: list[str] = []
     for item in items:
-        # Hugo writes aliases as paths ('/posts/old-name/', '/2013/old.html'): the last part is the slug.
-        last = [p for p in str(item).strip().split("/") if p]
-        slug = slugify(re.sub(r"\.html?$", "", last[-1])) if last else ""
-        if not slug:
+        # A bare old slug means /posts/<slug>; Hugo writes paths ('/posts/old-name/', '/2013/old.html').
+        text = str(item).strip()
+        path = normalize_path(text if "/" in text else f"/posts/{slugify(text)}")
+        if path == "/":
             raise ValueError(f"{item!r} has no slug in it")
-        if slug not in aliases:
-            aliases.append(slug)
+        if path not in aliases:
+            aliases.append(path)
     if len(aliases) > MAX_ALIASES:
         raise ValueError(f"{len(aliases)} aliases; the limit is {MAX_ALIASES} (MAX_ALIASES)")
     return tuple(aliases)

@@ -71,10 +71,17 @@ class Rendered:
     html: str
     toc: str
 
+    warnings: tuple[str, ...] = ()
+
+    @functools.cached_property
+    def text(self) -> str:
+        """The visible text, made on first use: ingest needs it, page views do not."""
+        return text_of_html(self.html)
+
     @functools.cached_property
     def words(self) -> int:
-        """Words in the text, counted on first use: ingest needs them, page views do not."""
-        return count_words(text_of_html(self.html))
+        """Words in the text, counted on first use."""
+        return count_words(self.text)
 
     @property
     def reading_minutes(self) -> int:

@@ -138,3 +138,14 @@ class SearchIndex:
             norm = count * (BM25_K1 + 1) / (count + BM25_K1 * (1 - BM25_B + BM25_B * length_ratio))
             result.append((number, idf * norm))
         return result
+
+
+MAX_TEXT_CHARS = 32_000  # of a post's plain text kept for snippets and phrase checks
+
+
+def post_document(record: Any, text: str) -> tuple[dict[str, Any], str]:
+    """The searchable form of a post record (chalicelib.model.PostRecord) and its bounded text."""
+    card = record.card
+    item = {"slug": card.slug, "title": card.title, "date": card.date, "summary": card.summary,
+            "tags": [t.to_dict() for t in card.tags], "source_id": card.source.id}
+    return document(item, text), text[:MAX_TEXT_CHARS]

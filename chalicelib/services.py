@@ -9,7 +9,7 @@ import functools
 
 from chalicelib import aws, config, ingest, rebuild
 from chalicelib.site import Site, now_utc
-from chalicelib.store import ContentStore, PostIndex
+from chalicelib.store import ContentStore, PostIndex, UploadQueue
 
 
 @functools.lru_cache(maxsize=1)
@@ -30,9 +30,14 @@ def site() -> Site:
     return Site(index(), content(), config.get_settings())
 
 
-def ingest_messages(bodies: list[str], now: dt.datetime | None = None) -> list[ingest.Outcome]:
-    """Reconcile the keys named in a batch of S3 event messages."""
-    return ingest.handle_messages(bodies, index(), content(), now or now_utc())
+def ingest_messages(messages: list[ingest.Message], now: dt.datetime | None = None) -> list[str]:
+    """Reconcile the keys named in a batch of S3 event messages; return the ids of the messages that failed."""
+    return ingest.handle_messages(messages, index(), content(), now or now_utc())[1]
+
+
+def acknowledge(queue_arn: str, receipts: list[str]) -> None:
+    """Delete handled messages from the queue (when others in their batch failed)."""
+    UploadQueue(aws.client("sqs"), queue_arn).delete(receipts)
 
 
 def run_rebuild(now: dt.datetime | None = None) -> rebuild.Report:

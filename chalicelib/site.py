@@ -14,11 +14,13 @@ from urllib.parse import quote
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib import feeds, ingest, pages, posts, render, search
+from chalicelib import feeds, model, pages, posts, render, search
 from chalicelib.config import Settings
 from chalicelib.errors import BadRequest, Gone, Moved, NotFound
+from chalicelib.model import PostCard, PostRecord, Tombstone
 from chalicelib.pages import Links, Page
-from chalicelib.store import SEARCH_ARTIFACT_KEY, ContentStore, PostIndex, dumps
+from chalicelib.search_index import Searcher
+from chalicelib.store import ContentStore, PostIndex, dumps
 
 HOME_PAGE_SIZE = 10
 TAG_PAGE_SIZE = 20
@@ -30,7 +32,9 @@ PAGE_CACHE_SIZE = 256
 BODY_CACHE_SIZE = 512
 MAX_ASSET_BYTES = 5 * 1024 * 1024  # Lambda answers at most 6 MB; larger files belong on a CDN
 ASSET_NAME_RE = re.compile(r"^[^\W_][\w.-]{0,199}$")
-LAST_CHAR = chr(0x10FFFF)  # sorts after every character a slug can hold
+TAGS_PAGE_SIZE = 500
+MORE_IN_TAG = 3  # posts of the same tag shown under a post
+LAST_CHAR = model.LAST_CHAR
 YEAR_RE = re.compile(r"^(19|20|21)\d\d$")
 MONTH_RE = re.compile(r"^(0[1-9]|1[0-2])$")
 
@@ -51,19 +55,21 @@ def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def public_fields(item: dict[str, Any], links: Links) -> dict[str, Any]:
-    """What the JSON API and the templates may show of an index item: nothing internal."""
+def public_fields(card: PostCard, links: Links) -> dict[str, Any]:
+    """What the JSON API and the templates may show of a post: nothing internal."""
     return {
-        "slug": item["slug"],
-        "title": item["title"],
-        "date": item["date"],
-        "updated": item.get("updated"),
-        "summary": item.get("summary", ""),
-        "author": item.get("author"),
-        "tags": item.get("tags", []),
-        "reading_minutes": item.get("reading_minutes", 1),
-        "url": links.url(f"/posts/{item['slug']}"),
-        "path": links.path(f"/posts/{item['slug']}"),
+        "slug": card.slug,
+        "title": card.title,
+        "date": card.date,
+        "date_offset": card.date_offset,
+        "updated": card.updated,
+        "summary": card.summary,
+        "author": card.author or None,
+        "authors": [a.to_dict() for a in card.authors],
+        "tags": [t.to_dict() for t in card.tags],
+        "reading_minutes": card.reading_minutes,
+        "url": links.url(f"/posts/{card.slug}"),
+        "path": links.path(f"/posts/{card.slug}"),
     }
 
 
@@ -78,7 +84,7 @@ class Site:
         self.clock = clock
         self._pages = pages.LRU(PAGE_CACHE_SIZE)
         self._bodies = pages.LRU(BODY_CACHE_SIZE)
-        self._search: tuple[str, search.SearchIndex] | None = None
+        self._searcher = Searcher(index, content)
 
     # -- listings --
 
@@ -88,7 +94,7 @@ class Site:
         page = self.index.listing(self._upper(), HOME_PAGE_SIZE, after_sk=after)
         if after and not page.items:
             raise NotFound("There are no posts past this point.")
-        return self._listing_page(links, "index.html", page.items, page.next_sk, "/",
+        return self._listing_page(links, "index.html", self._visible(page.items), page.next_sk, "/",
                                   heading=None, is_first=after is None)
 
     def tag(self, links: Links, tag: str, cursor: str | None) -> Page:
@@ -96,11 +102,12 @@ class Site:
         if not posts.is_slug(tag):
             raise NotFound("No such tag.")
         after = pages.decode_cursor(cursor)
-        page = self.index.tag_listing(tag, self._upper(), TAG_PAGE_SIZE, after_sk=after)
+        page = self.index.group(model.tag_group(tag), self._upper(), TAG_PAGE_SIZE, after_sk=after)
         if not page.items:
             raise NotFound("No posts carry this tag.")
-        name = page.items[0].get("tag_name", tag)
-        return self._listing_page(links, "tag.html", page.items, page.next_sk, f"/tags/{tag}",
+        name = page.items[0].group_name or tag
+        cards = self._visible([m.card for m in page.items])
+        return self._listing_page(links, "tag.html", cards, page.next_sk, f"/tags/{tag}",
                                   heading=name, is_first=after is None, tag={"slug": tag, "name": name})
 
     def archive_month(self, links: Links, year: str, month: str, cursor: str | None) -> Page:
@@ -113,12 +120,13 @@ class Site:
                                   after_sk=after, lower_sk=prefix)
         if not page.items:
             raise NotFound("No posts were published that month.")
-        return self._listing_page(links, "tag.html", page.items, page.next_sk, f"/archive/{year}/{month}",
+        return self._listing_page(links, "tag.html", self._visible(page.items), page.next_sk,
+                                  f"/archive/{year}/{month}",
                                   heading=pages.month_name(prefix), is_first=after is None, tag=None)
 
-    def _listing_page(self, links: Links, template: str, items: list[dict[str, Any]], next_sk: str | None,
+    def _listing_page(self, links: Links, template: str, cards: list[PostCard], next_sk: str | None,
                       path: str, heading: str | None, is_first: bool, **extra: Any) -> Page:
-        shown = [public_fields(i, links) for i in items]
+        shown = [public_fields(c, links) for c in cards]
         older = pages.encode_cursor(next_sk)
         return self._page(links, template, dict(
             extra, posts=shown, heading=heading, is_first=is_first,
@@ -126,14 +134,14 @@ class Site:
 
     def tags(self, links: Links) -> Page:
         """Every tag with its number of posts."""
-        site = self.index.get_site()
-        tags = sorted(({"slug": s, **v} for s, v in site.get("tags", {}).items()),
+        counts = self.index.counts(model.TAGS_PK, TAGS_PAGE_SIZE).items
+        tags = sorted(({"slug": c.name, "name": c.label or c.name, "count": c.count} for c in counts),
                       key=lambda t: (-t["count"], t["name"].lower()))
         return self._page(links, "tags.html", dict(tags=tags, canonical=links.url("/tags")))
 
     def archive(self, links: Links) -> Page:
         """Every month with posts, grouped by year, newest first."""
-        months = self.index.get_site().get("months", {})
+        months = {c.name: c.count for c in self.index.counts(model.MONTHS_PK, 12 * 300).items}
         years: dict[str, list[dict[str, Any]]] = {}
         for key in sorted(months, reverse=True):
             years.setdefault(key[:4], []).append({"key": key, "count": months[key],
@@ -143,44 +151,62 @@ class Site:
     # -- one post --
 
     def post(self, links: Links, slug: str) -> Page:
-        """One post; 301 for an alias, 410 once deleted, 404 for drafts, scheduled and unknown slugs."""
-        item = self._public_post(slug)
-        etag = pages.fingerprint("post", dumps(item), links.base_url, self.settings.title,
+        """One post; 301 for an old URL, 410 once deleted, 404 for drafts, scheduled and unknown slugs."""
+        record = self._public_post(slug)
+        upper = self._upper()
+        newer, older = self.index.neighbours(record.card, upper)
+        more = self._more_in_tag(record.card, upper)
+        etag = pages.fingerprint("post", dumps(record.to_item()), *(dumps(c.to_dict()) for c in (newer, older) if c),
+                                 *(dumps(c.to_dict()) for c in more), links.base_url, self.settings.title,
                                  pages.template_version())
-        return Page(make_body=lambda: self._pages.get_or_make(etag, lambda: self._render_post(item, links)),
-                    etag=etag, last_modified=pages.parse_iso(item.get("source_mtime")))
+        return Page(make_body=lambda: self._pages.get_or_make(
+            etag, lambda: self._render_post(record, newer, older, more, links)),
+            etag=etag, last_modified=pages.parse_iso(record.source.mtime))
 
-    def _public_post(self, slug: str) -> dict[str, Any]:
+    def _public_post(self, slug: str) -> PostRecord:
         if not posts.is_slug(slug):
             raise NotFound("No such post.")
-        item = self.index.get_post(slug)
-        if ingest.is_public(item, self.clock()):
-            return item
-        target = self.index.get_alias(slug)
-        if target and target != slug:
-            raise Moved(f"/posts/{target}")
-        if item and item.get("status") == "deleted":
+        found = self.index.post(slug)
+        if isinstance(found, PostRecord) and found.is_public(self.clock()):
+            return found
+        self.redirect(model.post_path(slug))
+        if isinstance(found, Tombstone):
             raise Gone("This post has been deleted.")
         raise NotFound("No such post.")
 
-    def _render_post(self, item: dict[str, Any], links: Links) -> str:
-        rendered = self._body(item, links, absolute=False)
-        nav = item.get("nav") or {}
+    def redirect(self, path: str) -> None:
+        """Raise Moved if `path` is an old URL of a public post (one GetItem)."""
+        redirect = self.index.redirect(path)
+        if redirect is not None and redirect.public and redirect.path != model.post_path(redirect.target):
+            raise Moved(f"/posts/{redirect.target}")
+
+    def _more_in_tag(self, card: PostCard, upper: str) -> list[PostCard]:
+        """The newest other posts of the post's first tag."""
+        if not card.tags:
+            return []
+        members = self.index.group(model.tag_group(card.tags[0].slug), upper, MORE_IN_TAG + 1).items
+        return [m.card for m in members if m.card.slug != card.slug][:MORE_IN_TAG]
+
+    def _render_post(self, record: PostRecord, newer: PostCard | None, older: PostCard | None,
+                     more: list[PostCard], links: Links) -> str:
+        rendered = self._body(record.card, links, absolute=False)
+        link = lambda c: {"slug": c.slug, "title": c.title} if c else None  # noqa: E731
         return pages.render_template(
-            "post.html", post=public_fields(item, links), body=rendered.html, toc=rendered.toc,
-            nav={k: nav.get(k) for k in ("newer", "older")}, related=nav.get("related") or [],
-            canonical=links.url(f"/posts/{item['slug']}"), **self._common(links),
+            "post.html", post=public_fields(record.card, links), body=rendered.html, toc=rendered.toc,
+            nav={"newer": link(newer), "older": link(older)}, related=[link(c) for c in more],
+            related_tag=record.card.tags[0].to_dict() if record.card.tags else None,
+            canonical=links.url(f"/posts/{record.slug}"), **self._common(links),
         )
 
-    def _body(self, item: dict[str, Any], links: Links, absolute: bool) -> render.Rendered:
+    def _body(self, card: PostCard, links: Links, absolute: bool) -> render.Rendered:
         """The post's rendered Markdown, read from S3 only on a cache miss."""
         base = links.base_url if absolute else links.base_path
-        source = ingest.source_of(item)
-        key = pages.fingerprint(source["id"], base, render.RENDER_VERSION)
+        source = card.source
+        key = pages.fingerprint(source.id, base, render.RENDER_VERSION)
 
         def make() -> render.Rendered:
-            body = posts.body_of(self.content.read_version(source["key"], source.get("version_id")))
-            return render.render_markdown(body, asset_base=f"{base}/assets/{item['slug']}", link_base=base)
+            body = posts.body_of(self.content.read_version(source.key, source.version_id))
+            return render.render_markdown(body, asset_base=f"{base}/assets/{card.slug}", link_base=base)
 
         return self._bodies.get_or_make(key, make)
 
@@ -191,20 +217,20 @@ class Site:
         if tag is not None:
             if not posts.is_slug(tag):
                 raise NotFound("No such tag.")
-            items = self.index.tag_listing(tag, self._upper(), feeds.FEED_SIZE).items
-            if not items:
+            members = self.index.group(model.tag_group(tag), self._upper(), feeds.FEED_SIZE).items
+            if not members:
                 raise NotFound("No posts carry this tag.")
-            title = f"{self.settings.title}: {items[0].get('tag_name', tag)}"
+            title = f"{self.settings.title}: {members[0].group_name or tag}"
+            cards = self._visible([m.card for m in members])
             feed_path, page_path = f"/tags/{tag}/feed.xml", f"/tags/{tag}"
         else:
-            items = self.index.listing(self._upper(), feeds.FEED_SIZE).items
+            cards = self._visible(self.index.listing(self._upper(), feeds.FEED_SIZE).items)
             title, feed_path, page_path = self.settings.title, "/feed.xml", "/"
-        etag = pages.fingerprint("feed", title, feed_path, links.base_url,
-                                 *(dumps(i) for i in items))
+        etag = pages.fingerprint("feed", title, feed_path, links.base_url, *(dumps(c.to_dict()) for c in cards))
 
         def make() -> str:
-            entries = [feeds.FeedEntry(i, self._body(i, links, absolute=True).html) for i in items]
-            return feeds.atom_feed(title, links, feed_path, page_path, entries, ingest.iso(self.clock()))
+            entries = [feeds.FeedEntry(_feed_item(c), self._body(c, links, absolute=True).html) for c in cards]
+            return feeds.atom_feed(title, links, feed_path, page_path, entries, model.utc_text(self.clock()))
 
         return Page(make_body=lambda: self._pages.get_or_make(etag, make), etag=etag,
                     content_type=feeds.ATOM, cache_control=pages.FEED_CACHE)
@@ -215,12 +241,12 @@ class Site:
         after = None
         while True:  # a sitemap lists everything: it pages through the whole listing
             page = self.index.listing(self._upper(), SITEMAP_PAGE_SIZE, after_sk=after)
-            entries += [(f"/posts/{i['slug']}", (i.get("updated") or i["date"])[:10]) for i in page.items]
+            entries += [(f"/posts/{c.slug}", (c.updated or c.date)[:10]) for c in self._visible(page.items)]
             if not page.next_sk:
                 break
             after = page.next_sk
-        for slug in sorted(self.index.get_site().get("tags", {})):
-            entries.append((f"/tags/{slug}", None))
+        for count in self.index.counts(model.TAGS_PK, TAGS_PAGE_SIZE).items:
+            entries.append((f"/tags/{count.name}", None))
         body = feeds.sitemap(links, entries)
         return pages.fixed(body, content_type=feeds.XML, cache_control=pages.FEED_CACHE,
                            etag=pages.fingerprint(body))
@@ -233,28 +259,27 @@ class Site:
     # -- search --
 
     def search(self, links: Links, query_text: str | None) -> Page:
-        """Ranked full-text search over the artifact the rebuild builds."""
+        """Ranked full-text search; every hit is checked against the index as it is now."""
         text = query_text or ""
         if len(text) > search.MAX_QUERY_CHARS:
             raise BadRequest(f"Search for at most {search.MAX_QUERY_CHARS} characters.")
         query = search.Query.parse(text)
-        hits: list[search.Hit] = []
+        results: list[dict[str, Any]] = []
         if query.terms:
-            hits = self._search_index().search(query, self._upper())
+            hits = search.SearchIndex({"docs": self._searcher.documents()}).search(query, self._upper())
+            current = self.index.get_many(model.post_key(h.doc["slug"]) for h in hits)
+            now = self.clock()
+            for hit in hits:
+                item = current.get((model.POST_PREFIX + hit.doc["slug"], model.POST_SK))
+                if item is None or item.get("status") == model.Status.DELETED.value:
+                    continue
+                record = PostRecord.from_item(item)
+                if record.is_public(now):
+                    results.append({**public_fields(record.card, links), "score": hit.score})
         context = dict(query=query.text, searched=bool(query.text), has_terms=bool(query.terms),
-                       results=[{**public_fields(h.doc, links), "score": h.score} for h in hits],
-                       canonical=links.url("/search"), **self._common(links))
+                       results=results, canonical=links.url("/search"), **self._common(links))
         return Page(make_body=lambda: pages.render_template("search.html", **context),
                     cache_control=pages.SEARCH_CACHE)
-
-    def _search_index(self) -> search.SearchIndex:
-        info = self.index.get_site().get("search") or {}
-        digest = info.get("hash")
-        if not digest:
-            return search.SearchIndex({"docs": []})
-        if self._search is None or self._search[0] != digest:
-            self._search = (digest, search.SearchIndex(self.content.read_artifact(SEARCH_ARTIFACT_KEY)))
-        return self._search[1]
 
     # -- JSON API --
 
@@ -264,18 +289,17 @@ class Site:
         page = self.index.listing(self._upper(), size, after_sk=pages.decode_cursor(cursor))
         older = pages.encode_cursor(page.next_sk)
         data = {
-            "posts": [public_fields(i, links) for i in page.items],
+            "posts": [public_fields(c, links) for c in self._visible(page.items)],
             "next": links.url(f"/api/posts?cursor={older}&limit={size}") if older else None,
         }
         return _json(data)
 
     def api_post(self, links: Links, slug: str) -> Page:
         """One public post as JSON, with its HTML."""
-        item = self._public_post(slug)
-        rendered = self._body(item, links, absolute=True)
-        extra = json.loads(item["extra"]) if item.get("extra") else {}
-        return _json({**public_fields(item, links), "html": rendered.html, "toc": rendered.toc,
-                      "extra": extra})
+        record = self._public_post(slug)
+        rendered = self._body(record.card, links, absolute=True)
+        return _json({**public_fields(record.card, links), "html": rendered.html, "toc": rendered.toc,
+                      "extra": record.extra})
 
     # -- files --
 
@@ -293,7 +317,8 @@ class Site:
         """A post's image or file from `assets/<slug>/<name>` in the bucket."""
         if not posts.is_slug(slug) or not ASSET_NAME_RE.match(name) or ".." in name:
             raise NotFound("No such file.")
-        if not ingest.is_public(self.index.get_post(slug), self.clock()):
+        found = self.index.post(slug)
+        if not (isinstance(found, PostRecord) and found.is_public(self.clock())):
             raise NotFound("No such file.")  # a draft's or scheduled post's images stay private too
         asset = self.content.read_asset(f"assets/{slug}/{name}", MAX_ASSET_BYTES)
         if asset is None:
@@ -321,7 +346,12 @@ class Site:
 
     def _upper(self) -> str:
         """Highest listing sort key readers may see now: scheduled posts stay hidden until their date."""
-        return ingest.iso(self.clock()) + "#" + LAST_CHAR
+        return model.upper_bound(self.clock())
+
+    def _visible(self, cards: list[PostCard]) -> list[PostCard]:
+        """Cards readers may see now (a post past its expiry date stays listed until the rebuild)."""
+        now = self.clock()
+        return [c for c in cards if c.is_visible(now)]
 
     def _page(self, links: Links, template: str, data: dict[str, Any]) -> Page:
         """A page rendered from plain data; its ETag is a hash of that data and the templates."""
@@ -334,10 +364,15 @@ class Site:
                 "link": links.path, "absolute": links.url}
 
 
+def _feed_item(card: PostCard) -> dict[str, Any]:
+    """A card as the feed writer reads it."""
+    return {**card.to_dict(), "author": card.author or None}
+
+
 def _page_size(limit: str | None) -> int:
     if limit in (None, ""):
         return API_PAGE_SIZE
-    if not limit.isdigit() or not 1 <= int(limit) <= API_MAX_PAGE_SIZE:
+    if not re.fullmatch(r"[0-9]{1,3}", limit) or not 1 <= int(limit) <= API_MAX_PAGE_SIZE:
         raise BadRequest(f"limit must be a number from 1 to {API_MAX_PAGE_SIZE}.")
     return int(limit)
 

@@ -1,20 +1,9 @@
 """The only module that talks to S3 and DynamoDB about content and the index.
 
-`ContentStore` wraps the content bucket (post sources, assets, the search artifact).
-`PostIndex` wraps the index table. Both take their client and resource name as
-arguments, so tests and tools can point them anywhere.
-
-Table layout (one table, keys `pk` and `sk`):
-
-| item            | pk               | sk                 | notes                                   |
-|-----------------|------------------|--------------------|-----------------------------------------|
-| post            | `POST#<slug>`    | `POST`             | listing/listing_sk set while public     |
-| tag membership  | `TAG#<tag>`      | `<date>#<slug>`    | a copy of the post's listing fields     |
-| alias           | `ALIAS#<old>`    | `ALIAS`            | target: the slug it moved to            |
-| site summary    | `SITE`           | `SITE`             | tag counts, archive, search artifact    |
-
-Index `listing` (sparse: only public and scheduled posts) sorts by `<date>#<slug>`;
-index `by_source` finds the post a source key produced.
+`ContentStore` wraps the content bucket (post sources, assets, built artifacts under
+`_site/`). `PostIndex` wraps the index table, whose items are the typed values of
+`chalicelib.model` (the table layout is documented there). Both take their client and
+resource name as arguments, so tests and tools can point them anywhere.
 """
 from __future__ import annotations
 
@@ -22,71 +11,52 @@ import datetime as dt
 import decimal
 import gzip
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-LISTING_INDEX = "listing"
-SOURCE_INDEX = "by_source"
-LISTING_PARTITION = "PUBLIC"
-SITE_KEY = {"pk": "SITE", "sk": "SITE"}
-SEARCH_ARTIFACT_KEY = "_site/search-index.json"
+from chalicelib import model
+from chalicelib.model import (
+    LISTING_INDEX, LISTING_PARTITION, SEARCH_INDEX, SEARCH_QUEUE_PARTITION, SITE_KEY, SOURCE_INDEX, Count, Key,
+    Marker, PostCard, Redirect, SearchText, SourceState,
+)
+from chalicelib.transitions import Condition, Delete, Put, Update, Write
 
-# DynamoDB accepts at most 100 actions in one transaction.
+SITE_PREFIX = "_site/"
+SEARCH_ARTIFACT_KEY = SITE_PREFIX + "search-index.json"
+
+# DynamoDB's own limits.
 MAX_TRANSACTION_ITEMS = 100
+MAX_BATCH_GET_KEYS = 100
 
 
 def table_definition(name: str) -> dict[str, Any]:
-    """The CreateTable arguments for the index table (on-demand, with both indexes)."""
+    """The CreateTable arguments for the index table (on-demand, with its three indexes)."""
+    def index(name: str, hash_key: str, range_key: str) -> dict[str, Any]:
+        return {"IndexName": name, "Projection": {"ProjectionType": "ALL"},
+                "KeySchema": [{"AttributeName": hash_key, "KeyType": "HASH"},
+                              {"AttributeName": range_key, "KeyType": "RANGE"}]}
+
     return {
         "TableName": name,
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [
             {"AttributeName": n, "AttributeType": "S"}
-            for n in ("pk", "sk", "listing", "listing_sk", "source_key")
+            for n in ("pk", "sk", "listing", "listing_sk", "shard", "source_key", "search_queue", "slug")
         ],
         "KeySchema": [
             {"AttributeName": "pk", "KeyType": "HASH"},
             {"AttributeName": "sk", "KeyType": "RANGE"},
         ],
         "GlobalSecondaryIndexes": [
-            {
-                "IndexName": LISTING_INDEX,
-                "KeySchema": [
-                    {"AttributeName": "listing", "KeyType": "HASH"},
-                    {"AttributeName": "listing_sk", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            },
-            {
-                "IndexName": SOURCE_INDEX,
-                "KeySchema": [{"AttributeName": "source_key", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            },
+            index(LISTING_INDEX, "listing", "listing_sk"),
+            index(SOURCE_INDEX, "shard", "source_key"),
+            index(SEARCH_INDEX, "search_queue", "slug"),
         ],
     }
-
-
-def post_key(slug: str) -> dict[str, str]:
-    """Primary key of a post item."""
-    return {"pk": f"POST#{slug}", "sk": "POST"}
-
-
-def alias_key(old_slug: str) -> dict[str, str]:
-    """Primary key of an alias item."""
-    return {"pk": f"ALIAS#{old_slug}", "sk": "ALIAS"}
-
-
-def membership_key(tag: str, listing_sk: str) -> dict[str, str]:
-    """Primary key of a tag membership item."""
-    return {"pk": f"TAG#{tag}", "sk": listing_sk}
-
-
-class ConflictError(Exception):
-    """A conditional write lost a race; re-read and try again."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +72,12 @@ class SourceRef:
     @property
     def identity(self) -> str:
         """What tells this version from any other: the VersionId, else the ETag."""
-        return self.version_id if self.version_id not in (None, "null") else self.etag
+        return self.version.id
+
+    @property
+    def version(self) -> model.SourceVersion:
+        """This version as the index records it."""
+        return model.SourceVersion(key=self.key, etag=self.etag, mtime=self.mtime, version_id=self.version_id)
 
 
 @dataclass(frozen=True)
@@ -277,125 +252,217 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class PageOfItems:
-    """One page of a listing, with the sort key to continue after (None at the end)."""
+class Slice:
+    """One stretch of a listing, with the sort key to continue after (None at the end)."""
 
-    items: list[dict[str, Any]]
+    items: list[Any]
     next_sk: str | None
 
 
-@dataclass
-class Transaction:
-    """Writes that succeed or fail together. `rev` guards give optimistic locking."""
+def _names_and_values(condition: Condition | None, names: dict[str, str], values: dict[str, Any]) -> str | None:
+    if condition is None:
+        return None
+    names.update(condition.names)
+    values.update(condition.values)
+    return condition.expression
 
-    actions: list[dict[str, Any]]
 
-    def put(self, item: dict[str, Any], condition: str | None = None,
-            values: dict[str, Any] | None = None) -> None:
-        """Write a whole item, optionally only if `condition` holds."""
-        action: dict[str, Any] = {"Item": to_item(item)}
-        self._add("Put", action, condition, values)
+def _action(write: Write) -> dict[str, Any]:
+    """One write as a TransactWriteItems action (table name added by the caller)."""
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    body: dict[str, Any]
+    if isinstance(write, Put):
+        kind, body = "Put", {"Item": to_item(write.item)}
+    elif isinstance(write, Delete):
+        kind, body = "Delete", {"Key": to_item(write.key)}
+    else:
+        kind, body = "Update", {"Key": to_item(write.key)}
+        parts = []
+        if write.set:
+            names.update({f"#s{i}": n for i, n in enumerate(write.set)})
+            values.update({f":s{i}": v for i, v in enumerate(write.set.values())})
+            parts.append("SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(write.set))))
+        if write.add:
+            names.update({f"#a{i}": n for i, n in enumerate(write.add)})
+            values.update({f":a{i}": v for i, v in enumerate(write.add.values())})
+            parts.append("ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(write.add))))
+        if write.remove:
+            names.update({f"#r{i}": n for i, n in enumerate(write.remove)})
+            parts.append("REMOVE " + ", ".join(f"#r{i}" for i in range(len(write.remove))))
+        body["UpdateExpression"] = " ".join(parts)
+    expression = _names_and_values(write.condition, names, values)
+    if expression:
+        body["ConditionExpression"] = expression
+    if names:
+        body["ExpressionAttributeNames"] = names
+    if values:
+        body["ExpressionAttributeValues"] = to_item(values)
+    return {kind: body}
 
-    def delete(self, key: dict[str, str], condition: str | None = None,
-               values: dict[str, Any] | None = None) -> None:
-        """Delete an item, optionally only if `condition` holds."""
-        self._add("Delete", {"Key": to_item(key)}, condition, values)
 
-    def check(self, key: dict[str, str], condition: str, values: dict[str, Any] | None = None) -> None:
-        """Write nothing to `key`, but fail the transaction unless `condition` holds there."""
-        self._add("ConditionCheck", {"Key": to_item(key)}, condition, values)
+class ConflictError(Exception):
+    """A conditional write lost a race (or found its slug taken); re-read and try again.
 
-    def _add(self, kind: str, action: dict[str, Any], condition: str | None,
-             values: dict[str, Any] | None) -> None:
-        if condition:
-            action["ConditionExpression"] = condition
-            if values:
-                action["ExpressionAttributeValues"] = to_item(values)
-        self.actions.append({kind: action})
+    `failed` holds the positions of the writes whose condition failed, when DynamoDB says.
+    """
+
+    def __init__(self, message: str, failed: tuple[int, ...] = ()) -> None:
+        super().__init__(message)
+        self.failed = failed
 
 
 class PostIndex:
-    """The index table: post items, tag memberships, aliases and the site summary."""
+    """The index table, read and written as the typed items of chalicelib.model."""
 
     def __init__(self, dynamodb: Any, table: str) -> None:
         self._db = dynamodb
         self.table = table
 
-    # -- reads on the request path: GetItem or Query with Limit, never Scan --
+    # -- reads on the request path: GetItem, BatchGetItem or Query with Limit, never Scan --
 
-    def get(self, key: dict[str, str]) -> dict[str, Any] | None:
+    def get(self, key: Key) -> dict[str, Any] | None:
         """One item by key, or None."""
         response = self._db.get_item(TableName=self.table, Key=to_item(key))
         return from_item(response["Item"]) if "Item" in response else None
 
-    def get_post(self, slug: str) -> dict[str, Any] | None:
-        """The post item for `slug` (any status), or None."""
-        return self.get(post_key(slug))
+    def get_many(self, keys: Iterable[Key]) -> dict[tuple[str, str], dict[str, Any]]:
+        """Items by key, in as few BatchGetItem calls as DynamoDB allows; missing keys are left out."""
+        wanted = list({(k["pk"], k["sk"]): k for k in keys}.values())
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for start in range(0, len(wanted), MAX_BATCH_GET_KEYS):
+            request = {self.table: {"Keys": [to_item(k) for k in wanted[start:start + MAX_BATCH_GET_KEYS]]}}
+            while request:
+                response = self._db.batch_get_item(RequestItems=request)
+                for raw in response.get("Responses", {}).get(self.table, []):
+                    item = from_item(raw)
+                    found[(item["pk"], item["sk"])] = item
+                request = response.get("UnprocessedKeys") or {}
+        return found
 
-    def get_alias(self, old_slug: str) -> str | None:
-        """The slug an old slug redirects to, or None."""
-        item = self.get(alias_key(old_slug))
-        return item["target"] if item else None
+    def post(self, slug: str) -> model.PostRecord | model.Tombstone | None:
+        """The post (or tombstone) at `slug`, or None."""
+        item = self.get(model.post_key(slug))
+        if item is None:
+            return None
+        state = model.source_state(item)
+        return state if isinstance(state, (model.PostRecord, model.Tombstone)) else None
+
+    def redirect(self, path: str) -> Redirect | None:
+        """The old URL at a normalized path, or None."""
+        item = self.get(model.url_key(path))
+        return Redirect.from_item(item) if item else None
 
     def get_site(self) -> dict[str, Any]:
-        """The site summary the rebuild writes ({} before the first rebuild)."""
+        """The site item ({} before anything wrote it)."""
         return self.get(SITE_KEY) or {}
 
     def listing(self, upper_sk: str, limit: int, after_sk: str | None = None,
-                lower_sk: str | None = None) -> PageOfItems:
-        """Public posts newest first, sort keys at most `upper_sk` (and at least `lower_sk`)."""
-        return self._page(
-            index=LISTING_INDEX, partition=("listing", LISTING_PARTITION), sort_name="listing_sk",
-            upper_sk=upper_sk, lower_sk=lower_sk, limit=limit,
-            start=(lambda sk: {"listing": LISTING_PARTITION, "listing_sk": sk,
-                               **post_key(sk.split("#", 1)[1])}) if after_sk else None,
-            after_sk=after_sk,
-        )
+                lower_sk: str | None = None) -> Slice:
+        """Listed posts' cards newest first, sort keys at most `upper_sk` (and at least `lower_sk`)."""
+        start = None
+        if after_sk:
+            start = {"listing": LISTING_PARTITION, "listing_sk": after_sk, **model.post_key(after_sk.split("#", 1)[1])}
+        found = self._query(index=LISTING_INDEX, partition=("listing", LISTING_PARTITION), sort_name="listing_sk",
+                            condition="<=", bound=upper_sk, lower=lower_sk, limit=limit + 1, start=start)
+        cards = [PostCard.from_dict(i) for i in found]
+        return _slice(cards, limit, lambda c: c.listing_sk)
 
-    def tag_listing(self, tag: str, upper_sk: str, limit: int, after_sk: str | None = None) -> PageOfItems:
-        """Posts carrying `tag`, newest first, sort keys at most `upper_sk`."""
-        return self._page(
-            index=None, partition=("pk", f"TAG#{tag}"), sort_name="sk",
-            upper_sk=upper_sk, lower_sk=None, limit=limit,
-            start=(lambda sk: membership_key(tag, sk)) if after_sk else None, after_sk=after_sk,
-        )
+    def group(self, group: str, upper_sk: str, limit: int, after_sk: str | None = None) -> Slice:
+        """The memberships of one tag or author (`TAG#x`, `AUTHOR#y`), newest first."""
+        start = model.membership_key(group, after_sk) if after_sk else None
+        found = self._query(index=None, partition=("pk", group), sort_name="sk", condition="<=", bound=upper_sk,
+                            lower=None, limit=limit + 1, start=start)
+        members = [model.Membership.from_item(i) for i in found]
+        return _slice(members, limit, lambda m: m.card.listing_sk)
 
-    def _page(self, index: str | None, partition: tuple[str, str], sort_name: str, upper_sk: str,
-              lower_sk: str | None, limit: int, start: Any, after_sk: str | None) -> PageOfItems:
-        condition = "#p = :p AND " + ("#s BETWEEN :lo AND :hi" if lower_sk else "#s <= :hi")
-        values = {":p": partition[1], ":hi": upper_sk, **({":lo": lower_sk} if lower_sk else {})}
+    def neighbours(self, card: PostCard, upper_sk: str) -> tuple[PostCard | None, PostCard | None]:
+        """The listed posts just newer and just older than `card` that readers may see."""
+        mine = card.listing_sk
+        newer = self._query(index=LISTING_INDEX, partition=("listing", LISTING_PARTITION), sort_name="listing_sk",
+                            condition=">", bound=mine, lower=None, limit=1, start=None, forward=True)
+        older = self._query(index=LISTING_INDEX, partition=("listing", LISTING_PARTITION), sort_name="listing_sk",
+                            condition="<", bound=mine, lower=None, limit=1, start=None)
+        newer_card = PostCard.from_dict(newer[0]) if newer and newer[0]["listing_sk"] <= upper_sk else None
+        return newer_card, (PostCard.from_dict(older[0]) if older else None)
+
+    def counts(self, partition: str, limit: int, after: str | None = None) -> Slice:
+        """Counters of one kind (TAGS, AUTHORS, MONTHS) in name order, zero counts left out."""
+        start = model.count_key(partition, after) if after else None
+        found = self._query(index=None, partition=("pk", partition), sort_name="sk", condition=None, bound=None,
+                            lower=None, limit=limit + 1, start=start, forward=True)
+        counts = [Count.from_item(i) for i in found]
+        page = _slice(counts, limit, lambda c: c.name)
+        return Slice([c for c in page.items if c.count > 0], page.next_sk)
+
+    def _query(self, index: str | None, partition: tuple[str, str], sort_name: str, condition: str | None,
+               bound: str | None, lower: str | None, limit: int, start: Key | None,
+               forward: bool = False) -> list[dict[str, Any]]:
+        """Up to `limit` items of one partition, following LastEvaluatedKey past DynamoDB's 1 MB pages."""
+        expression = "#p = :p"
+        values: dict[str, Any] = {":p": partition[1]}
+        names = {"#p": partition[0]}
+        if lower is not None and bound is not None:
+            expression += " AND #s BETWEEN :lo AND :hi"
+            values.update({":lo": lower, ":hi": bound})
+            names["#s"] = sort_name
+        elif condition is not None and bound is not None:
+            expression += f" AND #s {condition} :hi"
+            values[":hi"] = bound
+            names["#s"] = sort_name
         kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeNames": {"#p": partition[0], "#s": sort_name},
-            "ExpressionAttributeValues": to_item(values),
-            "ScanIndexForward": False,
-            # One more than the page: tells whether an "older posts" link leads anywhere.
-            "Limit": limit + 1,
+            "TableName": self.table, "KeyConditionExpression": expression, "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_item(values), "ScanIndexForward": forward,
         }
         if index:
             kwargs["IndexName"] = index
-        if start and after_sk:
-            kwargs["ExclusiveStartKey"] = to_item(start(after_sk))
-        response = self._db.query(**kwargs)
-        items = [from_item(i) for i in response.get("Items", [])]
-        more = len(items) > limit
-        items = items[:limit]
-        return PageOfItems(items=items, next_sk=items[-1][sort_name] if more and items else None)
+        if start:
+            kwargs["ExclusiveStartKey"] = to_item(start)
+        found: list[dict[str, Any]] = []
+        while len(found) < limit:
+            response = self._db.query(**kwargs, Limit=limit - len(found))
+            found += [from_item(i) for i in response.get("Items", [])]
+            if "LastEvaluatedKey" not in response:
+                break
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return found
 
-    # -- reads for ingest and rebuild --
+    # -- reads for ingest, the rebuild and the tools --
 
-    def posts_for_source(self, source_key: str) -> list[dict[str, Any]]:
-        """Post items whose source is `source_key` (normally zero or one)."""
+    def source_states(self, source_key: str) -> list[SourceState]:
+        """The posts, tombstones and rejections a source key produced (one Query; normally one item)."""
         response = self._db.query(
             TableName=self.table, IndexName=SOURCE_INDEX,
-            KeyConditionExpression="source_key = :k",
-            ExpressionAttributeValues=to_item({":k": source_key}),
+            KeyConditionExpression="#shard = :shard AND source_key = :key",
+            ExpressionAttributeNames={"#shard": "shard"},
+            ExpressionAttributeValues=to_item({":shard": model.shard_of(source_key), ":key": source_key}),
         )
-        return [from_item(i) for i in response.get("Items", [])]
+        return [model.source_state(from_item(i)) for i in response.get("Items", [])]
+
+    def shard_states(self, shard: str) -> Iterator[SourceState]:
+        """Every source state of one shard of source keys (for the rebuild's comparison with the bucket)."""
+        paginator = self._db.get_paginator("query")
+        for page in paginator.paginate(
+                TableName=self.table, IndexName=SOURCE_INDEX, KeyConditionExpression="#shard = :shard",
+                ExpressionAttributeNames={"#shard": "shard"}, ExpressionAttributeValues=to_item({":shard": shard})):
+            for item in page.get("Items", []):
+                yield model.source_state(from_item(item))
+
+    def due(self, partition: str, upper: str, limit: int) -> list[Marker]:
+        """Markers (SCHEDULED, EXPIRES) whose time is at most `upper`, oldest first."""
+        found = self._query(index=None, partition=("pk", partition), sort_name="sk", condition="<=", bound=upper,
+                            lower=None, limit=limit, start=None, forward=True)
+        return [Marker.from_item(i) for i in found]
+
+    def search_queue(self, limit: int) -> list[SearchText]:
+        """Search texts changed since the last merge (at most `limit`)."""
+        found = self._query(index=SEARCH_INDEX, partition=("search_queue", SEARCH_QUEUE_PARTITION),
+                            sort_name="slug", condition=None, bound=None, lower=None, limit=limit, start=None,
+                            forward=True)
+        return [SearchText.from_item(i) for i in found]
 
     def scan(self) -> Iterator[dict[str, Any]]:
-        """Every item in the table: for the scheduled rebuild only, never on the request path."""
+        """Every item in the table: for the editor's `blogctl status` only, never on the request path."""
         paginator = self._db.get_paginator("scan")
         for page in paginator.paginate(TableName=self.table):
             for item in page.get("Items", []):
@@ -403,66 +470,82 @@ class PostIndex:
 
     # -- writes --
 
-    def transaction(self) -> Transaction:
-        """A new, empty transaction for `commit`."""
-        return Transaction(actions=[])
+    def commit(self, writes: list[Write]) -> None:
+        """Apply writes together; raise ConflictError if a condition failed.
 
-    def commit(self, transaction: Transaction) -> None:
-        """Apply a transaction; raise ConflictError if any condition failed."""
-        actions = transaction.actions
-        if not actions:
+        DynamoDB takes at most 100 writes per transaction: a larger change commits its
+        first 100 (the guarded post item comes first) atomically, then the rest; those
+        only repeat derived items, which the rebuild can recompute.
+        """
+        if not writes:
             return
+        if len(writes) == 1:
+            self._single(writes[0])
+            return
+        first, rest = writes[:MAX_TRANSACTION_ITEMS], writes[MAX_TRANSACTION_ITEMS:]
+        self._transact(first)
+        for start in range(0, len(rest), MAX_TRANSACTION_ITEMS):
+            self._transact(rest[start:start + MAX_TRANSACTION_ITEMS])
+
+    def _transact(self, writes: list[Write]) -> None:
+        actions = [_action(w) for w in writes]
         for action in actions:
             next(iter(action.values()))["TableName"] = self.table
-        if len(actions) > MAX_TRANSACTION_ITEMS:
-            raise ValueError(f"{len(actions)} writes in one transaction; DynamoDB allows {MAX_TRANSACTION_ITEMS}")
         try:
-            if len(actions) == 1 and not {"ConditionCheck", "Update"} & actions[0].keys():
-                self._single(actions[0])
-            else:
-                self._db.transact_write_items(TransactItems=actions)
+            self._db.transact_write_items(TransactItems=actions)
         except ClientError as err:
-            code = err.response.get("Error", {}).get("Code")
-            if code in ("TransactionCanceledException", "ConditionalCheckFailedException"):
-                raise ConflictError(str(err)) from None
-            raise
+            if err.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = err.response.get("CancellationReasons") or []
+            failed = tuple(i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed")
+            raise ConflictError(str(err), failed) from None
 
-    def _single(self, action: dict[str, Any]) -> None:
-        """One write needs no transaction: a plain PutItem/DeleteItem costs half as much."""
-        (kind, params), = action.items()
-        call = self._db.put_item if kind == "Put" else self._db.delete_item
-        call(**params)
-
-    def update(self, key: dict[str, str], set_fields: dict[str, Any], remove: tuple[str, ...] = (),
-               condition: str | None = None, values: dict[str, Any] | None = None) -> None:
-        """Set and remove attributes of one item; raise ConflictError if `condition` fails."""
-        names = {f"#f{i}": name for i, name in enumerate([*set_fields, *remove])}
-        by_name = {v: k for k, v in names.items()}
-        parts = []
-        if set_fields:
-            parts.append("SET " + ", ".join(f"{by_name[n]} = :v{i}" for i, n in enumerate(set_fields)))
-        if remove:
-            parts.append("REMOVE " + ", ".join(by_name[n] for n in remove))
-        expression_values = {f":v{i}": v for i, v in enumerate(set_fields.values())}
-        expression_values.update(values or {})
-        kwargs: dict[str, Any] = {
-            "TableName": self.table, "Key": to_item(key),
-            "UpdateExpression": " ".join(parts), "ExpressionAttributeNames": names,
-        }
-        if expression_values:
-            kwargs["ExpressionAttributeValues"] = to_item(expression_values)
-        if condition:
-            kwargs["ConditionExpression"] = condition
+    def _single(self, write: Write) -> None:
+        """One write needs no transaction: a plain write costs half as much."""
+        (kind, params), = _action(write).items()
+        params["TableName"] = self.table
+        call = {"Put": self._db.put_item, "Delete": self._db.delete_item, "Update": self._db.update_item}[kind]
         try:
-            self._db.update_item(**kwargs)
+            call(**params)
         except ClientError as err:
             if err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                raise ConflictError(str(err)) from None
+                raise ConflictError(str(err), (0,)) from None
             raise
 
     def put_site(self, site: dict[str, Any]) -> None:
-        """Write the site summary."""
+        """Write the site item."""
         self._db.put_item(TableName=self.table, Item=to_item({**site, **SITE_KEY}))
+
+    def put(self, item: dict[str, Any]) -> None:
+        """Write one item as it is (the rebuild's own state)."""
+        self._db.put_item(TableName=self.table, Item=to_item(item))
+
+
+class UploadQueue:
+    """The upload queue, as far as ingest acknowledges messages itself."""
+
+    def __init__(self, sqs: Any, queue_arn: str) -> None:
+        self._sqs = sqs
+        _, _, _, region, account, name = queue_arn.split(":", 5)
+        self._name, self._account = name, account
+        self._url: str | None = None
+
+    def delete(self, receipts: list[str]) -> None:
+        """Delete messages by receipt handle, ten at a time."""
+        if not receipts:
+            return
+        if self._url is None:
+            self._url = self._sqs.get_queue_url(QueueName=self._name, QueueOwnerAWSAccountId=self._account)["QueueUrl"]
+        for start in range(0, len(receipts), 10):
+            chunk = receipts[start:start + 10]
+            self._sqs.delete_message_batch(QueueUrl=self._url, Entries=[
+                {"Id": str(i), "ReceiptHandle": handle} for i, handle in enumerate(chunk)])
+
+
+def _slice(items: list[Any], limit: int, sort_key: Any) -> Slice:
+    more = len(items) > limit
+    items = items[:limit]
+    return Slice(items=items, next_sk=sort_key(items[-1]) if more and items else None)
 
 
 def dumps(value: Any) -> str:

@@ -24,7 +24,7 @@ from chalicelib import aws, config
 
 ACCOUNT = "123456789012"  # moto's account
 DEPLOYED_FILES = frozenset(str(PROJECT_DIR / path) for path in (
-    "app.py", "chalicelib/ingest.py", "chalicelib/rebuild.py", "chalicelib/site.py"))
+    "app.py", "chalicelib/ingest.py", "chalicelib/rebuild.py", "chalicelib/site.py", "chalicelib/search_index.py"))
 TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
                     "ConditionCheck": "ConditionCheckItem"}
 
@@ -75,6 +75,8 @@ def requests_of(call: Call) -> list[tuple[str, str]]:
         # No action of its own: IAM authorizes each write it contains.
         return [(f"dynamodb:{TRANSACT_ACTIONS[kind]}", _table(call.region, body["TableName"]))
                 for item in params["TransactItems"] for kind, body in item.items()]
+    if call.service == "dynamodb" and call.operation == "BatchGetItem":
+        return [("dynamodb:BatchGetItem", _table(call.region, name)) for name in params["RequestItems"]]
     if call.service == "dynamodb" and "TableName" in params:
         return [(f"dynamodb:{call.operation}", _table(call.region, params["TableName"], params.get("IndexName")))]
     if call.service == "sqs" and "QueueUrl" in params:

@@ -93,10 +93,10 @@ def test_status_shows_every_state_with_errors(stage_aws, capsys):
                       "posts/broken.md": b"---\ntitle: Broken\n---\n"}.items():
         content.put(key, data, "text/markdown")
         ingest.reconcile(key, index, content, NOW)
-    assert run("status", "--stage", "dev") == 0
+    assert run("status", "--stage", "dev") == 1  # a post is in error
     text = capsys.readouterr().out
     assert "error in posts/broken.md: line 1: 'date': missing" in text
-    assert run("status", "--stage", "dev", "--json") == 0
+    assert run("status", "--stage", "dev", "--json") == 1
     rows = json.loads(capsys.readouterr().out)
     assert {r["slug"]: r["status"] for r in rows} == {
         "live": "published", "draft": "draft", "later": "scheduled", "broken": "error"}
@@ -116,7 +116,7 @@ def test_history_and_rollback_restore_an_old_version(stage_aws, capsys):
     assert history[1].startswith(first.version_id)
     assert run("rollback", "--stage", "dev", "p", first.version_id) == 0
     ingest.reconcile("posts/p.md", index, content, NOW)  # the upload event, delivered
-    assert index.get_post("p")["title"] == "First title"
+    assert index.post("p").card.title == "First title"
     assert len(content.versions("posts/p.md")) == 3  # nothing was lost
     assert run("rollback", "--stage", "dev", "p", "no-such-version") == 1
 
@@ -125,7 +125,7 @@ def test_rebuild_prints_its_report(stage_aws, capsys):
     services.content().put("posts/missed.md", source("Missed"), "text/markdown")
     assert run("rebuild", "--stage", "dev") == 0
     assert '"action": "published"' in capsys.readouterr().out
-    assert services.index().get_post("missed")["status"] == "published"
+    assert services.index().post("missed").status.value == "published"
 
 
 def test_setup_dry_run_calls_nothing(capsys):

@@ -12,7 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from blogctl.resources import ensure_resources
-from chalicelib import aws, ingest, posts, services
+from collections import Counter
+
+from chalicelib import aws, ingest, model, posts, services
+from chalicelib.model import PostRecord, Status, Tombstone
 from chalicelib.store import ContentStore, Source
 from conftest import NOW, TEST_ENV, Names, source
 
@@ -52,37 +55,48 @@ def fresh_stack() -> tuple:
 def check_converged(index, content, valid_versions: dict[str, set[str]]) -> None:
     """The index describes each key's final state, and is consistent with itself."""
     items = list(index.scan())
-    post_items = [i for i in items if i["pk"].startswith("POST#")]
+    states = [model.source_state(i) for i in items if "shard" in i]
+    records = [s for s in states if isinstance(s, PostRecord)]
     for key in KEYS:
         current = content.head(key)
-        live = [i for i in post_items if i.get("source_key") == key and i.get("status") != "deleted"]
+        mine = [s for s in states if (s.source.key if isinstance(s, PostRecord) else s.source_key) == key]
+        live = [s for s in mine if isinstance(s, PostRecord)]
         if current is None:
-            assert live == [], f"{key} is deleted but the index still has {live}"
+            assert [s for s in mine if not isinstance(s, Tombstone)] == [], f"{key} is deleted but the index has {mine}"
             continue
         data = content.read(key, posts.MAX_SOURCE_BYTES).data
         try:
             post = posts.parse_post(key, data)
         except Exception:
-            # The error sits on the key's one entry: a live post, or the tombstone of a deleted one
-            # (readers keep getting 410 there until a good version arrives).
-            entries = live or [i for i in post_items if i.get("source_key") == key]
-            assert len(entries) == 1, f"{key}: broken upload must leave one entry, found {entries}"
-            entry = entries[0]
-            assert entry["error"]["source_id"] == current.identity
-            if entry.get("version_id"):  # a last good version is served: one that was valid
-                assert entry["version_id"] in valid_versions[key]
+            # The error sits on the key's one entry: a live post, its tombstone, or a rejection.
+            primary = model.primary_state(mine)
+            assert primary is not None and primary.error is not None, f"{key}: broken upload left {mine}"
+            assert primary.error.source_id == current.identity
+            if isinstance(primary, PostRecord):  # a last good version is served: one that was valid
+                assert primary.source.version_id in valid_versions[key]
             continue
-        assert [i["slug"] for i in live] == [post.slug], f"{key}: expected only {post.slug}, found {live}"
+        assert [s.slug for s in live] == [post.slug], f"{key}: expected only {post.slug}, found {live}"
         entry = live[0]
-        assert entry["source_id"] == current.identity and "error" not in entry
-        assert entry["title"] == post.title
-        assert entry["status"] == post.status(NOW)
-    # Tag memberships and the listing index follow the post items exactly.
-    memberships = {(i["pk"], i["sk"]) for i in items if i["pk"].startswith("TAG#")}
-    wanted = {(m["pk"], m["sk"]) for p in post_items for m in ingest.membership_items(p)}
-    assert memberships == wanted
-    listed = {i["slug"] for i in index.listing("9999", 100).items}
-    assert listed == {p["slug"] for p in post_items if ingest.is_listed(p)}
+        assert entry.source.id == current.identity and entry.error is None
+        assert entry.card.title == post.title
+        assert entry.status.value == post.status(NOW)
+    # Memberships, the listing, counts and old URLs follow the post items exactly.
+    groups = {(i["pk"], i["sk"]) for i in items if i["pk"].startswith((model.TAG_PREFIX, model.AUTHOR_PREFIX))}
+    assert groups == {(m.key["pk"], m.key["sk"]) for r in records for m in model.memberships(r)}
+    listed = {c.slug for c in index.listing("9999", 100).items}
+    assert listed == {r.slug for r in records if r.listed}
+    counted = Counter(k for r in records for k in model.contributions(r))
+    stored = Counter({(c.partition, c.name): c.count for part in (model.TAGS_PK, model.AUTHORS_PK, model.MONTHS_PK)
+                      for c in index.counts(part, 100).items})
+    assert stored == counted
+    redirects = [model.Redirect.from_item(i) for i in items if i["pk"].startswith(model.URL_PREFIX)]
+    by_slug = {r.slug: r for r in records}
+    for redirect in redirects:
+        target = by_slug.get(redirect.target)
+        assert target is not None and redirect.path in target.old_paths, f"stray redirect {redirect}"
+        assert redirect.public == target.is_public(NOW)
+    texts = {i["slug"] for i in items if i["sk"] == model.TEXT_SK and i.get("document")}
+    assert texts == {r.slug for r in records if r.status in (Status.PUBLISHED, Status.SCHEDULED)}
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -133,12 +147,14 @@ class StaleFirstRead(ContentStore):
         return super().read(key, max_bytes)
 
 
-def test_a_read_overtaken_by_an_upload_is_redone(index, content, clock):
+def test_a_read_overtaken_by_an_upload_is_put_right_by_its_event(index, content, clock):
     content.put("posts/p.md", source("First"), "text/markdown")
     stale = content.read("posts/p.md", posts.MAX_SOURCE_BYTES)
     content.put("posts/p.md", source("Second"), "text/markdown")
     ingest.reconcile("posts/p.md", index, StaleFirstRead(content, stale), clock())
-    assert index.get_post("p")["title"] == "Second"
+    assert index.post("p").card.title == "First"  # what this read saw...
+    ingest.reconcile("posts/p.md", index, content, clock())  # ...until the upload's own event arrives
+    assert index.post("p").card.title == "Second"
 
 
 def test_a_write_that_loses_a_race_is_retried(index, content, clock, monkeypatch):
@@ -148,15 +164,15 @@ def test_a_write_that_loses_a_race_is_retried(index, content, clock, monkeypatch
     real_commit = index.commit
     raced = []
 
-    def commit_after_a_rival(tx):
+    def commit_after_a_rival(writes):
         if not raced:  # another container ingests the same key between our read and our write
             raced.append(True)
             ingest.reconcile("posts/p.md", index, content, clock())
-        return real_commit(tx)
+        return real_commit(writes)
 
     monkeypatch.setattr(index, "commit", commit_after_a_rival)
     ingest.reconcile("posts/p.md", index, content, clock())
     assert raced
-    item = index.get_post("p")
-    assert item["title"] == "Second"
-    assert item["rev"] == 2
+    record = index.post("p")
+    assert record.card.title == "Second"
+    assert record.rev == 2

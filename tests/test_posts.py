@@ -50,7 +50,7 @@ def test_hugo_keys_are_understood():
                  "aliases: ['/posts/old-name/', '/2019/older.html']\ncategories: [misc]\n---\nx")
     assert post.updated == dt.datetime(2020, 2, 1, tzinfo=UTC)
     assert post.summary == "About it"
-    assert post.aliases == ("old-name", "older")
+    assert post.aliases == ("/posts/old-name", "/2019/older")
     assert post.extra == {"categories": ["misc"]}
 
 

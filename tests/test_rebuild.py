@@ -1,9 +1,8 @@
-"""The scheduled rebuild against moto: repairs, publication of scheduled posts, idempotence."""
+"""The scheduled rebuild against moto: repairs, time, the search queue, and an idle run's cost."""
 from __future__ import annotations
 
-import datetime as dt
-
-from chalicelib import rebuild
+from chalicelib import model, rebuild
+from chalicelib.model import PostRecord, Status, Tombstone
 from chalicelib.store import SEARCH_ARTIFACT_KEY
 from conftest import source
 
@@ -12,56 +11,33 @@ def run(index, content, clock):
     return rebuild.rebuild(index, content, clock())
 
 
+def counts(index, partition: str) -> dict[str, int]:
+    return {c.name: c.count for c in index.counts(partition, 100).items}
+
+
 def test_missed_upload_is_indexed(index, content, clock):
     content.put("posts/missed.md", source("Missed"), "text/markdown")  # its event never arrived
     report = run(index, content, clock)
     assert report.repaired == [{"key": "posts/missed.md", "action": "published"}]
-    assert index.get_post("missed")["status"] == "published"
+    assert index.post("missed").status is Status.PUBLISHED
 
 
 def test_missed_deletion_is_applied(publish, index, content, clock):
     publish("posts/gone.md", source("Gone"))
     content.delete("posts/gone.md")  # moto sends no event for delete markers
     run(index, content, clock)
-    assert index.get_post("gone")["status"] == "deleted"
+    assert isinstance(index.post("gone"), Tombstone)
     assert index.listing("9999", 10).items == []
 
 
-def test_scheduled_post_goes_live_when_its_time_comes(publish, index, content, clock):
-    publish("posts/later.md", source("Later", date="2026-06-02", tags=["Soon"]))
+def test_missed_edit_of_a_rejected_file_is_indexed(publish, index, content, clock):
+    publish("posts/bad.md", b"---\ntitle: x\n---\n")
+    content.put("posts/bad.md", source("Fixed"), "text/markdown")
     run(index, content, clock)
-    assert index.get_post("later")["status"] == "scheduled"
-    assert index.get_site()["tags"] == {}
-    clock.advance(days=2)
-    report = run(index, content, clock)
-    assert report.went_live == ["later"]
-    assert index.get_post("later")["status"] == "published"
-    assert index.get_site()["tags"] == {"soon": {"name": "Soon", "count": 1}}
+    assert index.post("bad").card.title == "Fixed"
 
 
-def test_tag_counts_and_archive_count_public_posts_only(publish, index, content, clock):
-    publish("posts/a.md", source("A", date="2024-01-05", tags=["x", "y"]))
-    publish("posts/b.md", source("B", date="2024-02-05", tags=["x"]))
-    publish("posts/c.md", source("C", date="2024-02-06", tags=["x"], draft=True))
-    run(index, content, clock)
-    site = index.get_site()
-    assert site["tags"] == {"x": {"name": "x", "count": 2}, "y": {"name": "y", "count": 1}}
-    assert site["months"] == {"2024-01": 1, "2024-02": 1}
-    assert site["public_posts"] == 2
-
-
-def test_navigation_links_neighbours_and_related_posts(publish, index, content, clock):
-    publish("posts/one.md", source("One", date="2024-01-01", tags=["a"]))
-    publish("posts/two.md", source("Two", date="2024-01-02", tags=["b"]))
-    publish("posts/three.md", source("Three", date="2024-01-03", tags=["a"]))
-    run(index, content, clock)
-    nav = index.get_post("two")["nav"]
-    assert nav["newer"] == {"slug": "three", "title": "Three"}
-    assert nav["older"] == {"slug": "one", "title": "One"}
-    assert index.get_post("one")["nav"]["related"] == [{"slug": "three", "title": "Three"}]
-
-
-def test_rebuild_of_an_unchanged_bucket_writes_nothing(publish, index, content, clock, calls):
+def test_an_unchanged_bucket_costs_a_listing_and_no_scan(publish, index, content, clock, calls):
     publish("posts/a.md", source("A", tags=["x"], aliases=["old-a"]))
     publish("posts/b.md", source("B", draft=True))
     publish("posts/c.md", b"broken")
@@ -69,59 +45,97 @@ def test_rebuild_of_an_unchanged_bucket_writes_nothing(publish, index, content, 
     calls.clear()
     report = run(index, content, clock)
     assert calls.writes() == []
-    assert report.writes == 0
-    assert report.repaired == []
+    assert report.writes == 0 and report.repaired == [] and report.shards_checked == 0
+    assert ("dynamodb", "Scan") not in calls.calls
+    assert sorted(set(calls.calls)) == [("dynamodb", "GetItem"), ("dynamodb", "Query"), ("s3", "ListObjectsV2")]
 
 
-def test_drifted_memberships_are_repaired(publish, index, content, clock):
-    publish("posts/a.md", source("A", tags=["x"]))
-    tx = index.transaction()
-    tx.delete({"pk": "TAG#x", "sk": index.get_post("a")["listing_sk"]})
-    tx.put({"pk": "TAG#stale", "sk": "2020-01-01T00:00:00Z#zzz", "slug": "zzz"})
-    index.commit(tx)
+def test_only_shards_that_moved_are_compared(publish, index, content, clock):
+    for n in range(6):
+        publish(f"posts/p{n}.md", source(f"P{n}"))
+    assert run(index, content, clock).shards_checked == model.SHARD_COUNT  # the first run compares every shard
+    publish("posts/p0.md", source("P0 edited"))
+    assert run(index, content, clock).shards_checked == 1
+    assert run(index, content, clock).shards_checked == 0
+
+
+def test_scheduled_post_goes_live_when_its_time_comes(publish, index, content, clock):
+    publish("posts/later.md", source("Later", date="2026-06-02", tags=["Soon"]))
     run(index, content, clock)
-    assert [i["slug"] for i in index.tag_listing("x", "9999", 10).items] == ["a"]
-    assert index.tag_listing("stale", "9999", 10).items == []
-
-
-def test_report_lists_errors_for_editors(publish, index, content, clock):
-    publish("posts/bad.md", b"---\ntitle: x\n---\n")
+    assert index.post("later").status is Status.SCHEDULED
+    assert counts(index, model.TAGS_PK) == {}
+    clock.advance(days=2)
     report = run(index, content, clock)
-    assert report.errors[0]["key"] == "posts/bad.md"
-    assert "date" in report.errors[0]["message"]
-    assert index.get_site()["report"]["errors"] == report.errors
+    assert report.went_live == ["later"]
+    assert index.post("later").status is Status.PUBLISHED
+    assert counts(index, model.TAGS_PK) == {"soon": 1}
+    assert index.due(model.SCHEDULED_PK, "9999", 10) == []
 
 
-def test_search_artifact_is_built_and_reused(publish, index, content, clock, calls):
+def test_a_post_held_back_by_publish_date_is_listed_only_when_it_goes_live(publish, index, content, clock):
+    publish("posts/held.md", source("Held", date="2026-05-01", publishDate="2026-06-03", tags=["t"]))
+    record = index.post("held")
+    assert record.status is Status.SCHEDULED and not record.listed
+    assert index.listing("9999", 10).items == []
+    clock.advance(days=3)
+    run(index, content, clock)
+    assert [c.slug for c in index.listing("9999", 10).items] == ["held"]
+
+
+def test_an_expired_post_is_taken_down(publish, index, content, clock):
+    publish("posts/brief.md", source("Brief", tags=["t"], expiryDate="2026-06-02"))
+    assert counts(index, model.TAGS_PK) == {"t": 1}
+    clock.advance(days=2)
+    report = run(index, content, clock)
+    assert report.expired == ["brief"]
+    assert index.post("brief").status is Status.EXPIRED
+    assert index.listing("9999", 10).items == []
+    assert counts(index, model.TAGS_PK) == {}
+
+
+def test_search_queue_is_merged_into_the_stored_index(publish, remove, index, content, clock):
     publish("posts/a.md", source("Alpha", body="kangaroo words"))
-    run(index, content, clock)
-    artifact = content.read_artifact(SEARCH_ARTIFACT_KEY)
-    assert [d["slug"] for d in artifact["docs"]] == ["a"]
-    assert "kangaroo" in artifact["docs"][0]["terms"]
     publish("posts/b.md", source("Beta", body="wombat"))
-    calls.clear()
+    report = run(index, content, clock)
+    assert report.search_merged == 2
+    artifact = content.read_artifact(SEARCH_ARTIFACT_KEY)
+    assert [d["slug"] for d in artifact["docs"]] == ["a", "b"]
+    assert "kangaroo" in artifact["docs"][0]["terms"]
+    assert index.search_queue(10) == []
+    remove("posts/b.md")
     run(index, content, clock)
-    body_reads = [c for c in calls.calls if c == ("s3", "GetObject")]
-    assert len(body_reads) == 2  # the previous artifact and b's body; a's terms are reused
+    assert [d["slug"] for d in content.read_artifact(SEARCH_ARTIFACT_KEY)["docs"]] == ["a"]
+    assert index.get(model.text_key("b")) is None
 
 
-def test_rebuild_reports_duration_and_counts(publish, index, content, clock):
+def test_report_is_bounded_and_kept_on_the_site_item(index, content, clock):
+    for n in range(rebuild.MAX_REPORTED + 5):
+        content.put(f"posts/m{n}.md", source(f"M{n}"), "text/markdown")
+    report = run(index, content, clock)
+    assert report.repaired_count == rebuild.MAX_REPORTED + 5
+    assert len(report.repaired) == rebuild.MAX_REPORTED
+    assert index.get_site()["report"]["repaired_count"] == rebuild.MAX_REPORTED + 5
+
+
+def test_rebuild_reports_what_it_saw(publish, index, content, clock):
     publish("posts/a.md", source("A"))
     report = run(index, content, clock)
     assert report.sources == 1
-    assert report.posts == {"published": 1}
-    assert report.duration_ms >= 0
-    assert dt.datetime.fromisoformat(report.started_at.replace("Z", "+00:00")) == clock()
+    assert report.started_at == model.utc_text(clock())
 
 
-def test_a_stale_snapshot_never_puts_back_a_drafts_membership(publish, index, content, clock):
-    publish("posts/a.md", source("A", tags=["x"]))
-    tx = index.transaction()  # drift: the membership went missing
-    tx.delete({"pk": "TAG#x", "sk": index.get_post("a")["listing_sk"]})
-    index.commit(tx)
-    snapshot = rebuild.Snapshot.of(index.scan())
-    publish("posts/a.md", source("A", tags=["x"], draft=True))  # ingest, between read and write
-    assert rebuild._apply_memberships(index, snapshot) == 0
-    assert rebuild._apply_post_updates(index, snapshot, {"a": {"status": "published"}}, rebuild.Report("")) == 0
-    assert index.tag_listing("x", "9999", 10).items == []
-    assert index.get_post("a")["status"] == "draft"
+def test_time_never_undoes_an_edit_made_meanwhile(publish, index, content, clock):
+    publish("posts/later.md", source("Later", date="2026-06-02", tags=["x"]))
+    clock.advance(days=2)
+    stale = index.post("later")
+    publish("posts/later.md", source("Later", date="2026-06-02", tags=["x"], draft=True))  # ingest, meanwhile
+    from chalicelib import transitions
+    from chalicelib.store import ConflictError
+
+    try:
+        index.commit(transitions.time_passed(stale, clock()).writes())
+    except ConflictError:
+        pass
+    assert index.post("later").status is Status.DRAFT
+    assert index.group(model.tag_group("x"), "9999", 10).items == []
+    assert isinstance(index.post("later"), PostRecord)

@@ -22,7 +22,7 @@ def test_setup_makes_a_versioned_private_encrypted_bucket(resources):
 
 def test_setup_makes_the_table_with_its_indexes_on_demand(resources):
     table = aws.client("dynamodb").describe_table(TableName=resources.table)["Table"]
-    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"listing", "by_source"}
+    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"listing", "by_source", "search_queue"}
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     backups = aws.client("dynamodb").describe_continuous_backups(TableName=resources.table)
     assert backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"

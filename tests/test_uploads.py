@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import posts, services
+from chalicelib import model, posts, services
 from conftest import source
 
 GOOD_BODY = "The good version, still served."
@@ -84,18 +84,18 @@ def test_corpus_is_big_enough():
 @pytest.mark.parametrize("name", sorted(MALFORMED))
 def test_malformed_upload_keeps_the_post_and_records_the_error(name, victim, publish, index, http):
     data, expected = MALFORMED[name]
-    good = index.get_post("victim")
+    good = index.post("victim")
     outcome = publish(victim, data)
     assert outcome.action == "error"
-    item = index.get_post("victim")
-    assert expected in item["error"]["message"], item["error"]["message"]
-    assert item["version_id"] == good["version_id"]
-    assert item["listing_sk"] == good["listing_sk"]
+    record = index.post("victim")
+    assert expected in record.error.message, record.error.message
+    assert record.source == good.source
+    assert record.card.listing_sk == good.card.listing_sk
     services.site.cache_clear()  # a cold container: the page is rendered again from S3
     page = http.get("/posts/victim")
     assert page.status_code == 200
     assert GOOD_BODY in page.text
-    assert [i["slug"] for i in index.tag_listing("kept", "9999", 10).items] == ["victim"]
+    assert [m.card.slug for m in index.group(model.tag_group("kept"), "9999", 10).items] == ["victim"]
 
 
 @pytest.mark.parametrize("name", sorted(MALFORMED))
@@ -122,5 +122,6 @@ def test_slug_clash_keeps_both_posts_as_they_were(publish, index, http):
     publish("posts/first.md", source("First", body="first body"))
     outcome = publish("posts/other.md", source("Other", slug="first"))
     assert outcome.action == "error"
-    assert "already used by posts/first.md" in index.get_post("other")["error"]["message"]
+    [rejected] = index.source_states("posts/other.md")
+    assert "already used by posts/first.md" in rejected.error.message
     assert "first body" in http.get("/posts/first").text
