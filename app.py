@@ -31,11 +31,9 @@ REBUILD_MINUTES = int(os.environ.get("BLOG_REBUILD_MINUTES", "10"))
 
 
 def links() -> pages.Links:
-    """How to write URLs for the current request."""
-    request = app.current_request
-    headers = request.headers
-    return pages.links_for(get_settings().site_url, headers.get("host"),
-                           headers.get("x-forwarded-proto"), (request.context or {}).get("stage"))
+    """How to write URLs for the current request: from the settings or API Gateway, never a header."""
+    context = app.current_request.context or {}
+    return pages.links_for(get_settings().site_url, context.get("domainName"), context.get("stage"))
 
 
 def param(name: str) -> str | None:
@@ -44,16 +42,18 @@ def param(name: str) -> str | None:
 
 
 def respond(page: pages.Page) -> Response:
-    """A Page as a Response; 304 when the client already has this version."""
+    """A Page as a Response; 304 when the client already has this version; no body for HEAD."""
     headers = page.response_headers()
     if page.status == 200 and page.matches(app.current_request.headers.get("if-none-match")):
         headers.pop("Content-Type", None)
         return Response(body="", status_code=304, headers=headers)
+    if app.current_request.method == "HEAD":  # link checkers, uptime monitors: the headers of a GET
+        return Response(body="", status_code=page.status, headers=headers)
     return Response(body=page.body, status_code=page.status, headers=headers)
 
 
-def route(path: str, api: bool = False) -> Callable:
-    """Register a GET route whose errors become the site's error pages (JSON errors for the API)."""
+def route(path: str, api: bool = False, exact: bool = True) -> Callable:
+    """Register a GET (and HEAD) route whose errors become the site's error pages (JSON for the API)."""
     def register(view: Callable[..., pages.Page]) -> Callable[..., Response]:
         @functools.wraps(view)
         def handler(**params: str) -> Response:
@@ -61,6 +61,8 @@ def route(path: str, api: bool = False) -> Callable:
             # paths) or decoded; slugs never contain '%', so decoding is always safe.
             params = {name: unquote(value) for name, value in params.items()}
             try:
+                if exact:
+                    _refuse_trailing_slash()
                 return respond(view(**params))
             except Moved as moved:
                 return Response(body="", status_code=301, headers={
@@ -70,8 +72,19 @@ def route(path: str, api: bool = False) -> Callable:
             except Exception:
                 app.log.exception("unhandled error on %s", app.current_request.path)
                 return error_response(500, "The blog could not answer this request. Try again soon.", api)
-        return app.route(path, methods=["GET"])(handler)
+        return app.route(path, methods=["GET", "HEAD"])(handler)
     return register
+
+
+def _refuse_trailing_slash() -> None:
+    """`/posts/x/` is `/posts/x` spelled otherwise: one canonical URL per page."""
+    context = app.current_request.context or {}
+    path = context.get("path") or ""
+    stage = context.get("stage")
+    if stage and path.startswith(f"/{stage}/"):
+        path = path[len(stage) + 1:]
+    if len(path) > 1 and path.endswith("/"):
+        raise Moved(path.rstrip("/") or "/")
 
 
 def error_response(status: int, message: str, api: bool) -> Response:
@@ -167,6 +180,13 @@ def static(name: str) -> pages.Page:
 @route("/assets/{slug}/{name}")
 def asset(slug: str, name: str) -> pages.Page:
     return services.site().asset(slug, name)
+
+
+@route("/{proxy+}", exact=False)  # elsewhere() forgives every spelling in one redirect
+def elsewhere() -> pages.Page:
+    """Every path no other route matches: a forgiven spelling or an old URL (301), else the 404 page."""
+    rest = (app.current_request.uri_params or {}).get("proxy") or ""
+    return services.site().elsewhere("/" + unquote(rest))
 
 
 @app.on_sqs_message(queue=UPLOAD_QUEUE, batch_size=10)

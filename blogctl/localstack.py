@@ -16,6 +16,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -34,13 +35,14 @@ RECEIVE_WAIT_SECONDS = 1
 RETRY_AFTER_SECONDS = 5  # a message whose ingest failed comes back this soon
 
 
-def local_environment(stage_name: str, aws_port: int) -> dict[str, str]:
+def local_environment(stage_name: str, aws_port: int, web_port: int | None = None) -> dict[str, str]:
     """The variables that point the blog's code at the local stack (and never at AWS)."""
     stage = load_stage(stage_name)
     return {
         **stage.env,
         **LOCAL_CREDENTIALS,
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{aws_port}",
+        "BLOG_SITE_URL": f"http://127.0.0.1:{web_port}" if web_port else stage.env.get("BLOG_SITE_URL", ""),
         "AWS_DEFAULT_REGION": LOCAL_REGION,
         "AWS_REGION": LOCAL_REGION,
         "BLOG_REGION": LOCAL_REGION,
@@ -98,7 +100,7 @@ class LocalStack:
         for port in (self.port, self.aws_port):
             if not port_is_free(port):
                 raise SystemExit(f"port {port} on 127.0.0.1 is in use; set PORT=… or AWS_PORT=… to another one")
-        os.environ.update(local_environment(self.stage, self.aws_port))
+        os.environ.update(local_environment(self.stage, self.aws_port, self.port))
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto would log every request
@@ -186,7 +188,8 @@ class LocalStack:
 
     def serve(self) -> int:
         """Run `chalice local` until it exits or Ctrl-C; then stop everything."""
-        command = [tool("chalice"), "local", "--host", "127.0.0.1", "--port", str(self.port),
+        # `chalice local` with API Gateway's greedy routes (blogctl/greedy.py), as on AWS.
+        command = [sys.executable, "-m", "blogctl.greedy", "local", "--host", "127.0.0.1", "--port", str(self.port),
                    "--stage", self.stage]
         if not self.autoreload:
             command.append("--no-autoreload")

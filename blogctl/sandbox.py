@@ -26,7 +26,10 @@ class Sandbox:
         from chalice.test import Client
 
         import app
+        from blogctl import greedy
         from chalicelib import aws
+
+        greedy.install()
 
         self.stage = stage
         self._app = app

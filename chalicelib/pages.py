@@ -29,9 +29,10 @@ STATIC_DIR = PACKAGE_DIR / "static"
 STYLESHEETS = ("style.css", "pygments.css")
 
 HTML = "text/html; charset=utf-8"
-# Browsers revalidate after a minute; a CDN in front keeps pages ten minutes and may
-# serve a stale copy for a day while it revalidates or while the origin is failing.
-PAGE_CACHE = "public, max-age=60, s-maxage=600, stale-while-revalidate=86400, stale-if-error=86400"
+# Browsers revalidate after a minute; a CDN in front keeps pages ten minutes. It may serve
+# a stale copy one more minute while it revalidates, and five while the origin fails: a
+# pulled post leaves the CDN within the page's lifetime (the deploy also invalidates it).
+PAGE_CACHE = "public, max-age=60, s-maxage=600, stale-while-revalidate=60, stale-if-error=300"
 FEED_CACHE = "public, max-age=300, s-maxage=900"
 SEARCH_CACHE = "public, max-age=60, s-maxage=300"
 ERROR_CACHE = "public, max-age=60, s-maxage=60"
@@ -39,6 +40,8 @@ IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
 NO_STORE = "no-store"
 
 MAX_CURSOR_CHARS = 600
+# Where absolute URLs point when neither BLOG_SITE_URL nor API Gateway names the site (tests).
+LOCAL_BASE_URL = "http://localhost"
 URL_SAFE = "/?&=#%+:@!$'()*,;~"  # reserved characters keep their meaning; the rest is encoded
 LISTING_SK_RE = re.compile(rf"^\d{{4}}-\d{{2}}-\d{{2}}T\d{{2}}:\d{{2}}:\d{{2}}Z#{SLUG_PATTERN}$")
 
@@ -228,13 +231,17 @@ SECURITY_HEADERS = {
 }
 
 
-def links_for(site_url: str, host: str | None, scheme: str | None, stage: str | None) -> Links:
-    """URLs for a request: the configured site URL, else the request's host (plus API Gateway's stage)."""
+def links_for(site_url: str, domain: str | None, stage: str | None) -> Links:
+    """URLs for a request: the configured site URL, else API Gateway's own domain name.
+
+    Never a request header: Host and X-Forwarded-Proto are the client's to choose, and pages
+    are cached publicly, so a forged header would poison every reader's canonical links.
+    """
     if site_url:
         path = site_url.split("://", 1)[-1].partition("/")[2]
         return Links(base_url=site_url.rstrip("/"), base_path=("/" + path).rstrip("/") if path else "")
-    host = host or "localhost"
+    if not domain:
+        return Links(base_url=LOCAL_BASE_URL)
     # Straight from API Gateway (no custom domain, no CDN) every path carries the stage name.
-    prefix = f"/{stage}" if stage and host.endswith(".amazonaws.com") else ""
-    scheme = scheme or ("https" if host.endswith(".amazonaws.com") else "http")
-    return Links(base_url=f"{scheme}://{host}{prefix}", base_path=prefix)
+    prefix = f"/{stage}" if stage and domain.endswith(".amazonaws.com") else ""
+    return Links(base_url=f"https://{domain}{prefix}", base_path=prefix)

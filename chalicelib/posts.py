@@ -110,7 +110,7 @@ def slugify(text: str) -> str:
 
 def is_slug(text: str) -> bool:
     """Could `text` be a slug (of a post or a tag)? Anything else cannot be in the index."""
-    return len(text) <= MAX_SLUG_CHARS and SLUG_RE.match(text) is not None
+    return len(text) <= MAX_SLUG_CHARS and SLUG_RE.match(text) is not None and text == text.lower()
 
 
 def is_post_key(key: str) -> bool:

@@ -33,6 +33,7 @@ BODY_CACHE_SIZE = 512
 MAX_ASSET_BYTES = 5 * 1024 * 1024  # Lambda answers at most 6 MB; larger files belong on a CDN
 ASSET_NAME_RE = re.compile(r"^[^\W_][\w.-]{0,199}$")
 TAGS_PAGE_SIZE = 500
+MAX_PATH_CHARS = 1000  # longer request paths are not looked up
 MORE_IN_TAG = 3  # posts of the same tag shown under a post
 LAST_CHAR = model.LAST_CHAR
 YEAR_RE = re.compile(r"^(19|20|21)\d\d$")
@@ -99,8 +100,7 @@ class Site:
 
     def tag(self, links: Links, tag: str, cursor: str | None) -> Page:
         """Posts with one tag, newest first."""
-        if not posts.is_slug(tag):
-            raise NotFound("No such tag.")
+        tag = _canonical_slug(tag, "/tags/{}", "No such tag.")
         after = pages.decode_cursor(cursor)
         page = self.index.group(model.tag_group(tag), self._upper(), TAG_PAGE_SIZE, after_sk=after)
         if not page.items:
@@ -112,6 +112,8 @@ class Site:
 
     def archive_month(self, links: Links, year: str, month: str, cursor: str | None) -> Page:
         """Posts of one month, newest first."""
+        if re.fullmatch(r"[0-9]{1,2}", month) and MONTH_RE.match(month.zfill(2)) and month != month.zfill(2):
+            raise Moved(f"/archive/{year}/{month.zfill(2)}")  # /archive/2013/4 is April 2013 too
         if not (YEAR_RE.match(year) and MONTH_RE.match(month)):
             raise NotFound("No such month.")
         after = pages.decode_cursor(cursor)
@@ -156,7 +158,9 @@ class Site:
         upper = self._upper()
         newer, older = self.index.neighbours(record.card, upper)
         more = self._more_in_tag(record.card, upper)
-        etag = pages.fingerprint("post", dumps(record.to_item()), *(dumps(c.to_dict()) for c in (newer, older) if c),
+        # Only what readers get: a rejected upload (its error, a new revision) changes nothing for them.
+        etag = pages.fingerprint("post", dumps(record.card.to_dict()), dumps(record.extra),
+                                 *(dumps(c.to_dict()) for c in (newer, older) if c),
                                  *(dumps(c.to_dict()) for c in more), links.base_url, self.settings.title,
                                  pages.template_version())
         return Page(make_body=lambda: self._pages.get_or_make(
@@ -164,8 +168,7 @@ class Site:
             etag=etag, last_modified=pages.parse_iso(record.source.mtime))
 
     def _public_post(self, slug: str) -> PostRecord:
-        if not posts.is_slug(slug):
-            raise NotFound("No such post.")
+        slug = _canonical_slug(slug, "/posts/{}", "No such post.")
         found = self.index.post(slug)
         if isinstance(found, PostRecord) and found.is_public(self.clock()):
             return found
@@ -173,6 +176,16 @@ class Site:
         if isinstance(found, Tombstone):
             raise Gone("This post has been deleted.")
         raise NotFound("No such post.")
+
+    def elsewhere(self, path: str) -> Page:
+        """A path no route matches: the one canonical spelling of a page, an old URL, or 404."""
+        canonical = posts.normalize_path(path) if len(path) <= MAX_PATH_CHARS else ""
+        shape = re.fullmatch(r"/(posts|tags)/([^/]+)|/archive/([0-9]{4})/([0-9]{1,2})", canonical)
+        if shape and canonical != path:
+            raise Moved(canonical)  # /posts/x/, /posts/x.html, /posts/x/index.html, /tags/x/
+        if canonical:
+            self.redirect(canonical)
+        raise NotFound("Nothing here. It may have moved, or the address may be mistyped.")
 
     def redirect(self, path: str) -> None:
         """Raise Moved if `path` is an old URL of a public post (one GetItem)."""
@@ -362,6 +375,17 @@ class Site:
     def _common(self, links: Links) -> dict[str, Any]:
         return {"site": {"title": self.settings.title, "description": self.settings.description},
                 "link": links.path, "absolute": links.url}
+
+
+def _canonical_slug(text: str, pattern: str, missing: str) -> str:
+    """A slug from a URL; Moved when it is spelled otherwise ('IJM' -> 'ijm'), NotFound when it is none."""
+    if posts.is_slug(text):
+        return text
+    forgivable = len(text) <= MAX_PATH_CHARS and "/" not in text and "\\" not in text
+    slug = posts.slugify(posts.normalize_path("/" + text)) if forgivable else ""
+    if slug and slug != text:
+        raise Moved(pattern.format(slug))
+    raise NotFound(missing)
 
 
 def _feed_item(card: PostCard) -> dict[str, Any]:

@@ -526,7 +526,7 @@ class UploadQueue:
 
     def __init__(self, sqs: Any, queue_arn: str) -> None:
         self._sqs = sqs
-        _, _, _, region, account, name = queue_arn.split(":", 5)
+        _, _, _, _, account, name = queue_arn.split(":", 5)
         self._name, self._account = name, account
         self._url: str | None = None
 
@@ -534,8 +534,8 @@ class UploadQueue:
         """Delete messages by receipt handle, ten at a time."""
         if not receipts:
             return
-        if self._url is None:
-            self._url = self._sqs.get_queue_url(QueueName=self._name, QueueOwnerAWSAccountId=self._account)["QueueUrl"]
+        if self._url is None:  # the queue's URL from its ARN, on AWS and on the local stack alike
+            self._url = f"{self._sqs.meta.endpoint_url.rstrip('/')}/{self._account}/{self._name}"
         for start in range(0, len(receipts), 10):
             chunk = receipts[start:start + 10]
             self._sqs.delete_message_batch(QueueUrl=self._url, Entries=[

@@ -173,7 +173,9 @@ def client(resources: Names):
     from chalice.test import Client
 
     import app
+    from blogctl import greedy
 
+    greedy.install()  # API Gateway's `{proxy+}` matching, as on AWS
     with Client(app.app) as test_client:
         yield test_client
 
@@ -199,6 +201,9 @@ class Browser:
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> Reply:
         return Reply(self._client.http.get(path, headers=headers or {}))
+
+    def head(self, path: str, headers: dict[str, str] | None = None) -> Reply:
+        return Reply(self._client.http.request("HEAD", path, headers=headers or {}))
 
 
 @pytest.fixture

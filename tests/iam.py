@@ -80,7 +80,9 @@ def requests_of(call: Call) -> list[tuple[str, str]]:
     if call.service == "dynamodb" and "TableName" in params:
         return [(f"dynamodb:{call.operation}", _table(call.region, params["TableName"], params.get("IndexName")))]
     if call.service == "sqs" and "QueueUrl" in params:
-        return [(f"sqs:{call.operation}", f"arn:aws:sqs:{call.region}:{ACCOUNT}:{params['QueueUrl'].rsplit('/', 1)[-1]}")]
+        # IAM authorizes a batch call as the single action it repeats.
+        action = call.operation.removesuffix("Batch")
+        return [(f"sqs:{action}", f"arn:aws:sqs:{call.region}:{ACCOUNT}:{params['QueueUrl'].rsplit('/', 1)[-1]}")]
     raise LookupError(f"no IAM mapping for {call.service}:{call.operation}: add one to tests/iam.py")
 
 

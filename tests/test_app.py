@@ -9,7 +9,7 @@ import feedparser
 import pytest
 
 from blogctl.localstack import scheduled_event, sqs_event
-from chalicelib import aws, pages, services
+from chalicelib import aws, ingest, pages, services
 from conftest import source
 
 SEED_KEY = "posts/global-prayer-gathering-2013.md"
@@ -111,7 +111,77 @@ def test_unknown_slug_is_a_404_html_page(http, resources):
 
 def test_malformed_slug_is_a_404_not_an_error(http, resources):
     assert http.get("/posts/..%2F..%2Fetc").status_code == 404
-    assert http.get("/posts/UPPER").status_code == 404
+    assert http.get("/posts/%00").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/nothing", "/a/b/c.html", "/posts/a/b", "/wp-login.php", "/%E2%80%AE/x"])
+def test_unknown_paths_at_any_depth_are_the_html_404_page(http, resources, path):
+    response = http.get(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Not found" in Page(response.text).title
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize("path, location", [
+    ("/posts/Global-Prayer-Gathering-2013", "/posts/global-prayer-gathering-2013"),
+    ("/posts/global-prayer-gathering-2013.html", "/posts/global-prayer-gathering-2013"),
+    ("/posts/global-prayer-gathering-2013/", "/posts/global-prayer-gathering-2013"),
+    ("/posts/global-prayer-gathering-2013/index.html", "/posts/global-prayer-gathering-2013"),
+    ("/tags/IJM", "/tags/ijm"),
+    ("/tags/ijm/", "/tags/ijm"),
+    ("/archive/2013/4", "/archive/2013/04"),
+])
+def test_other_spellings_of_a_page_redirect_to_the_one_canonical_url(http, seeded, path, location):
+    response = http.get(path)
+    assert (response.status_code, response.headers.get("location")) == (301, location)
+    assert http.get(location).status_code == 200
+
+
+def test_old_urls_at_any_depth_redirect_to_their_post(http, publish):
+    publish("posts/new.md", source("New", aliases=["/2013/04/20/old-name.html", "/blog/old/"]))
+    for old in ("/2013/04/20/old-name.html", "/2013/04/20/old-name/", "/2013/04/20/old-name", "/blog/old"):
+        response = http.get(old)
+        assert (response.status_code, response.headers["location"]) == (301, "/posts/new"), old
+
+
+def test_head_answers_like_get_without_a_body(http, seeded):
+    get = http.get("/posts/global-prayer-gathering-2013")
+    head = http.head("/posts/global-prayer-gathering-2013")
+    assert head.status_code == 200 and head.body == b""
+    assert head.headers["etag"] == get.headers["etag"]
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert http.head("/nothing/here").status_code == 404
+
+
+def test_absolute_urls_never_come_from_request_headers(http, seeded):
+    forged = {"Host": "evil.example", "X-Forwarded-Proto": "gopher", "X-Forwarded-Host": "evil.example"}
+    for path in ("/posts/global-prayer-gathering-2013", "/feed.xml", "/sitemap.xml", "/robots.txt", "/api/posts"):
+        response = http.get(path, headers=forged)
+        assert b"evil.example" not in response.body and b"gopher" not in response.body, path
+        assert "vary" not in response.headers
+
+
+def test_a_bad_message_fails_alone_and_the_good_ones_leave_the_queue(http, content, queue_url):
+    import app
+
+    sqs = aws.client("sqs")
+    sqs.purge_queue(QueueUrl=queue_url)
+    content.put("posts/one.md", source("One"), "text/markdown")
+    content.put("posts/two.md", source("Two"), "text/markdown")
+    sqs.send_message(QueueUrl=queue_url, MessageBody="this is not an S3 event")
+    messages = []
+    while batch := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0).get(
+            "Messages", []):
+        messages += batch
+        if len(messages) >= 3:
+            break
+    assert len(messages) == 3
+    with pytest.raises(ingest.IngestFailed, match="1 of 3"):
+        app.ingest_uploads(sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:test-blog-uploads"), None)
+    assert http.get("/posts/one").status_code == 200 and http.get("/posts/two").status_code == 200
+    left = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+    assert [m["Body"] for m in left] == ["this is not an S3 event"]
 
 
 def test_upload_through_the_queue_appears_on_the_site(http, content, queue_url):

@@ -44,19 +44,20 @@ VISITS = {
     "/api/posts/{slug}": [("/api/posts/hello", 200)],
     "/static/{name}": [(f"/static/{pages.stylesheet()[0]}", 200)],
     "/assets/{slug}/{name}": [("/assets/hello/cat.png", 200), ("/assets/hello/missing.png", 404)],
+    "/{proxy+}": [("/2019/04/hi.html", 301), ("/no/such/page", 404)],
 }
 
 
 def drive(blog: Sandbox) -> dict[str, int]:
     """Everything the deployed code does on AWS, at least once; the status of each page visited."""
     blog.upload("assets/hello/cat.png", PNG, "image/png")
-    blog.upload("posts/hello.md", source("Hello", tags=["Python", "AWS"], aliases=["hi"]))
+    blog.upload("posts/hello.md", source("Hello", tags=["Python", "AWS"], aliases=["hi", "/2019/04/hi.html"]))
     blog.upload("posts/second.md", source("Second", date="2024-01-03", tags=["Python"]))
     blog.upload("posts/gone.md", source("Gone"))
     blog.upload("posts/draft.md", source("Draft", draft=True))
     blog.deliver()
     blog.rebuild()
-    blog.upload("posts/hello.md", source("Hello again", tags=["Python"], aliases=["hi"]))
+    blog.upload("posts/hello.md", source("Hello again", tags=["Python"], aliases=["hi", "/2019/04/hi.html"]))
     blog.upload("posts/second.md", source("Second", date="2024-01-03", tags=["Python"], slug="second-post"))
     blog.upload("posts/broken.md", BROKEN)
     blog.deliver()

@@ -190,10 +190,10 @@ def test_custom_site_url_makes_canonical_links(http, publish, monkeypatch):
 def test_api_gateway_stage_prefixes_links(http, publish):
     from chalicelib.pages import links_for
 
-    links = links_for("", "abc123.execute-api.us-east-1.amazonaws.com", None, "api")
+    links = links_for("", "abc123.execute-api.us-east-1.amazonaws.com", "api")
     assert links.path("/posts/a") == "/api/posts/a"
     assert links.url("/feed.xml") == "https://abc123.execute-api.us-east-1.amazonaws.com/api/feed.xml"
-    assert links_for("", "127.0.0.1:8000", None, "api").path("/x") == "/x"
+    assert links_for("", "blog.example.com", "api").path("/x") == "/x"
 
 
 @pytest.mark.parametrize("path", ["/", "/posts/post-03", "/tags", "/tags/python", "/archive",
