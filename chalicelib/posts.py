@@ -83,8 +83,9 @@ KEYS = {
     "headless": ("headless",),
     "excerpt_separator": ("excerpt_separator",),
 }
-# `status:` values (Pelican's three, WordPress's) that keep a post off the site.
-DRAFT_STATUSES = frozenset({"draft", "hidden", "private", "pending", "trash"})
+# `status:` values (Pelican's, WordPress's) that keep a post off the site. Pelican skips a
+# file whose status it does not know: so does the blog, for Pelican headers.
+DRAFT_STATUSES = frozenset({"draft", "hidden", "skip", "private", "pending", "trash"})
 PUBLISHED_STATUSES = frozenset({"published", "publish", "future"})
 # Keys in an image mapping (`cover: {image: x.jpg}`, `image: {path: x.jpg}`), first match first.
 IMAGE_MAP_KEYS = ("image", "src", "url", "path", "feature", "og_image", "overlay_image", "teaser")
@@ -553,7 +554,10 @@ def decode_source(data: bytes) -> str:
             f"not UTF-8 text: byte 0x{data[err.start]:02x} at offset {err.start}; save the file as UTF-8",
             line,
         )]) from None
-    return _normalized(text)
+    text = _normalized(text)
+    if not text.strip():
+        raise InvalidPost([Problem("file is empty")])
+    return text
 
 
 def too_large(size: int) -> Problem:
@@ -584,7 +588,11 @@ def _front_matter(text: str) -> _FrontMatter:
     opening = lines[start].strip() if start < len(lines) else ""
     if opening in FENCES:
         closers = FENCES[opening]
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].strip() in closers), None)
+        indent = len(lines[start]) - len(lines[start].lstrip())
+        # The closing fence is no further in than the opening one: a `---` inside an indented
+        # YAML block is text, not the end of the front matter.
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].strip() in closers
+                    and len(lines[i]) - len(lines[i].lstrip()) <= indent), None)
         if end is None:
             raise InvalidPost([Problem(f"front matter is not closed: add a line '{opening}' after it", start + 1)])
         return _FrontMatter("toml" if opening == "+++" else "yaml", "\n".join(lines[start + 1:end]),
@@ -930,7 +938,7 @@ def _build_post(key: str, meta: dict[Any, Any], body: str, zone: dt.tzinfo, wher
         updated = found.check(updated_entry[0], _optional_moment, updated_entry[1], zone)
     tags = _build_tags(keys, found, fmt, jekyll=bool(name_date) or "layout" in keys.by_name)
     summary = _build_summary(keys, found)
-    draft = _build_draft(keys, found) or _in_draft_folder(key)
+    draft = _build_draft(keys, found, fmt) or _in_draft_folder(key)
     authors = _build_authors(keys, found, fmt)
     images = _build_images(keys, found)
     slug, slug_from_name = _build_slug(keys, found, key)
@@ -1020,7 +1028,7 @@ def _bool(value: Any) -> bool:
     raise ValueError(f"{quote(value)} must be true or false")
 
 
-def _build_draft(keys: _Meta, found: _Collector) -> bool:
+def _build_draft(keys: _Meta, found: _Collector, fmt: str) -> bool:
     """Any of the generators' ways to keep a post off the site makes it a draft."""
     draft = False
     for name, value in keys.present(KEYS["draft"]):
@@ -1031,9 +1039,10 @@ def _build_draft(keys: _Meta, found: _Collector) -> bool:
             keys.use(name)
             draft = draft or found.check(name, _bool, value) is False
     for name, value in keys.present(KEYS["status"]):
-        if isinstance(value, str) and value.strip().lower() in DRAFT_STATUSES | PUBLISHED_STATUSES:
+        status = value.strip().lower() if isinstance(value, str) else None
+        if status in DRAFT_STATUSES | PUBLISHED_STATUSES or fmt == "pelican":
             keys.use(name)
-            draft = draft or value.strip().lower() in DRAFT_STATUSES
+            draft = draft or status not in PUBLISHED_STATUSES
     for name, value in keys.present(KEYS["build"]):
         render = value.get("render") if isinstance(value, dict) else None
         if render is False or (isinstance(render, str) and render.strip().lower() in ("never", "false")):

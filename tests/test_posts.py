@@ -120,6 +120,7 @@ def test_several_problems_are_reported_together():
 
 @pytest.mark.parametrize("data, expected", [
     (b"", "file is empty"),
+    (b"\xef\xbb\xbf\n \n\x00", "file is empty"),
     (b"just text, no front matter", "no front matter"),
     (b"---\ntitle: T\n", "front matter is not closed"),
     (b"---\n- a\n- b\n---\n", "front matter must be a mapping"),
@@ -373,6 +374,8 @@ def test_published_false_and_draft_statuses_hide_a_post():
     for line in ("published: true", "status: published", "status: ongoing", "draft: false"):
         assert parse(f"---\ntitle: T\ndate: 2020-01-01\n{line}\n---\n").status(now) == "published", line
     assert parse("---\ntitle: T\ndate: 2020-01-01\nstatus: ongoing\n---\n").extra == {"status": "ongoing"}
+    for status in ("skip", "ongoing"):  # Pelican skips a file whose status it does not know
+        assert parse(f"Title: T\nDate: 2020-01-01\nStatus: {status}\n\nBody").status(now) == "draft"
 
 
 def test_hugo_published_date_is_publish_date_not_a_switch():
