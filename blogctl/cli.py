@@ -103,17 +103,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-# Folders whose files are posts, as generators lay them out -> where they go in the bucket.
-# Jekyll's drafts keep their folder: a post under posts/_drafts/ is never public.
-POST_FOLDERS = {"posts": posts.POSTS_PREFIX, "_posts": posts.POSTS_PREFIX, "_drafts": f"{posts.POSTS_PREFIX}_drafts/"}
+# Folders whose files are posts, as generators lay them out (Hugo's `content/post` too) -> where
+# they go in the bucket. Jekyll's drafts keep their folder: a post under posts/_drafts/ is never public.
+POST_FOLDERS = {"posts": posts.POSTS_PREFIX, "post": posts.POSTS_PREFIX, "_posts": posts.POSTS_PREFIX,
+                "_drafts": f"{posts.POSTS_PREFIX}_drafts/"}
 
 
 def source_key_for(path: Path) -> str:
-    """The bucket key of a post file: its path below a posts, _posts or _drafts folder, else posts/<name>."""
+    """The bucket key of a post file: its path below a posts, post, _posts or _drafts folder, else
+    posts/<name> (posts/<folder>/index.md for a Hugo bundle, which its folder names)."""
     folders = path.resolve().parts[:-1]
     for at in range(len(folders) - 1, -1, -1):
         if folders[at] in POST_FOLDERS:
             return POST_FOLDERS[folders[at]] + "/".join((*folders[at + 1:], path.name))
+    if path.stem in ("index", "_index") and folders:
+        return f"{posts.POSTS_PREFIX}{folders[-1]}/{path.name}"
     return f"{posts.POSTS_PREFIX}{path.name}"
 
 

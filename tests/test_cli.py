@@ -82,6 +82,8 @@ def test_check_reads_every_generators_layout(tmp_path, capsys):
     assert "4 of 4 file(s) valid" in capsys.readouterr().err
     assert [cli.source_key_for(p) for p in (jekyll, draft, bundle, pelican)] == [
         "posts/2013-05-06-hello.markdown", "posts/_drafts/later.mdown", "posts/trip/index.mkd", "posts/pelican.mkdn"]
+    assert cli.source_key_for(tmp_path / "content" / "post" / "a" / "index.md") == "posts/a/index.md"
+    assert cli.source_key_for(tmp_path / "content" / "blog" / "b" / "index.md") == "posts/b/index.md"
 
 
 def test_check_prints_warnings_but_passes(tmp_path, capsys):
