@@ -105,8 +105,8 @@ _PELICAN_KEY_RE = re.compile(r"^ {0,3}([A-Za-z0-9_-]+):\s*(.*)$")
 _PELICAN_MORE_RE = re.compile(r"^ {4,}(.*)$")
 _TOML_LINE_RE = re.compile(r"line (\d+)")
 _PERMALINK_PLACEHOLDER_RE = re.compile(r"(?:^|/):[a-z]")
-_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-_TAG_RE = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]{0,500}>", re.DOTALL)
+_URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")  # 'https://host/…'; '//a/b' is a path
+_TAG_RE = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
 # C0 controls but tab and line feed, and U+FFFE/U+FFFF: XML forbids them, so every text the
 # blog serves loses them here. Vertical tab and form feed (pasted from word processors) are
 # line breaks to their writer: they become a space. Lone surrogates become U+FFFD.
@@ -326,7 +326,7 @@ def normalize_path(path: str) -> str:
     if len(path) > MAX_URL_CHARS:
         raise ValueError(f"is {len(path):,} characters; the limit is {MAX_URL_CHARS:,} (MAX_URL_CHARS)")
     text = path.strip()
-    if _SCHEME_RE.match(text) or text.startswith("//"):
+    if _URL_RE.match(text):
         try:
             text = urlsplit(text).path
         except ValueError:
@@ -924,7 +924,7 @@ def _build_post(key: str, meta: dict[Any, Any], body: str, zone: dt.tzinfo, wher
     name_date, name = _name_of(key)
 
     title = _build_title(keys, found, name if name_date else None)
-    date, date_key = _build_date(keys, found, zone, name_date, key)
+    date, date_key = _build_date(keys, found, zone, name_date)
     publish_at = expires_at = updated = None
     if date is not None:
         publish_at = _later_moment(keys, found, zone, KEYS["publish_at"], date, skip=date_key)
@@ -976,8 +976,8 @@ def _title(value: Any) -> str:
     return title
 
 
-def _build_date(keys: _Meta, found: _Collector, zone: dt.tzinfo, name_date: str | None,
-                key: str) -> tuple[dt.datetime | None, str | None]:
+def _build_date(keys: _Meta, found: _Collector, zone: dt.tzinfo,
+                name_date: str | None) -> tuple[dt.datetime | None, str | None]:
     """The post's date and the key it came from (None: the file name): `date`, Hugo's fallbacks, the name."""
     candidates = [(k, v) for k, v in keys.present(KEYS["date"])
                   if not (k.lower() == "published" and _is_boolish(v))]  # Jekyll's `published: false`
@@ -1087,9 +1087,10 @@ def _build_tags(keys: _Meta, found: _Collector, fmt: str, jekyll: bool) -> tuple
         keys.use(name)
         found.check(name, _add_tags, tags, value, split)
     if len(tags) > MAX_TAGS:
-        dropped = list(tags)[MAX_TAGS:]
+        dropped = [quote(tag.name) for tag in list(tags.values())[MAX_TAGS:]]
+        more = " …" if len(dropped) > 5 else ""
         found.warnings.append(f"{len(tags)} tags and categories; the limit is {MAX_TAGS} (MAX_TAGS): "
-                              f"{', '.join(quote(t) for t in dropped[:5])}{' …' if len(dropped) > 5 else ''} left out")
+                              f"{', '.join(dropped[:5])}{more} left out")
     return tuple(tags.values())[:MAX_TAGS]
 
 
@@ -1125,8 +1126,19 @@ def _build_summary(keys: _Meta, found: _Collector) -> str:
 
 def _plain_text(value: Any) -> str:
     """Text without HTML tags and comments, entities decoded, white space collapsed."""
-    text = _scalar_text(value)[: MAX_SUMMARY_CHARS * 20]
+    text = _without_comments(_scalar_text(value)[: MAX_SUMMARY_CHARS * 4])
     return " ".join(clean_text(html.unescape(_TAG_RE.sub(" ", text))).split())
+
+
+def _without_comments(text: str) -> str:
+    """Text without HTML comments (an unclosed one runs to the end), in one pass."""
+    kept, at = [], 0
+    while (start := text.find("<!--", at)) >= 0:
+        kept.append(text[at:start])
+        end = text.find("-->", start + 4)
+        at = len(text) if end < 0 else end + 3
+    kept.append(text[at:])
+    return " ".join(kept)
 
 
 def _build_authors(keys: _Meta, found: _Collector, fmt: str) -> tuple[str, ...]:
@@ -1228,12 +1240,12 @@ def _add_aliases(aliases: list[str], value: Any, kind: str, own: str | None,
         if not text:
             continue
         if kind in ("url", "permalink"):
-            if _SCHEME_RE.match(text) or text.startswith("//"):
+            if _URL_RE.match(text):
                 continue  # a link elsewhere (some themes' link posts), not this post's old address
             if _PERMALINK_PLACEHOLDER_RE.search(text):
                 warn(f"{quote(text)} is a pattern (':title', ':year'…), not an address; left out")
                 continue
-        relative = not (text.startswith("/") or _SCHEME_RE.match(text))
+        relative = not (text.startswith("/") or _URL_RE.match(text))
         if relative:  # Hugo: relative to the post's section; elsewhere: to the site
             text = ("/posts/" if kind == "aliases" else "/") + text
         try:

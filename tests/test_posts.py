@@ -424,6 +424,8 @@ def test_summary_comes_from_summary_excerpt_or_description_as_plain_bounded_text
     assert parse("---\ntitle: T\ndate: 2020-01-01\ndescription: D\nexcerpt: E\n---\n").summary == "E"
     post = parse("---\ntitle: T\ndate: 2020-01-01\nsummary: '<p>A &amp; <b>B</b></p>'\n---\n")
     assert post.summary == "A & B"
+    commented = parse("---\ntitle: T\ndate: 2020-01-01\nsummary: 'a <!-- hidden --> b <!-- unclosed'\n---\n")
+    assert commented.summary == "a b"
     long = parse(f"---\ntitle: T\ndate: 2020-01-01\nsummary: {'word ' * 400}\n---\n")
     assert len(long.summary) <= posts.MAX_SUMMARY_CHARS and long.summary.endswith("…")
     assert "MAX_SUMMARY_CHARS" in long.warnings[0]
@@ -549,7 +551,7 @@ def test_utc_form_is_fixed_width_and_offset_is_kept_apart():
     ("/blog/index.html", "/blog"),
     ("/blog/INDEX.HTM", "/blog"),
     ("https://old.example.com/2013/x.html", "/2013/x"),
-    ("//cdn.example.com/a/", "/a"),
+    ("//a//b/", "/a/b"),
     ("/a//b/./c/../d?x=1#top", "/a/b/d"),
     ("/../../etc", "/etc"),
     ("/Caf%C3%A9/", "/café"),
@@ -564,6 +566,7 @@ def test_normalize_path_gives_one_form(path, expected):
 
 @pytest.mark.parametrize("path, words", [
     ("/a%00b", "control characters"),
+    ("https://[::1/x", "not a URL"),
     ("/a\nb", "control characters"),
     ("/%ff", "not UTF-8"),
     ("/" + "a" * (posts.MAX_URL_CHARS + 1), "MAX_URL_CHARS"),
