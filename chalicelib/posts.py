@@ -537,6 +537,9 @@ def parse_post(key: str, data: bytes, zone: dt.tzinfo = dt.timezone.utc) -> Post
     text = decode_source(data)
     found = _front_matter(text)
     meta = _load(found)
+    if found.format == "pelican" and not {"title", "date"} & {str(k).lower() for k in meta}:
+        # Markdown that starts with 'Note: …' is a file without metadata, not a Pelican header.
+        raise InvalidPost([_no_front_matter(found.first_line)])
     return _build_post(key, meta, found.body, zone, _MetaLines(text, found), found.format)
 
 
@@ -609,9 +612,11 @@ def _front_matter(text: str) -> _FrontMatter:
         body = lines[start + cut:] if cut < len(header) else lines[end:]
         return _FrontMatter("pelican", "\n".join(header[:cut]), start + 1, start + cut,
                             "\n".join(body).strip("\n"))
-    raise InvalidPost([Problem(
-        "no front matter: start the file with a line '---', then 'title:' and 'date:', then '---'", start + 1
-    )])
+    raise InvalidPost([_no_front_matter(start + 1)])
+
+
+def _no_front_matter(line: int) -> Problem:
+    return Problem("no front matter: start the file with a line '---', then 'title:' and 'date:', then '---'", line)
 
 
 def _json_front_matter(lines: list[str], start: int) -> _FrontMatter:

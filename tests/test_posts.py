@@ -122,6 +122,7 @@ def test_several_problems_are_reported_together():
     (b"", "file is empty"),
     (b"\xef\xbb\xbf\n \n\x00", "file is empty"),
     (b"just text, no front matter", "no front matter"),
+    (b"Note: Markdown without metadata\n\nText", "no front matter"),
     (b"---\ntitle: T\n", "front matter is not closed"),
     (b"---\n- a\n- b\n---\n", "front matter must be a mapping"),
     (b"---\ntitle: caf\xe9\ndate: 2020-01-01\n---\n", "not UTF-8 text"),
