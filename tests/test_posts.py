@@ -689,6 +689,24 @@ def test_any_bytes_give_a_post_or_invalid_post(data):
     check_post_is_safe(post)
 
 
+YAML_ALPHABET = ":-[]{}'\"#&*!|>%@`, \n\tabtdeilsgT0123+Z.\\u\x0b=<>/é"
+FIELD_LINES = st.sampled_from(["title: ", "date: ", "tags: ", "aliases: ", "author: ", "image: ", "summary: ",
+                               "slug: ", "draft: ", "publishDate: ", "x: ", "params:\n  ", "cover:\n  image: "])
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["---\n", "+++\n", "\n\n---\n", ""]),
+       st.lists(st.tuples(FIELD_LINES, st.text(alphabet=YAML_ALPHABET, max_size=30)), max_size=8),
+       st.sampled_from(["---\n", "+++\n", "\n"]), st.text(alphabet=YAML_ALPHABET, max_size=40))
+def test_any_front_matter_text_gives_a_post_or_invalid_post(opening, fields, closing, body):
+    text = opening + "".join(key + value + "\n" for key, value in fields) + closing + body
+    try:
+        post = posts.parse_post("posts/2013-05-06-x.md", text.encode())
+    except InvalidPost:
+        return
+    check_post_is_safe(post)
+
+
 def yaml_source(meta: dict, body: str) -> bytes:
     try:
         front = yaml.safe_dump(meta, allow_unicode=False)
