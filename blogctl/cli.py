@@ -68,25 +68,34 @@ def cmd_new(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_file(path: Path) -> list[str]:
-    """Problems of one post file, as 'path:line: message' lines (empty when valid)."""
+def check_post(path: Path) -> tuple[list[str], list[str]]:
+    """(problems, warnings) of one post file, each a 'path:line: message' line; no problems = valid."""
+    key = source_key_for(path)
+    not_post = posts.post_key_problem(key)
+    if not_post:
+        return [f"{path}: not a post file: {not_post}"], []
     try:
         data = path.read_bytes()
     except OSError as err:
-        return [f"{path}: cannot read: {err.strerror}"]
+        return [f"{path}: cannot read: {err.strerror}"], []
     try:
-        posts.parse_post(source_key_for(path), data)
+        post = posts.parse_post(key, data)
     except InvalidPost as err:
-        return [f"{path}:{p.line or 1}: {p.message}" for p in err.problems]
-    return []
+        return [f"{path}:{p.line or 1}: {p.message}" for p in err.problems], []
+    return [], [f"{path}: warning: {warning}" for warning in post.warnings]
+
+
+def check_file(path: Path) -> list[str]:
+    """Problems of one post file, as 'path:line: message' lines (empty when valid)."""
+    return check_post(path)[0]
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Validate post files locally, as ingest would."""
+    """Validate post files locally, as ingest would; a file that is not a post is never valid."""
     failures = 0
     for name in args.files:
-        problems = check_file(Path(name))
-        for line in problems:
+        problems, warnings = check_post(Path(name))
+        for line in problems + warnings:
             print(line)
         failures += bool(problems)
     count = len(args.files)
@@ -94,21 +103,30 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+# Folders whose files are posts, as generators lay them out (Hugo's `content/post` too) -> where
+# they go in the bucket. Jekyll's drafts keep their folder: a post under posts/_drafts/ is never public.
+POST_FOLDERS = {"posts": posts.POSTS_PREFIX, "post": posts.POSTS_PREFIX, "_posts": posts.POSTS_PREFIX,
+                "_drafts": f"{posts.POSTS_PREFIX}_drafts/"}
+
+
 def source_key_for(path: Path) -> str:
-    """The bucket key of a post file: its path below a `posts` folder, else posts/<name>."""
-    parts = path.resolve().parts
-    if "posts" in parts:
-        at = len(parts) - 1 - parts[::-1].index("posts")
-        return "/".join(parts[at:])
-    return f"posts/{path.name}"
+    """The bucket key of a post file: its path below a posts, post, _posts or _drafts folder, else
+    posts/<name> (posts/<folder>/index.md for a Hugo bundle, which its folder names)."""
+    folders = path.resolve().parts[:-1]
+    for at in range(len(folders) - 1, -1, -1):
+        if folders[at] in POST_FOLDERS:
+            return POST_FOLDERS[folders[at]] + "/".join((*folders[at + 1:], path.name))
+    if path.stem in ("index", "_index") and folders:
+        return f"{posts.POSTS_PREFIX}{folders[-1]}/{path.name}"
+    return f"{posts.POSTS_PREFIX}{path.name}"
 
 
 def assets_for(path: Path) -> list[tuple[Path, str]]:
     """A post's files: content/assets/<slug>/*, or the other files of a Hugo bundle folder."""
     slug = posts.slug_from_key(source_key_for(path))
     found: list[Path] = []
-    if path.name in ("index.md", "_index.md"):
-        found = [p for p in path.parent.iterdir() if p.is_file() and p.suffix != ".md"]
+    if path.stem == "index" and path.suffix.lower() in posts.SOURCE_SUFFIXES:
+        found = [p for p in path.parent.iterdir() if p.is_file() and p.suffix.lower() not in posts.SOURCE_SUFFIXES]
     else:
         for folder in (path.parent.parent / "assets" / slug, path.parent / slug):
             if folder.is_dir():

@@ -200,10 +200,11 @@ def record_of(post: posts.Post, rendered: render.Rendered, ref: SourceRef, now: 
         expires=model.utc_text(post.expires_at) if post.expires_at else None,
     )
     status = Status(post.status(now))
-    visible_from = max(post.date, post.publish_at or post.date)
+    visible_from = post.live_at
     return PostRecord(
         card=card, status=status, visible_from=model.utc_text(visible_from), words=rendered.words,
-        aliases=post.aliases, extra=post.extra, warnings=transitions.bounded_warnings(rendered.warnings),
+        aliases=post.aliases, extra=post.extra,
+        warnings=transitions.bounded_warnings((*post.warnings, *rendered.warnings)),
         rev=rev, indexed_at=model.utc_text(now), counted=status is Status.PUBLISHED,
         claimants=kept.claimants if kept is not None else (),
     )

@@ -179,7 +179,7 @@ class Site:
 
     def elsewhere(self, path: str) -> Page:
         """A path no route matches: the one canonical spelling of a page, an old URL, or 404."""
-        canonical = posts.normalize_path(path) if len(path) <= MAX_PATH_CHARS else ""
+        canonical = _normalized(path) or ""
         shape = re.fullmatch(r"/(posts|tags)/([^/]+)|/archive/([0-9]{4})/([0-9]{1,2})", canonical)
         if shape and canonical != path:
             raise Moved(canonical)  # /posts/x/, /posts/x.html, /posts/x/index.html, /tags/x/
@@ -377,12 +377,22 @@ class Site:
                 "link": links.path, "absolute": links.url}
 
 
+def _normalized(path: str) -> str | None:
+    """An old URL's stored form (posts.normalize_path), or None for what cannot be one."""
+    if len(path) > MAX_PATH_CHARS:
+        return None
+    try:
+        return posts.normalize_path(path)
+    except ValueError:
+        return None
+
+
 def _canonical_slug(text: str, pattern: str, missing: str) -> str:
     """A slug from a URL; Moved when it is spelled otherwise ('IJM' -> 'ijm'), NotFound when it is none."""
     if posts.is_slug(text):
         return text
-    forgivable = len(text) <= MAX_PATH_CHARS and "/" not in text and "\\" not in text
-    slug = posts.slugify(posts.normalize_path("/" + text)) if forgivable else ""
+    forgivable = "/" not in text and "\\" not in text
+    slug = posts.slugify(_normalized("/" + text) or "") if forgivable else ""
     if slug and slug != text:
         raise Moved(pattern.format(slug))
     raise NotFound(missing)

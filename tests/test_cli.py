@@ -58,6 +58,50 @@ def test_check_reports_line_numbered_errors_and_fails(tmp_path, capsys):
     assert out[2].startswith(f"{missing}: cannot read")
 
 
+def test_check_says_why_a_file_is_not_a_post(tmp_path, capsys):
+    notes = write(tmp_path, "notes.txt", source("Notes"))
+    section = write(tmp_path, "_index.md", source("Posts"))
+    assert run("check", str(notes), str(section)) == 1
+    out = capsys.readouterr()
+    assert f"{notes}: not a post file: '.txt' files are not posts" in out.out
+    assert f"{section}: not a post file: '_index.md' is a Hugo section page" in out.out
+    assert "0 of 2 file(s) valid" in out.err
+
+
+def test_check_reads_every_generators_layout(tmp_path, capsys):
+    jekyll = tmp_path / "site" / "_posts" / "2013-05-06-hello.markdown"
+    draft = tmp_path / "site" / "_drafts" / "later.mdown"
+    bundle = tmp_path / "content" / "posts" / "trip" / "index.mkd"
+    pelican = tmp_path / "content" / "pelican.mkdn"
+    for path, data in ((jekyll, b"---\ncategories: news\n---\nHi"), (draft, source("Later")),
+                       (bundle, b'\n\n+++\ntitle = "Trip"\ndate = 2020-01-01\n+++\nGo'),
+                       (pelican, b"Title: P\nDate: 2012-10-22 14:05\n\nBody")):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    assert run("check", str(jekyll), str(draft), str(bundle), str(pelican)) == 0
+    assert "4 of 4 file(s) valid" in capsys.readouterr().err
+    assert [cli.source_key_for(p) for p in (jekyll, draft, bundle, pelican)] == [
+        "posts/2013-05-06-hello.markdown", "posts/_drafts/later.mdown", "posts/trip/index.mkd", "posts/pelican.mkdn"]
+    assert cli.source_key_for(tmp_path / "content" / "post" / "a" / "index.md") == "posts/a/index.md"
+    assert cli.source_key_for(tmp_path / "content" / "blog" / "b" / "index.md") == "posts/b/index.md"
+
+
+def test_check_prints_warnings_but_passes(tmp_path, capsys):
+    tags = ", ".join(f"t{i}" for i in range(20))
+    post = write(tmp_path, "many.md", source("Many", tags=tags))
+    assert run("check", str(post)) == 0
+    assert f"{post}: warning: 20 tags and categories; the limit is 16 (MAX_TAGS)" in capsys.readouterr().out
+
+
+def test_assets_of_a_bundle_are_its_other_files(tmp_path):
+    bundle = tmp_path / "posts" / "trip"
+    bundle.mkdir(parents=True)
+    (bundle / "index.markdown").write_bytes(source("Trip"))
+    (bundle / "map.png").write_bytes(b"png")
+    (bundle / "notes.md").write_bytes(source("Notes"))
+    assert cli.assets_for(bundle / "index.markdown") == [(bundle / "map.png", "assets/trip/map.png")]
+
+
 def test_new_scaffolds_a_draft_that_checks(tmp_path, capsys):
     assert run("new", "Hello, World!", "--tags", "a, b", "--dir", str(tmp_path)) == 0
     path = Path(capsys.readouterr().out.strip())
