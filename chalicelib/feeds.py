@@ -65,7 +65,7 @@ def _entry(feed: ET.Element, links: Links, entry: FeedEntry) -> ET.Element:
         _sub(node, "category", term=tag["slug"], label=tag["name"])
     if item.get("summary"):
         _sub(node, "summary", item["summary"])
-    content = entry.html
+    content = xml_text(entry.html)
     if len(content.encode("utf-8")) > MAX_ENTRY_HTML_BYTES:
         content = (f"<p>{escape(item.get('summary') or '')}</p>\n"
                    f'<p><a href="{escape(url)}">Read the whole post on the site.</a></p>')

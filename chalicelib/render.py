@@ -61,6 +61,7 @@ WORDS_PER_MINUTE = 220
 SUMMARY_CHARS = 280
 
 _SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+_NOT_TEXT_RE = re.compile("[\x00\ud800-\udfff]")
 _HEADING_ATTRS_RE = re.compile(r"\s*\{:?\s*((?:[#.][\w-]+\s*)+)\}\s*$")
 _NOT_IN_ID_RE = re.compile(r"[^\w\- ]")
 _PAGE_SUFFIX_RE = re.compile(r"\.(?:md|markdown|html?)$", re.I)
@@ -433,6 +434,7 @@ def render(body: str, context: RenderContext) -> Rendered:
     markdown = _markdown()
     renderer: BlogRenderer = markdown.renderer  # type: ignore[assignment]
     renderer.start_document()
+    body = _NOT_TEXT_RE.sub("\ufffd", body)  # as CommonMark says for NUL; lone surrogates cannot be encoded
     expanded = shortcodes.expand(body, params=context.params, site_url=context.site_url,
                                  first_line=context.first_line, markdownify=_markdownify)
     body_html, state = markdown.parse(expanded.markdown)
@@ -510,7 +512,7 @@ def summarize(markdown: str, limit: int = SUMMARY_CHARS) -> str:
 
     Reads at most SUMMARY_SOURCE_CHARS of the body; headings, code and tables are not summary.
     """
-    source = teaser(markdown)
+    source = teaser(_NOT_TEXT_RE.sub("\ufffd", markdown))
     source = (markdown if source is None else source)[:SUMMARY_SOURCE_CHARS]
     expanded = shortcodes.expand(source).markdown
     tokens = _tree_parser()(expanded)

@@ -174,7 +174,10 @@ class _Expander:
             self.warn(start, f"unknown Hugo shortcode {{{{< {name} >}}}}: left out")
             return after
         html = handler(self, args, start)
-        self._emit_html(start, after, html)
+        if name in _INLINE_SHORTCODES:
+            self.out.append(html)
+        else:
+            self._emit_html(start, after, html)
         return after
 
     # -- Jekyll (Liquid) --
@@ -324,8 +327,8 @@ class _Expander:
         line_start = text.rfind("\n", 0, start) + 1
         line_end = text.find("\n", after)
         line_end = len(text) if line_end < 0 else line_end
-        if not text[line_start:start].strip() and not text[after:line_end].strip():
-            self.out.append(f"\n{html}\n\n")
+        if html and not text[line_start:start].strip() and not text[after:line_end].strip():
+            self.out.append(html + "\n")  # with the line's own newline, a blank line ends the block
         else:
             self.out.append(html)
 
@@ -443,6 +446,7 @@ def _param_shortcode(expander: _Expander, args: dict[Any, str], start: int) -> s
     return _escape_text(str(value))
 
 
+_INLINE_SHORTCODES = frozenset({"ref", "relref", "param"})  # text, not blocks
 _HUGO: dict[str, Callable[[_Expander, dict[Any, str], int], str]] = {
     "figure": _figure, "youtube": _youtube, "vimeo": _vimeo, "gist": _gist,
     "ref": _ref, "relref": _ref, "param": _param_shortcode,
