@@ -47,6 +47,11 @@ RENDER_VERSION = "4"
 # answer escapes at most every `"` of it: 2 × 2 MiB stays under Lambda's 6 MB response.
 MAX_RENDERED_BYTES = 2 * 1024 * 1024  # HTML + table of contents, UTF-8
 MAX_RENDER_SECONDS = 2.0  # CPU time of one render at ingest
+# Markdown's cost is in its markup: each of these characters outside code may start a
+# token, at up to ~7 µs each in mistune. Counted before rendering, so a pathological
+# 1 MiB body (`*_` repeated: 7 s) is refused in milliseconds, deterministically.
+MARKUP_CHARS = "*_[]!<>`\\&~|#-{}\n"
+MAX_MARKUP_CHARS = 150_000
 SUMMARY_SOURCE_CHARS = 16 * 1024  # a summary reads at most this much of the body
 
 # Bare URLs become links too, but not through mistune's `url` plugin: see AutolinkingInlineParser.
@@ -416,7 +421,9 @@ class _Decorator:
         name = _asset_name(url)
         if page and (name is None or _PAGE_SUFFIX_RE.search(name.partition("#")[0]) or "." not in name):
             return value
-        return html.escape(f"{self.asset_base}/{name}") if name else value
+        if not name or not self.asset_base:  # no bundle to point at: the URL stays relative
+            return value
+        return html.escape(f"{self.asset_base}/{name}")
 
 
 def _asset_name(url: str) -> str | None:
@@ -459,8 +466,24 @@ def render_markdown(body: str, asset_base: str = "", link_base: str = "", *, sit
     return render(body, RenderContext(asset_base, link_base, site_url, params or {}, image_sizes or {}, first_line))
 
 
+def markup_chars(body: str) -> int:
+    """How many characters outside code blocks and spans could start a Markdown token."""
+    outside, position = [], 0
+    for start, end in shortcodes.code_regions(body):
+        outside.append(body[position:start])
+        position = max(position, end)
+    outside.append(body[position:])
+    text = "".join(outside)
+    return sum(text.count(char) for char in MARKUP_CHARS)
+
+
 def check_render(body: str, context: RenderContext | None = None) -> Rendered:
-    """Render as ingest must: raise InvalidPost if the body is over MAX_RENDER_SECONDS or MAX_RENDERED_BYTES."""
+    """Render as ingest must: raise InvalidPost if the body is over MAX_MARKUP_CHARS (counted
+    first, without rendering), MAX_RENDER_SECONDS or MAX_RENDERED_BYTES."""
+    markup = markup_chars(body)
+    if markup > MAX_MARKUP_CHARS:
+        raise InvalidPost([Problem(f"the body has {markup:,} Markdown markup characters outside code, more "
+                                   f"than MAX_MARKUP_CHARS ({MAX_MARKUP_CHARS:,}): split it or simplify it")])
     started = time.thread_time()
     rendered = render(body, context or RenderContext())
     spent = time.thread_time() - started

@@ -84,7 +84,10 @@ class _Expander:
         self.dropped = 0
         self._line_pos, self._line_no = 0, 0
         self._found: dict[str, int] = {}  # the next occurrence of a string, remembered
-        self._code = _code_regions(text)
+        self._line_start_cache = (0, 0)
+        # A body with Liquid tags is Jekyll's: there `{{ x }}` is Liquid whatever x is.
+        self.liquid = re.search(r"\{%-?\s*(?:assign|for|capture|if|unless|case)\s", text) is not None
+        self._code = code_regions(text)
         self._code_index = 0
 
     # -- the scan --
@@ -169,6 +172,10 @@ class _Expander:
             return after  # the end of a paired shortcode whose start was handled
         if name == "highlight":
             return self._code_block(start, after, args.get(0, ""), r"\{\{[<%]\s*/\s*highlight\s*[>%]\}\}")
+        if name.endswith(".inline"):  # an inline shortcode: a Go template, which only Hugo can run
+            close = self._search(r"\{\{[<%]\s*/\s*" + re.escape(name) + r"\s*[>%]\}\}", after)
+            self.warn(start, f"inline shortcode {{{{< {name} >}}}} (a Hugo template): left out")
+            return close.end() if close else after
         handler = _HUGO.get(name)
         if handler is None:
             self.warn(start, f"unknown Hugo shortcode {{{{< {name} >}}}}: left out")
@@ -190,7 +197,7 @@ class _Expander:
             return start + 2
         inner = text[start + 2:end].strip().strip("-").strip()
         after = end + 2
-        word, _, rest = inner.partition(" ")
+        word, rest = (inner.split(None, 1) + [""])[:2] if inner else ("", "")
         rest = rest.strip()
         if not re.fullmatch(r"[a-z_]+", word):
             self.out.append("{%")
@@ -216,6 +223,10 @@ class _Expander:
             target = rest.strip().strip("\"'")
             self.out.append(_post_path(target) if target.endswith(MARKDOWN_SUFFIXES) else "/" + target.lstrip("/"))
             return after
+        if word in _LIQUID_EMBEDS:  # Octopress's and Pelican's liquid_tags
+            html = _LIQUID_EMBEDS[word](self, rest, start)
+            self._emit_html(start, after, html)
+            return after
         self.warn(start, f"unknown Liquid tag {{% {word} %}}: left out")
         return after
 
@@ -233,7 +244,7 @@ class _Expander:
             return after
         variable = _VARIABLE_RE.match(inner)
         name = variable.group(1) if variable else inner
-        if name.split(".")[0].split("|")[0].strip() not in LIQUID_OBJECTS:
+        if not self.liquid and name.split(".")[0].split("|")[0].strip() not in LIQUID_OBJECTS:
             # Not Liquid: TeX (`\frac{{a}}{b}`), a template shown in prose. Jekyll would eat
             # it, Hugo would not; keeping the author's text loses nothing.
             self.out.append("{{")
@@ -258,10 +269,9 @@ class _Expander:
     def _attribute_list(self, start: int) -> int:
         """`{: .class}`, `{:toc}`, `{::options …/}`: applied to headings (ids), dropped elsewhere."""
         text = self.text
-        line_end = text.find("\n", start)
-        line_end = len(text) if line_end < 0 else line_end
-        end = text.find("}", start, line_end)
-        if end < 0:
+        line_end = self._line_end(start)
+        end = self._next("}", start)
+        if end < 0 or end > line_end:
             self.out.append(text[start:start + 2])
             return start + 2
         after = end + 1
@@ -275,7 +285,7 @@ class _Expander:
                     return close.end()
             return after
         content = text[start + 2:end].strip()
-        line_start = text.rfind("\n", 0, start) + 1
+        line_start = self._line_start(start)
         alone = not text[line_start:start].strip() and not text[after:line_end].strip()
         if content == "toc":
             self._drop_toc_list()
@@ -324,13 +334,26 @@ class _Expander:
     def _emit_html(self, start: int, after: int, html: str) -> None:
         """HTML alone on its line becomes its own block; inside a line it stays inline."""
         text = self.text
-        line_start = text.rfind("\n", 0, start) + 1
-        line_end = text.find("\n", after)
-        line_end = len(text) if line_end < 0 else line_end
+        line_start, line_end = self._line_start(start), self._line_end(after)
         if html and not text[line_start:start].strip() and not text[after:line_end].strip():
             self.out.append(html + "\n")  # with the line's own newline, a blank line ends the block
         else:
             self.out.append(html)
+
+    def _line_start(self, position: int) -> int:
+        """Where the line of `position` starts; remembered, since the scan only moves forward."""
+        known_at, known = self._line_start_cache
+        if position < known_at:
+            known_at, known = 0, 0
+        newline = self.text.rfind("\n", known_at, position)
+        found = newline + 1 if newline >= 0 else known
+        self._line_start_cache = (position, found)
+        return found
+
+    def _line_end(self, position: int) -> int:
+        """Where the line of `position` ends (its newline, or the end of the text)."""
+        found = self._next("\n", position)
+        return len(self.text) if found < 0 else found
 
     def _next(self, mark: str, position: int) -> int:
         """Where `mark` next occurs at or after `position` (-1: nowhere); remembered, so linear overall."""
@@ -446,6 +469,52 @@ def _param_shortcode(expander: _Expander, args: dict[Any, str], start: int) -> s
     return _escape_text(str(value))
 
 
+def _liquid_image(expander: _Expander, text: str, start: int) -> str:
+    """`{% img [class…] src [width [height]] ["title" ["alt"]] %}`, as Octopress and Pelican write it."""
+    found = re.match(r"""(?P<cls>(?:[^\s/"'.:]+\s+)*?)(?P<src>(?:https?:/|/|\.{0,2}/?)\S+\.\w+)"""
+                     r"""(?:\s+(?P<w>\d+)(?:\s+(?P<h>\d+))?)?(?:\s+(?P<title>.*))?$""", text.strip(), re.S)
+    if not found:
+        expander.warn(start, "img tag without an image: left out")
+        return ""
+    title = (found.group("title") or "").strip()
+    quoted = re.findall(r'"([^"]*)"', title)
+    title, alt = (quoted[0], quoted[1] if len(quoted) > 1 else quoted[0]) if quoted else (title, title)
+    attrs = f' class="{escape(found.group("cls").strip())}"' if found.group("cls").strip() else ""
+    attrs += "".join(f' {k}="{found.group(g)}"' for k, g in (("width", "w"), ("height", "h")) if found.group(g))
+    attrs += f' title="{escape(title)}"' if title else ""
+    return f'<img src="{escape(found.group("src"))}" alt="{escape(alt)}"{attrs}>'
+
+
+def _liquid_video(expander: _Expander, text: str, start: int) -> str:
+    """`{% video src [width height] [poster] %}`."""
+    parts = text.split()
+    if not parts:
+        expander.warn(start, "video tag without a source: left out")
+        return ""
+    size = "".join(f' {k}="{v}"' for k, v in zip(("width", "height"), [p for p in parts[1:3] if p.isdigit()]))
+    poster = next((p for p in parts[1:] if not p.isdigit()), None)
+    poster_attr = f' poster="{escape(poster)}"' if poster else ""
+    return f'<video src="{escape(parts[0])}"{size}{poster_attr} preload="none"></video>'
+
+
+def _liquid_embed(kind: str) -> Callable[[_Expander, str, int], str]:
+    """`{% youtube id %}` / `{% vimeo id %}`: the Hugo shortcode's markup."""
+    def embed(expander: _Expander, text: str, start: int) -> str:
+        return _HUGO[kind](expander, {0: (text.split() or [""])[0]}, start)
+    return embed
+
+
+def _liquid_file_link(expander: _Expander, text: str, start: int) -> str:
+    """`{% notebook x.ipynb %}`, `{% include_code x.py %}`: the file cannot be embedded; a link to it."""
+    name = (text.split() or [""])[0]
+    expander.warn(start, f"{name or 'a file'} cannot be embedded here: shown as a link")
+    return f'<p class="attachment"><a href="{escape(name)}">{escape(name)}</a></p>' if name else ""
+
+
+_LIQUID_EMBEDS: dict[str, Callable[[_Expander, str, int], str]] = {
+    "img": _liquid_image, "video": _liquid_video, "youtube": _liquid_embed("youtube"),
+    "vimeo": _liquid_embed("vimeo"), "notebook": _liquid_file_link, "include_code": _liquid_file_link,
+}
 _INLINE_SHORTCODES = frozenset({"ref", "relref", "param"})  # text, not blocks
 _HUGO: dict[str, Callable[[_Expander, dict[Any, str], int], str]] = {
     "figure": _figure, "youtube": _youtube, "vimeo": _vimeo, "gist": _gist,
@@ -488,7 +557,7 @@ def _post_path(target: str) -> str:
     return url + (f"#{fragment}" if fragment else "")
 
 
-def _code_regions(text: str) -> list[tuple[int, int]]:
+def code_regions(text: str) -> list[tuple[int, int]]:
     """Sorted (start, end) of fenced and indented code blocks and of code spans, in one pass."""
     regions: list[tuple[int, int]] = []
     position, in_list, previous_blank = 0, False, True

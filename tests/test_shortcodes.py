@@ -156,7 +156,8 @@ def test_warnings_are_bounded():
     assert result.warnings[-1] == f"{500 - shortcodes.MAX_WARNINGS} more warnings not shown"
 
 
-@pytest.mark.parametrize("unit", ["{{<", "{{< x", "{%", "{% raw %}", "{{", "{:", "{::x}", "{{< highlight go >}}",
+@pytest.mark.parametrize("unit", ["{{<", "{{< x", "{%", "{% raw %}", "{{", "{:", "{: ", "{::x}", "{{< highlight go >}}",
+                                  "{{< figure src=x >}}", "{: #a}\n",
                                   "`", "` ``", "{{</*", "```\n"])
 def test_expansion_is_linear_in_the_body(unit):
     # Each search is remembered: doubling the body twice may not cost more than ~4×
