@@ -8,15 +8,17 @@ lazy loading, srcset; images and links listed). Sanitizing comes before decorati
 and decorating only rewrites URL attributes and adds sizes, so no renderer bug and
 no author's HTML can put script on a page.
 
-Budget (issue 12): every body costs at most MAX_RENDER_SECONDS and renders to at most
-MAX_RENDERED_BYTES. Prevention first: mistune 3.4 and every step here are linear in the
-body (measured up to 1 MiB of pathological input in `make bench`), highlighting is
-bounded (highlighting.py), heading ids are unique in linear time. Ingest calls
-`check_render`, which measures both and rejects a post over budget, so the last good
-version stays online. The time is measured, not interrupted: Lambda runs handlers in
-the main thread but the local stack runs ingest in a worker thread, where no signal can
-stop a render, and a linear renderer with the body size capped (posts.MAX_SOURCE_BYTES)
-cannot run long.
+Budget (issue 12): every published body costs at most MAX_RENDER_SECONDS and renders
+to at most MAX_RENDERED_BYTES. Prevention first: mistune 3.4 and every step here are
+linear in the body (1 MiB of each pathological input is in `make bench`), highlighting
+is bounded (highlighting.py) and heading ids are unique in linear time; but linear is
+not cheap (1 MiB of `*_` costs 7 s), so `check_render`, which ingest calls, first
+counts the markup outside code (MAX_MARKUP_CHARS, deterministic, milliseconds) and only
+then renders, measuring CPU time and size. A post over any of the three is rejected
+with InvalidPost and its last good version stays online. The time is measured, not
+interrupted: Lambda runs handlers in the main thread, but the local stack runs ingest
+in a worker thread, where no signal can stop a render; the markup cap keeps the worst
+accepted render near a second on this machine (see `make bench`: markdown.worst_render).
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import mistune
 from mistune.plugins import table as mistune_table
@@ -361,7 +364,7 @@ class _Decorator:
             attrs["href"] = self._url(href, page=True)
         else:
             if tag == "img" and "src" in attrs:
-                self.images.append(html.unescape(attrs["src"]))
+                self.images.append(unquote(html.unescape(attrs["src"])))  # mistune %-encodes spaces
                 self._image(attrs)
             for name in ("src", "poster"):
                 if name in attrs:
@@ -374,7 +377,7 @@ class _Decorator:
 
     def _image(self, attrs: dict[str, str]) -> None:
         """Size from the bundle, srcset from its resized copies, and lazy loading after the first."""
-        name = _asset_name(html.unescape(attrs["src"]))
+        name = _asset_name(unquote(html.unescape(attrs["src"])))
         size = self.context.image_sizes.get(name) if name else None
         if size and "width" not in attrs and "height" not in attrs:
             attrs["width"], attrs["height"] = str(size[0]), str(size[1])

@@ -315,3 +315,32 @@ def test_fuzz_never_raises_and_stays_sanitized(body):
     assert_safe(rendered.html)
     assert_safe(rendered.toc)
     assert isinstance(render.summarize(body), str)
+
+
+def test_check_render_refuses_pathological_markup_before_rendering(monkeypatch):
+    def no_render(*args, **kwargs):
+        raise AssertionError("rendered anyway")
+
+    monkeypatch.setattr(render, "render", no_render)
+    with pytest.raises(InvalidPost) as raised:
+        render.check_render("*_" * (render.MAX_MARKUP_CHARS // 2 + 1))
+    assert "MAX_MARKUP_CHARS" in str(raised.value)
+
+
+def test_markup_in_code_does_not_count():
+    code = "```python\n" + "x = a[1] * b_c  # <tag>\n" * 10_000 + "```\n"
+    assert render.markup_chars(code) < 10
+    assert render.markup_chars("*a* `*b*` [c](d)") == 4  # * * [ ]: the code span is not counted
+
+
+def test_duplicate_heading_ids_are_found_in_linear_time():
+    import time
+
+    def cost(n: int) -> float:
+        started = time.process_time()
+        render.render_markdown("## a\n" * n)
+        return time.process_time() - started
+
+    small = min(cost(2_000) for _ in range(2))
+    large = min(cost(8_000) for _ in range(2))
+    assert large < small * 8  # quadratic id allocation grew 16-fold here (issue 12: 14,000 headings, 34 s)
