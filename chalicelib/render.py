@@ -60,6 +60,7 @@ SUMMARY_SOURCE_CHARS = 16 * 1024  # a summary reads at most this much of the bod
 # Bare URLs become links too, but not through mistune's `url` plugin: see AutolinkingInlineParser.
 PLUGINS = ("footnotes", "strikethrough", "task_lists")
 BARE_URL_RE = re.compile(r"""https?://[^\s<]+[^<.,:;"')\]\s]""")
+_TRAILING_ENTITY_RE = re.compile(r"&[a-zA-Z0-9#]+$")
 MORE_MARKER_RE = re.compile(r"<!--\s*more\s*-->", re.I)
 TOC_MIN_LEVEL = 2
 TOC_MAX_LEVEL = 3
@@ -204,12 +205,14 @@ def _split_urls(token: dict[str, Any]) -> list[dict[str, Any]]:
     """A text token as text and link tokens, the way the `url` plugin would have made them."""
     parts, position, raw = [], 0, token["raw"]
     for found in BARE_URL_RE.finditer(raw):
+        if found.start() < position:
+            continue
         if found.start() > position:
             parts.append({**token, "raw": raw[position:found.start()]})
-        url = found.group(0)
+        url = _TRAILING_ENTITY_RE.sub("", found.group(0)) if raw.startswith(";", found.end()) else found.group(0)
         parts.append({"type": "link", "children": [{"type": "text", "raw": url}],
                       "attrs": {"url": mistune.util.escape_url(url)}})
-        position = found.end()
+        position = found.start() + len(url)  # a trailing entity (`&quot;`) is text, as GFM says
     if position < len(raw):
         parts.append({**token, "raw": raw[position:]})
     return parts

@@ -21,6 +21,7 @@ from html import escape
 from typing import Any
 
 from chalicelib.errors import Problem
+from chalicelib.images import IMAGE_SUFFIXES
 from chalicelib.posts import slug_from_key
 from chalicelib.sanitizer import FRAME_ORIGINS
 
@@ -177,6 +178,9 @@ class _Expander:
             self.warn(start, f"inline shortcode {{{{< {name} >}}}} (a Hugo template): left out")
             return close.end() if close else after
         handler = _HUGO.get(name)
+        if handler is None and _looks_like_image(args):  # a theme's own `img`/`image`: keep the picture
+            self.warn(start, f"unknown Hugo shortcode {{{{< {name} >}}}}: shown as a figure of its image")
+            handler, args = _figure, {"src": args.get("src") or args.get(0, ""), **args}
         if handler is None:
             self.warn(start, f"unknown Hugo shortcode {{{{< {name} >}}}}: left out")
             return after
@@ -520,6 +524,12 @@ _HUGO: dict[str, Callable[[_Expander, dict[Any, str], int], str]] = {
     "figure": _figure, "youtube": _youtube, "vimeo": _vimeo, "gist": _gist,
     "ref": _ref, "relref": _ref, "param": _param_shortcode,
 }
+
+
+def _looks_like_image(args: dict[Any, str]) -> bool:
+    """Does an unknown shortcode name an image file (`src=` or its first argument)?"""
+    source = args.get("src") or args.get(0, "")
+    return bool(source) and source.lower().rsplit("?", 1)[0].endswith(tuple(IMAGE_SUFFIXES))
 
 
 def _arguments(text: str) -> dict[Any, str]:

@@ -344,3 +344,9 @@ def test_duplicate_heading_ids_are_found_in_linear_time():
     small = min(cost(2_000) for _ in range(2))
     large = min(cost(8_000) for _ in range(2))
     assert large < small * 8  # quadratic id allocation grew 16-fold here (issue 12: 14,000 headings, 34 s)
+
+
+def test_a_bare_url_ends_before_a_trailing_entity():
+    html = render.render_markdown('feeds: "http://a.example/index.xml&quot; and http://b.example/?a=1&b=2').html
+    assert [a["href"] for a in Elements(html).attrs("a")] == ["http://a.example/index.xml", "http://b.example/?a=1&b=2"]
+    assert 'index.xml</a>"' in html

@@ -171,3 +171,43 @@ def test_expansion_is_linear_in_the_body(unit):
     small = min(cost(20_000) for _ in range(2))
     large = min(cost(80_000) for _ in range(2))
     assert large < max(small, 0.002) * 8
+
+
+def test_an_unknown_shortcode_naming_an_image_keeps_the_image():
+    rendered = render.render_markdown('{{% img src="photos/sky.jpg" class="half right" alt="Sky" %}}',
+                                      asset_base="/assets/p")
+    assert Elements(rendered.html).attrs("img")[0]["src"] == "/assets/p/photos/sky.jpg"
+    assert rendered.images == ("photos/sky.jpg",)
+    assert rendered.warnings == ("line 1: unknown Hugo shortcode {{< img >}}: shown as a figure of its image",)
+
+
+def test_hugo_inline_shortcodes_are_templates_left_out_whole():
+    result = shortcodes.expand("a\n{{< math.inline >}}\n{{ if .Page.Params.math }}<script></script>{{ end }}\n"
+                               "{{< /math.inline >}}\nb")
+    assert result.markdown == "a\n\nb"
+    assert "math.inline" in result.warnings[0]
+
+
+@pytest.mark.parametrize("tag, tags", [
+    ("{% img left /images/a.png 300 200 \"Title\" \"Alt\" %}", {"img"}),
+    ("{% video /v/clip.mp4 640 480 /v/poster.png %}", {"video"}),
+    ("{% youtube abc123 %}", {"iframe", "div"}),
+    ("{% vimeo 12345 %}", {"iframe", "div"}),
+])
+def test_octopress_and_pelican_liquid_embeds(tag, tags):
+    rendered = render.render_markdown(tag)
+    assert tags <= set(Elements(rendered.html).tags())
+    assert not rendered.warnings
+    assert_safe(rendered.html)
+
+
+def test_a_notebook_is_linked_with_a_warning():
+    rendered = render.render_markdown("{% notebook analysis.ipynb cells[1:] %}", asset_base="/assets/p")
+    assert Elements(rendered.html).attrs("a") == [{"href": "/assets/p/analysis.ipynb"}]
+    assert "cannot be embedded" in rendered.warnings[0]
+
+
+def test_liquid_tags_may_span_lines_and_loops_make_every_value_liquid():
+    assert expanded("[x]({% link\n_posts/2017-10-19-name.markdown %})") == "[x](/posts/name)"
+    result = shortcodes.expand("{% for issue in page.issues %}\n[#{{ issue }}]: /issues/{{ issue }}\n{% endfor %}")
+    assert "{{" not in result.markdown and "issue" in " ".join(result.warnings)
