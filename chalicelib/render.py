@@ -284,7 +284,7 @@ def _tree_parser() -> mistune.Markdown:
     """This thread's parser to a token tree (for summaries): made once, like _markdown."""
     parser = getattr(_per_thread, "tree", None)
     if parser is None:
-        parser = mistune.create_markdown(renderer=None, plugins=list(PLUGINS))
+        parser = mistune.create_markdown(renderer=None, plugins=["table", *PLUGINS])
         _per_thread.tree = parser
     return parser
 

@@ -230,7 +230,7 @@ def test_warnings_name_lines_of_the_file():
 
 
 def test_summary_is_the_first_paragraphs_as_plain_text():
-    assert render.summarize("# Title\n\nFirst *para* with [a link](/x) &amp; more.\n\n```\ncode\n```") == \
+    assert render.summarize("# Title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nFirst *para* with [a link](/x) &amp; more.\n\n```\ncode\n```") == \
         "First para with a link & more."
 
 
