@@ -1,11 +1,16 @@
 """Atom feeds, the sitemap and robots.txt. Pure: no I/O.
 
-XML is built with ElementTree, which escapes every value: no template can produce a
-malformed feed.
+XML is built with ElementTree, which escapes every value, and every value first loses
+the characters XML 1.0 cannot carry at all (C0 controls, lone surrogates, U+FFFE/FFFF):
+whatever a post holds, the feed is well-formed. A feed is at most MAX_FEED_BYTES: an
+entry whose HTML is over MAX_ENTRY_HTML_BYTES carries its summary and a link instead,
+and entries stop before the cap.
 """
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
+from html import escape
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +22,11 @@ FEED_SIZE = 20
 ATOM = "application/atom+xml; charset=utf-8"
 XML = "application/xml; charset=utf-8"
 GENERATOR = "serverless-blog (AWS Chalice)"
+MAX_FEED_BYTES = 1024 * 1024  # feed readers and CDNs handle this well; Lambda's limit is 6 MB
+MAX_ENTRY_HTML_BYTES = 128 * 1024  # a larger post is summarized in the feed, with a link to it
+XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
+# Everything outside XML 1.0's Char production.
+NOT_XML_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
@@ -27,11 +37,40 @@ class FeedEntry:
     html: str
 
 
+def xml_text(text: str) -> str:
+    """`text` without the characters XML cannot carry."""
+    return NOT_XML_RE.sub("", text)
+
+
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    element = ET.SubElement(parent, tag, attrs)
+    element = ET.SubElement(parent, tag, {name: xml_text(value) for name, value in attrs.items()})
     if text is not None:
-        element.text = text
+        element.text = xml_text(text)
     return element
+
+
+def _entry(feed: ET.Element, links: Links, entry: FeedEntry) -> ET.Element:
+    """One post as an Atom entry, summarized if its HTML is too large for a feed."""
+    item = entry.item
+    url = links.url(f"/posts/{item['slug']}")
+    node = _sub(feed, "entry")
+    _sub(node, "title", item["title"])
+    _sub(node, "id", url)
+    _sub(node, "link", rel="alternate", type="text/html", href=url)
+    _sub(node, "published", item["date"])
+    _sub(node, "updated", item.get("updated") or item["date"])
+    if item.get("author"):
+        _sub(_sub(node, "author"), "name", item["author"])
+    for tag in item.get("tags", []):
+        _sub(node, "category", term=tag["slug"], label=tag["name"])
+    if item.get("summary"):
+        _sub(node, "summary", item["summary"])
+    content = xml_text(entry.html)
+    if len(content.encode("utf-8")) > MAX_ENTRY_HTML_BYTES:
+        content = (f"<p>{escape(item.get('summary') or '')}</p>\n"
+                   f'<p><a href="{escape(url)}">Read the whole post on the site.</a></p>')
+    _sub(node, "content", content, type="html")
+    return node
 
 
 def atom_feed(title: str, links: Links, feed_path: str, page_path: str, entries: list[FeedEntry],
@@ -47,23 +86,14 @@ def atom_feed(title: str, links: Links, feed_path: str, page_path: str, entries:
     author = _sub(feed, "author")
     _sub(author, "name", title)
     _sub(feed, "generator", GENERATOR)
+    used = len(XML_DECLARATION) + len(ET.tostring(feed, encoding="utf-8"))
     for entry in entries:
-        item = entry.item
-        url = links.url(f"/posts/{item['slug']}")
-        node = _sub(feed, "entry")
-        _sub(node, "title", item["title"])
-        _sub(node, "id", url)
-        _sub(node, "link", rel="alternate", type="text/html", href=url)
-        _sub(node, "published", item["date"])
-        _sub(node, "updated", item.get("updated") or item["date"])
-        if item.get("author"):
-            _sub(_sub(node, "author"), "name", item["author"])
-        for tag in item.get("tags", []):
-            _sub(node, "category", term=tag["slug"], label=tag["name"])
-        if item.get("summary"):
-            _sub(node, "summary", item["summary"])
-        _sub(node, "content", entry.html, type="html")
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode")
+        node = _entry(feed, links, entry)
+        used += len(ET.tostring(node, encoding="utf-8"))
+        if used > MAX_FEED_BYTES:  # this one would not fit: the feed ends before it
+            feed.remove(node)
+            break
+    return XML_DECLARATION + ET.tostring(feed, encoding="unicode")
 
 
 def sitemap(links: Links, pages: list[tuple[str, str | None]]) -> str:
@@ -74,7 +104,7 @@ def sitemap(links: Links, pages: list[tuple[str, str | None]]) -> str:
         _sub(url, "loc", links.url(path))
         if modified:
             _sub(url, "lastmod", modified)
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(urlset, encoding="unicode")
+    return XML_DECLARATION + ET.tostring(urlset, encoding="unicode")
 
 
 def robots(links: Links) -> str:

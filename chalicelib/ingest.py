@@ -159,7 +159,7 @@ def _reconcile_once(key: str, states: list[SourceState], source: Any, index: Pos
         if source.data is None:
             raise InvalidPost([posts.too_large(ref.size)])
         post = posts.parse_post(key, source.data)
-        rendered = render.render_markdown(post.body)
+        rendered = render.check_render(post.body, render.RenderContext(params=model.render_params(post.title, post.extra)))
     except InvalidPost as err:
         problems = [str(p) for p in err.problems]
         return _reject(key, primary, transitions.rejection(problems, ref.identity, ref.etag, now), index)
@@ -192,7 +192,7 @@ def record_of(post: posts.Post, rendered: render.Rendered, ref: SourceRef, now: 
         slug=post.slug, title=post.title, date=model.utc_text(post.date), source=ref.version,
         date_offset=posts.offset_of(post.date),
         updated=model.utc_text(post.updated) if post.updated else None,
-        summary=post.summary or render.summarize(post.teaser or post.body),
+        summary=post.summary or render.summarize(post.body),
         tags=tuple(Named(t.slug, t.name) for t in post.tags),
         authors=tuple(Named(slug, name) for name in post.authors if (slug := posts.slugify(name))),
         reading_minutes=rendered.reading_minutes,

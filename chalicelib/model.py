@@ -135,6 +135,11 @@ def upper_bound(now: dt.datetime) -> str:
     return utc_text(now) + "#" + LAST_CHAR
 
 
+def render_params(title: str, extra: Mapping[str, Any]) -> dict[str, Any]:
+    """The front matter values a body may refer to (Hugo's `param`, Liquid's `page.x`)."""
+    return {**extra, "title": title}
+
+
 # -- statuses and the visibility rules --
 
 

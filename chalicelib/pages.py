@@ -218,7 +218,8 @@ def parse_iso(text: str | None) -> dt.datetime | None:
 # Security rules for every response: no script at all, no framing, no sniffing.
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; img-src 'self' https: data:; style-src 'self'; font-src 'self'; "
-    "media-src 'self' https:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    "media-src 'self' https:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'; "
+    f"frame-src {' '.join(render.FRAME_ORIGINS)}"
 )
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,

@@ -1,8 +1,24 @@
-"""Markdown to safe HTML. Pure: no I/O.
+"""Markdown to safe HTML, within a budget. Pure: no I/O.
 
-mistune parses with raw HTML escaped; the renderer adds heading anchors, Pygments
-highlighting with CSS classes and asset URLs; nh3 then sanitizes the result against
-the allow-lists below, so even a renderer bug cannot put script on a page.
+The path of a body: shortcodes.expand (Hugo shortcodes, Liquid, kramdown IALs) →
+mistune (raw HTML kept, GFM tables, footnotes, task lists) with the blog's renderer
+(heading ids and anchors, bounded highlighting) → sanitizer.sanitize (the allow-lists)
+→ _Decorator (URLs resolved against the post's assets and the site's base, image sizes,
+lazy loading, srcset; images and links listed). Sanitizing comes before decorating,
+and decorating only rewrites URL attributes and adds sizes, so no renderer bug and
+no author's HTML can put script on a page.
+
+Budget (issue 12): every published body costs at most MAX_RENDER_SECONDS and renders
+to at most MAX_RENDERED_BYTES. Prevention first: mistune 3.4 and every step here are
+linear in the body (1 MiB of each pathological input is in `make bench`), highlighting
+is bounded (highlighting.py) and heading ids are unique in linear time; but linear is
+not cheap (1 MiB of `*_` costs 7 s), so `check_render`, which ingest calls, first
+counts the markup outside code (MAX_MARKUP_CHARS, deterministic, milliseconds) and only
+then renders, measuring CPU time and size. A post over any of the three is rejected
+with InvalidPost and its last good version stays online. The time is measured, not
+interrupted: Lambda runs handlers in the main thread, but the local stack runs ingest
+in a worker thread, where no signal can stop a render; the markup cap keeps the worst
+accepted render near a second on this machine (see `make bench`: markdown.worst_render).
 """
 from __future__ import annotations
 
@@ -10,77 +26,95 @@ import functools
 import html
 import re
 import threading
-from dataclasses import dataclass
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import mistune
-import nh3
+from mistune.plugins import table as mistune_table
 from mistune.toc import normalize_toc_item, render_toc_ul
 
-from chalicelib.posts import slugify
+from chalicelib import highlighting, images, shortcodes
+from chalicelib.errors import InvalidPost, Problem
+from chalicelib.highlighting import highlight, pygments_css  # noqa: F401  (callers use render.highlight)
+from chalicelib.sanitizer import (  # noqa: F401  (the allow-lists are part of render's public face)
+    ALLOWED_ATTRIBUTES, ALLOWED_TAGS, ALLOWED_URL_SCHEMES, FRAME_ORIGINS, sanitize, text_of_html,
+)
 
 # Bump when the HTML this module produces changes, so cached pages are re-rendered.
-RENDER_VERSION = "3"
+RENDER_VERSION = "4"
+
+# The budget of one body. A page is the body plus its template (a few KB); the JSON API
+# answer escapes at most every `"` of it: 2 × 2 MiB stays under Lambda's 6 MB response.
+MAX_RENDERED_BYTES = 2 * 1024 * 1024  # HTML + table of contents, UTF-8
+MAX_RENDER_SECONDS = 2.0  # CPU time of one render at ingest
+# Markdown's cost is in its markup: each of these characters outside code may start a
+# token, at up to ~7 µs each in mistune. Counted before rendering, so a pathological
+# 1 MiB body (`*_` repeated: 7 s) is refused in milliseconds, deterministically.
+MARKUP_CHARS = "*_[]!<>`\\&~|#-{}\n"
+MAX_MARKUP_CHARS = 150_000
+SUMMARY_SOURCE_CHARS = 16 * 1024  # a summary reads at most this much of the body
 
 # Bare URLs become links too, but not through mistune's `url` plugin: see AutolinkingInlineParser.
-PLUGINS = ("table", "footnotes", "strikethrough", "task_lists")
+PLUGINS = ("footnotes", "strikethrough", "task_lists")
 BARE_URL_RE = re.compile(r"""https?://[^\s<]+[^<.,:;"')\]\s]""")
+_TRAILING_ENTITY_RE = re.compile(r"&[a-zA-Z0-9#]+$")
+MORE_MARKER_RE = re.compile(r"<!--\s*more\s*-->", re.I)
 TOC_MIN_LEVEL = 2
 TOC_MAX_LEVEL = 3
 TOC_MIN_HEADINGS = 3  # a table of contents only for posts long enough to need one
+MAX_HEADING_ID_CHARS = 100
 WORDS_PER_MINUTE = 220
 SUMMARY_CHARS = 280
 
-# Security rules: what survives sanitizing. No script, style or event handler
-# attributes; URLs only with these schemes (relative URLs stay).
-ALLOWED_TAGS = frozenset({
-    "a", "abbr", "b", "blockquote", "br", "code", "del", "div", "em", "figcaption",
-    "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "input", "kbd", "li",
-    "mark", "nav", "ol", "p", "pre", "s", "section", "span", "strong", "sub", "sup",
-    "table", "tbody", "td", "th", "thead", "tr", "ul",
-})
-ALLOWED_ATTRIBUTES = {
-    "*": {"class", "id"},
-    "a": {"href", "title", "aria-label"},
-    "img": {"src", "alt", "title", "width", "height", "loading"},
-    "input": {"disabled", "checked"},
-    "ol": {"start"},
-    "td": {"colspan", "rowspan"},
-    "th": {"colspan", "rowspan"},
-}
-ALLOWED_INPUT_TYPES = {"input": {"type": {"checkbox"}}}
-ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
-CLEAN_CONTENT_TAGS = frozenset({"script", "style"})
-
-_SANITIZER = nh3.Cleaner(
-    tags=set(ALLOWED_TAGS),
-    attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
-    tag_attribute_values={t: {a: set(v) for a, v in attrs.items()} for t, attrs in ALLOWED_INPUT_TYPES.items()},
-    url_schemes=set(ALLOWED_URL_SCHEMES),
-    clean_content_tags=set(CLEAN_CONTENT_TAGS),
-    link_rel=None,
-)
-_TEXT_ONLY = nh3.Cleaner(tags=set(), clean_content_tags=set(CLEAN_CONTENT_TAGS))
 _SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+_NOT_TEXT_RE = re.compile("[\x00\ud800-\udfff]")
+_HEADING_ATTRS_RE = re.compile(r"\s*\{:?\s*((?:[#.][\w-]+\s*)+)\}\s*$")
+_NOT_IN_ID_RE = re.compile(r"[^\w\- ]")
+_PAGE_SUFFIX_RE = re.compile(r"\.(?:md|markdown|html?)$", re.I)
+# Sanitized HTML is regular: double-quoted attribute values with `"`, `<` and `>` escaped.
+_URL_TAG_RE = re.compile(r"<(a|img|source|video|audio|track)((?:\s[^>]*)?)>")
+_ATTR_RE = re.compile(r'([^\s="]+)(?:="([^"]*)")?')
+_DECORATION_RE = re.compile(r'<a class="anchor"[^>]*>#</a>|<a href="#fnref-[^"]*" class="footnote">[^<]*</a>')
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """Where a body is shown and what it may refer to.
+
+    asset_base: URL prefix of the post's own files (bare names and bundle subfolders).
+    link_base: put before every root-relative URL (the site's base path, or its full URL in feeds).
+    site_url: the site's absolute URL, for `{{ site.url }}` in text.
+    params: the front matter, for Hugo's `param` and Liquid's `page.x`.
+    image_sizes: asset name (as in the bundle, e.g. 'figures/5.png') -> (width, height);
+        resized copies named by images.variant_of ('cat-480w.jpg') make a srcset.
+    first_line: the body's first line in the source file, so warnings name file lines.
+    """
+
+    asset_base: str = ""
+    link_base: str = ""
+    site_url: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
+    image_sizes: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    first_line: int = 1
 
 
 @dataclass(frozen=True)
 class Rendered:
-    """A post body as safe HTML, with its table of contents ('' when short)."""
+    """A post body as safe HTML, with its table of contents ('' when short) and what it holds."""
 
     html: str
     toc: str
-
+    text: str = ""
     warnings: tuple[str, ...] = ()
+    images: tuple[str, ...] = ()  # img srcs as the author wrote them, in order
+    links: tuple[str, ...] = ()  # a hrefs as the author wrote them, in order
 
-    @functools.cached_property
-    def text(self) -> str:
-        """The visible text, made on first use: ingest needs it, page views do not."""
-        return text_of_html(self.html)
-
-    @functools.cached_property
+    @property
     def words(self) -> int:
-        """Words in the text, counted on first use."""
+        """Words in the visible text."""
         return count_words(self.text)
 
     @property
@@ -88,18 +122,23 @@ class Rendered:
         """Minutes a reader needs, at WORDS_PER_MINUTE."""
         return reading_minutes(self.words)
 
+    @property
+    def size(self) -> int:
+        """Bytes of HTML a page or an API answer carries for this body."""
+        return len(self.html.encode("utf-8")) + len(self.toc.encode("utf-8"))
+
 
 class BlogRenderer(mistune.HTMLRenderer):
     """mistune's HTML renderer with the blog's additions, one method per token."""
 
     def __init__(self) -> None:
-        super().__init__(escape=True)
-        self.use_bases("", "")
+        super().__init__(escape=False)
+        self.start_document()
 
-    def use_bases(self, asset_base: str, link_base: str) -> None:
-        """Where the next document's bare file names and root-relative links point."""
-        self._asset_base = asset_base.rstrip("/")
-        self._link_base = link_base.rstrip("/")
+    def start_document(self) -> None:
+        """Forget the previous document's counts."""
+        self.highlighted_chars = 0
+        self.warnings: list[str] = []
 
     def heading(self, text: str, level: int, **attrs: Any) -> str:
         anchor_id = attrs.get("id")
@@ -110,30 +149,29 @@ class BlogRenderer(mistune.HTMLRenderer):
         return f'<h{level} id="{anchor_id}">{text}{anchor}</h{level}>\n'
 
     def block_code(self, code: str, info: str | None = None) -> str:
-        language = (info or "").strip().split(None, 1)[0] if info and info.strip() else ""
-        return highlight(code, language) if language else super().block_code(code)
+        language = info.strip().split(None, 1)[0] if info and info.strip() else ""
+        language = html.unescape(language).strip("{}.")  # ```{.python} is pandoc's way
+        if not language:
+            return super().block_code(code)
+        if not highlighting.can_highlight(language, code):
+            if len(code) > highlighting.MAX_HIGHLIGHT_CHARS:
+                self.warnings.append(f"a {language} code block of {len(code)} characters is shown without "
+                                     f"highlighting (more than MAX_HIGHLIGHT_CHARS)")
+            return highlighting.plain(code, language)
+        if self.highlighted_chars + len(code) > highlighting.MAX_HIGHLIGHTED_CHARS:
+            self.warnings.append("code past MAX_HIGHLIGHTED_CHARS in this post is shown without highlighting")
+            return highlighting.plain(code, language)
+        self.highlighted_chars += len(code)
+        return highlight(code, language)
 
     def image(self, text: str, url: str, title: str | None = None) -> str:
-        return super().image(text, self._local_url(url, self._asset_base), title).replace(
-            " />", ' loading="lazy" />'
-        )
-
-    def link(self, text: str, url: str, title: str | None = None) -> str:
-        return super().link(text, self._local_url(url, None), title)
+        return super().image(text, url, title).replace(" />", ">")
 
     def table_cell(self, text: str, align: str | None = None, head: bool = False) -> str:
         # A class, not an inline style: the Content-Security-Policy forbids inline styles.
         tag = "th" if head else "td"
         css = f' class="align-{align}"' if align in ("left", "center", "right") else ""
         return f"  <{tag}{css}>{text}</{tag}>\n"
-
-    def _local_url(self, url: str, relative_base: str | None) -> str:
-        """Root-relative URLs get the site's base path; bare file names are the post's assets."""
-        if _SCHEME_RE.match(url) or url.startswith(("#", "//", "?")) or not url:
-            return url
-        if url.startswith("/"):
-            return self._link_base + url
-        return f"{relative_base}/{url}" if relative_base is not None else url
 
 
 class AutolinkingInlineParser(mistune.InlineParser):
@@ -167,51 +205,61 @@ def _split_urls(token: dict[str, Any]) -> list[dict[str, Any]]:
     """A text token as text and link tokens, the way the `url` plugin would have made them."""
     parts, position, raw = [], 0, token["raw"]
     for found in BARE_URL_RE.finditer(raw):
+        if found.start() < position:
+            continue
         if found.start() > position:
             parts.append({**token, "raw": raw[position:found.start()]})
-        url = found.group(0)
+        url = _TRAILING_ENTITY_RE.sub("", found.group(0)) if raw.startswith(";", found.end()) else found.group(0)
         parts.append({"type": "link", "children": [{"type": "text", "raw": url}],
                       "attrs": {"url": mistune.util.escape_url(url)}})
-        position = found.end()
+        position = found.start() + len(url)  # a trailing entity (`&quot;`) is text, as GFM says
     if position < len(raw):
         parts.append({**token, "raw": raw[position:]})
     return parts
 
 
-@functools.lru_cache(maxsize=256)
-def highlight(code: str, language: str) -> str:
-    """Code as Pygments HTML with CSS classes (no inline styles); plain if the language is unknown.
-
-    Cached: a post's page, its feed entry and its API answer highlight the same blocks.
-    """
-    from pygments import highlight as pygments_highlight  # imported on the first code block only
-    from pygments.lexers import get_lexer_by_name
-    from pygments.util import ClassNotFound
-
-    try:
-        lexer = get_lexer_by_name(language)
-    except ClassNotFound:
-        return f'<pre><code class="language-{mistune.util.escape(language)}">{mistune.util.escape(code)}</code></pre>\n'
-    return pygments_highlight(code, lexer, _code_formatter())
+def _ragged_table(markdown: mistune.Markdown) -> None:
+    """GFM tables as GitHub shows them: a row with fewer cells than the header is padded
+    with empty ones, a row with more is cut (mistune drops such a table whole)."""
+    markdown.block.register("table", mistune_table.TABLE_PATTERN, _parse_table, before="paragraph")
+    markdown.block.register("nptable", mistune_table.NP_TABLE_PATTERN, _parse_nptable, before="paragraph")
+    for name in ("table", "table_head", "table_body", "table_row"):
+        markdown.renderer.register(name, getattr(mistune_table, f"render_{name}"))
 
 
-@functools.lru_cache(maxsize=1)
-def _code_formatter() -> Any:
-    """The one HTML formatter for code blocks: making one builds a whole style table, so make it once."""
-    from pygments.formatters import HtmlFormatter
-
-    return HtmlFormatter(cssclass="highlight", wrapcode=True)
+def _parse_table(block: Any, found: re.Match[str], state: mistune.BlockState) -> int | None:
+    return _table(found, state, mistune_table._strip_pipe_table_row)
 
 
-def render_markdown(body: str, asset_base: str = "", link_base: str = "") -> Rendered:
-    """Render a post body to sanitized HTML plus a table of contents."""
-    markdown = _markdown()
-    markdown.renderer.use_bases(asset_base, link_base)
-    body_html, state = markdown.parse(body)
-    toc_items = state.env.get("toc_items", [])
-    toc = render_toc_ul(toc_items) if len(toc_items) >= TOC_MIN_HEADINGS else ""
-    safe = sanitize(str(body_html))
-    return Rendered(html=safe, toc=sanitize(toc))
+def _parse_nptable(block: Any, found: re.Match[str], state: mistune.BlockState) -> int | None:
+    return _table(found, state, mistune_table._strip_table_line)
+
+
+def _table(found: re.Match[str], state: mistune.BlockState, strip: Any) -> int | None:
+    position = found.end()
+    header = strip(found.group(0))
+    align_line = state.get_line(position)
+    align = strip(align_line) if header is not None else None
+    if align is None:
+        return None
+    head, aligns = mistune_table._process_thead(header, align)
+    if not head:
+        return None
+    position += len(align_line)
+    rows = []
+    while position < state.cursor_max:
+        line = state.get_line(position)
+        text = strip(line)
+        if text is None:
+            break
+        cells = (mistune_table._split_table_cells(text) + [""] * len(aligns))[:len(aligns)]
+        rows.append({"type": "table_row", "children": [
+            {"type": "table_cell", "text": cell, "attrs": {"align": aligns[i], "head": False}}
+            for i, cell in enumerate(cells)
+        ]})
+        position += len(line)
+    state.append_token({"type": "table", "children": [head, {"type": "table_body", "children": rows}]})
+    return position
 
 
 _per_thread = threading.local()
@@ -225,32 +273,251 @@ def _markdown() -> mistune.Markdown:
         markdown = mistune.Markdown(
             renderer=BlogRenderer(),
             inline=AutolinkingInlineParser(),
-            plugins=[mistune.plugins.import_plugin(name) for name in PLUGINS],
+            plugins=[_ragged_table] + [mistune.plugins.import_plugin(name) for name in PLUGINS],
         )
-        markdown.before_render_hooks.append(_table_of_contents)
+        markdown.before_render_hooks.append(_heading_ids)
         _per_thread.markdown = markdown
     return markdown
 
 
-def _table_of_contents(markdown: mistune.Markdown, state: mistune.BlockState) -> None:
-    """Give headings readable ids and list them in state.env['toc_items'] (mistune's toc hook, lighter)."""
+def _tree_parser() -> mistune.Markdown:
+    """This thread's parser to a token tree (for summaries): made once, like _markdown."""
+    parser = getattr(_per_thread, "tree", None)
+    if parser is None:
+        parser = mistune.create_markdown(renderer=None, plugins=["table", *PLUGINS])
+        _per_thread.tree = parser
+    return parser
+
+
+def _heading_ids(markdown: mistune.Markdown, state: mistune.BlockState) -> None:
+    """Give every heading an id as GitHub, Hugo and kramdown make it ('## Getting started'
+    -> 'getting-started'; `{#custom}` wins); list levels 2-3 in state.env['toc_items']."""
     ids = _HeadingIds()
     items = []
     for token in state.tokens:
-        if token["type"] == "heading" and TOC_MIN_LEVEL <= token["attrs"]["level"] <= TOC_MAX_LEVEL:
-            token["attrs"]["id"] = ids(token, len(items))
+        if token["type"] != "heading":
+            continue
+        explicit = _HEADING_ATTRS_RE.search(token["text"])
+        if explicit:
+            token["text"] = token["text"][:explicit.start()]
+            named = re.search(r"#([\w-]+)", explicit.group(1))
+            token["attrs"]["id"] = ids.claim(named.group(1)) if named else ""
+        level = token["attrs"]["level"]
+        if not token["attrs"].get("id"):
+            token["attrs"]["id"] = "-"  # normalize_toc_item reads one; the real one needs the text
+            _, _, text = normalize_toc_item(markdown, token, parent=state)
+            token["attrs"]["id"] = ids.claim(heading_id(html.unescape(text)))
+            if TOC_MIN_LEVEL <= level <= TOC_MAX_LEVEL:
+                items.append((level, token["attrs"]["id"], text))
+        elif TOC_MIN_LEVEL <= level <= TOC_MAX_LEVEL:
             items.append(normalize_toc_item(markdown, token, parent=state))
     state.env["toc_items"] = items
 
 
-def sanitize(fragment: str) -> str:
-    """Strip everything outside the allow-lists from an HTML fragment."""
-    return _SANITIZER.clean(fragment)
+def heading_id(text: str) -> str:
+    """GitHub's anchor for a heading's text: lower case, punctuation dropped, spaces as hyphens."""
+    slug = _NOT_IN_ID_RE.sub("", text.strip().lower()).replace(" ", "-")
+    return slug[:MAX_HEADING_ID_CHARS] or "section"
 
 
-def text_of_html(fragment: str) -> str:
-    """The visible text of an HTML fragment."""
-    return html.unescape(_TEXT_ONLY.clean(fragment))
+class _HeadingIds:
+    """Unique ids in linear time: 'intro', 'intro-1', 'intro-2', as GitHub numbers repeats."""
+
+    def __init__(self) -> None:
+        self._used: set[str] = set()
+        self._next: dict[str, int] = {}
+
+    def claim(self, base: str) -> str:
+        """`base`, or the first free `base-N`; each base remembers where its count got to."""
+        if base not in self._used:
+            self._used.add(base)
+            return base
+        n = self._next.get(base, 1)
+        while f"{base}-{n}" in self._used:
+            n += 1
+        self._next[base] = n + 1
+        self._used.add(f"{base}-{n}")
+        return f"{base}-{n}"
+
+
+class _Decorator:
+    """The pass over sanitized HTML: URLs resolved, image sizes and loading, what the body links to."""
+
+    def __init__(self, context: RenderContext) -> None:
+        self.context = context
+        self.asset_base = context.asset_base.rstrip("/")
+        self.link_base = context.link_base.rstrip("/")
+        self.images: list[str] = []
+        self.links: list[str] = []
+        self._variants: dict[str, list[tuple[int, str]]] | None = None
+
+    def __call__(self, fragment: str) -> str:
+        return _URL_TAG_RE.sub(self._tag, fragment) if "<" in fragment else fragment
+
+    def _tag(self, found: re.Match[str]) -> str:
+        tag = found.group(1)
+        attrs = {name: value for name, value in _ATTR_RE.findall(found.group(2))}
+        if tag == "a":
+            href = attrs.get("href")
+            if href is None:
+                return found.group(0)
+            if "anchor" not in attrs.get("class", "") and "footnote" not in attrs.get("class", "") \
+                    and not href.startswith(("#fn-", "#fnref-")):
+                self.links.append(html.unescape(href))
+            attrs["href"] = self._url(href, page=True)
+        else:
+            if tag == "img" and "src" in attrs:
+                self.images.append(unquote(html.unescape(attrs["src"])))  # mistune %-encodes spaces
+                self._image(attrs)
+            for name in ("src", "poster"):
+                if name in attrs:
+                    attrs[name] = self._url(attrs[name])
+            if "srcset" in attrs:
+                attrs["srcset"] = ", ".join(self._candidate(part) for part in attrs["srcset"].split(","))
+        rendered = "".join(f' {name}="{value}"' if value is not None else f" {name}"
+                           for name, value in attrs.items())
+        return f"<{tag}{rendered}>"
+
+    def _image(self, attrs: dict[str, str]) -> None:
+        """Size from the bundle, srcset from its resized copies, and lazy loading after the first."""
+        name = _asset_name(unquote(html.unescape(attrs["src"])))
+        size = self.context.image_sizes.get(name) if name else None
+        if size and "width" not in attrs and "height" not in attrs:
+            attrs["width"], attrs["height"] = str(size[0]), str(size[1])
+        variants = self._variants_of(name) if name else []
+        if variants and "srcset" not in attrs:
+            candidates = [f"{html.escape(variant)} {width}w" for width, variant in variants]  # resolved below
+            if size:
+                candidates.append(f"{attrs['src']} {size[0]}w")
+            attrs["srcset"] = ", ".join(candidates)
+            attrs.setdefault("sizes", "(max-width: 48rem) 100vw, 48rem")
+        if len(self.images) == 1:
+            attrs["fetchpriority"] = "high"  # the first image is likely the largest thing in view
+        else:
+            attrs["loading"] = "lazy"
+        attrs.setdefault("decoding", "async")
+
+    def _variants_of(self, name: str) -> list[tuple[int, str]]:
+        if self._variants is None:
+            self._variants = {}
+            for asset in self.context.image_sizes:
+                variant = images.variant_of(asset)
+                if variant:
+                    self._variants.setdefault(variant[0], []).append((variant[1], asset))
+            for found in self._variants.values():
+                found.sort()
+        return self._variants.get(name, [])
+
+    def _candidate(self, part: str) -> str:
+        """One srcset candidate, 'cat-480w.jpg 480w', with its URL resolved."""
+        url, _, descriptor = part.strip().partition(" ")
+        return f"{self._url(url)} {descriptor.strip()}".rstrip()
+
+    def _url(self, value: str, page: bool = False) -> str:
+        """Root-relative URLs get the site's base; bare names and subfolders are the post's files.
+
+        A relative link to a page (`other.md`, `../x/`) is left as written; one to a file
+        (`paper.pdf`) is a file of the post's bundle, as in Hugo.
+        """
+        url = html.unescape(value)
+        if not url or _SCHEME_RE.match(url) or url.startswith(("#", "//", "?")):
+            return value
+        if url.startswith("/"):
+            return html.escape(self.link_base + url)
+        name = _asset_name(url)
+        if page and (name is None or _PAGE_SUFFIX_RE.search(name.partition("#")[0]) or "." not in name):
+            return value
+        if not name or not self.asset_base:  # no bundle to point at: the URL stays relative
+            return value
+        return html.escape(f"{self.asset_base}/{name}")
+
+
+def _asset_name(url: str) -> str | None:
+    """The bundle file a relative URL names ('./figures/5.png' -> 'figures/5.png'); None if it leaves the bundle."""
+    if not url or _SCHEME_RE.match(url) or url.startswith(("/", "#", "?")):
+        return None
+    parts = [part for part in url.split("/") if part not in ("", ".")]
+    if not parts or ".." in parts:
+        return None
+    return "/".join(parts)
+
+
+def render(body: str, context: RenderContext) -> Rendered:
+    """Render a post body to sanitized HTML, its table of contents, text and references."""
+    markdown = _markdown()
+    renderer: BlogRenderer = markdown.renderer  # type: ignore[assignment]
+    renderer.start_document()
+    body = _NOT_TEXT_RE.sub("\ufffd", body)  # as CommonMark says for NUL; lone surrogates cannot be encoded
+    expanded = shortcodes.expand(body, params=context.params, site_url=context.site_url,
+                                 first_line=context.first_line, markdownify=_markdownify)
+    body_html, state = markdown.parse(expanded.markdown)
+    toc_items = state.env.get("toc_items", [])
+    toc = render_toc_ul(toc_items) if len(toc_items) >= TOC_MIN_HEADINGS else ""
+    decorate = _Decorator(context)
+    safe = decorate(sanitize(str(body_html)))
+    return Rendered(
+        html=safe,
+        toc=sanitize(toc) if toc else "",  # only #fragment links: nothing to resolve
+        text=text_of_html(_DECORATION_RE.sub("", safe)),
+        warnings=expanded.warnings + tuple(renderer.warnings),
+        images=tuple(decorate.images),
+        links=tuple(decorate.links),
+    )
+
+
+def render_markdown(body: str, asset_base: str = "", link_base: str = "", *, site_url: str = "",
+                    params: Mapping[str, Any] | None = None,
+                    image_sizes: Mapping[str, tuple[int, int]] | None = None, first_line: int = 1) -> Rendered:
+    """Render a post body to sanitized HTML plus a table of contents (see RenderContext)."""
+    return render(body, RenderContext(asset_base, link_base, site_url, params or {}, image_sizes or {}, first_line))
+
+
+def markup_chars(body: str) -> int:
+    """How many characters outside code blocks and spans could start a Markdown token."""
+    outside, position = [], 0
+    for start, end in shortcodes.code_regions(body):
+        outside.append(body[position:start])
+        position = max(position, end)
+    outside.append(body[position:])
+    text = "".join(outside)
+    return sum(text.count(char) for char in MARKUP_CHARS)
+
+
+def check_render(body: str, context: RenderContext | None = None) -> Rendered:
+    """Render as ingest must: raise InvalidPost if the body is over MAX_MARKUP_CHARS (counted
+    first, without rendering), MAX_RENDER_SECONDS or MAX_RENDERED_BYTES."""
+    markup = markup_chars(body)
+    if markup > MAX_MARKUP_CHARS:
+        raise InvalidPost([Problem(f"the body has {markup:,} Markdown markup characters outside code, more "
+                                   f"than MAX_MARKUP_CHARS ({MAX_MARKUP_CHARS:,}): split it or simplify it")])
+    started = time.thread_time()
+    rendered = render(body, context or RenderContext())
+    spent = time.thread_time() - started
+    problems = []
+    if spent > MAX_RENDER_SECONDS:
+        problems.append(Problem(f"the body took {spent:.1f} s of CPU to render, more than "
+                                f"MAX_RENDER_SECONDS ({MAX_RENDER_SECONDS:g} s): split it or simplify it"))
+    if rendered.size > MAX_RENDERED_BYTES:
+        problems.append(Problem(f"the body renders to {rendered.size:,} bytes of HTML, more than "
+                                f"MAX_RENDERED_BYTES ({MAX_RENDERED_BYTES:,}): split it or shorten it"))
+    if problems:
+        raise InvalidPost(problems)
+    return rendered
+
+
+@functools.lru_cache(maxsize=256)
+def _markdownify(text: str) -> str:
+    """Inline Markdown (a figure's caption) as HTML, as Hugo's `markdownify` makes it."""
+    if not text:
+        return ""
+    parser = _tree_parser()
+    tokens = parser.inline(text, {})
+    return _inline_renderer()(tokens, mistune.BlockState())
+
+
+@functools.lru_cache(maxsize=1)
+def _inline_renderer() -> mistune.HTMLRenderer:
+    return mistune.HTMLRenderer(escape=True)
 
 
 def count_words(text: str) -> int:
@@ -263,50 +530,54 @@ def reading_minutes(words: int) -> int:
     return max(1, round(words / WORDS_PER_MINUTE))
 
 
-def summarize(body: str, limit: int = SUMMARY_CHARS) -> str:
-    """The first paragraph of a body as plain text, cut at a word near `limit` characters."""
-    tokens = mistune.create_markdown(renderer=None, plugins=list(PLUGINS))(body)
-    first = next((t for t in tokens if isinstance(t, dict) and t.get("type") == "paragraph"), None)
-    text = " ".join(_token_text(first).split()) if first else ""
+def teaser(body: str) -> str | None:
+    """The Markdown before `<!--more-->`, if the body has the marker."""
+    found = MORE_MARKER_RE.search(body)
+    return body[:found.start()] if found else None
+
+
+def summarize(markdown: str, limit: int = SUMMARY_CHARS) -> str:
+    """Plain text of the paragraphs of a body (of its teaser, before `<!--more-->`), cut at a word near `limit`.
+
+    Reads at most SUMMARY_SOURCE_CHARS of the body; headings, code and tables are not summary.
+    """
+    source = teaser(_NOT_TEXT_RE.sub("\ufffd", markdown))
+    source = (markdown if source is None else source)[:SUMMARY_SOURCE_CHARS]
+    expanded = shortcodes.expand(source).markdown
+    tokens = _tree_parser()(expanded)
+    pieces: list[str] = []
+    length = 0
+    for text in _paragraph_texts(tokens):
+        pieces.append(text)
+        length += len(text) + 1
+        if length > limit:
+            break
+    text = " ".join(" ".join(pieces).split())
     if len(text) <= limit:
         return text
     return text[:limit].rsplit(" ", 1)[0].rstrip(",;:.!?—-") + "…"
 
 
+def _paragraph_texts(tokens: Any) -> Any:
+    """Each paragraph's text, in order, looking into lists and quotes."""
+    for token in tokens:
+        if not isinstance(token, dict):
+            continue
+        kind = token.get("type")
+        if kind in ("paragraph", "block_text"):
+            text = _token_text(token).strip()
+            if text:
+                yield text
+        elif kind in ("list", "list_item", "block_quote"):
+            yield from _paragraph_texts(token.get("children", []))
+
+
 def _token_text(token: dict[str, Any]) -> str:
-    if token.get("type") in ("softbreak", "linebreak"):
+    kind = token.get("type")
+    if kind in ("softbreak", "linebreak"):
         return " "
+    if kind in ("inline_html", "block_html", "image"):
+        return ""
     if "raw" in token:
-        return str(token["raw"])
+        return html.unescape(str(token["raw"]))
     return "".join(_token_text(child) for child in token.get("children", []))
-
-
-class _HeadingIds:
-    """Readable, unique heading ids ('getting-started', 'getting-started-2')."""
-
-    def __init__(self) -> None:
-        self._used: set[str] = set()
-
-    def __call__(self, token: dict[str, Any], index: int) -> str:
-        base = slugify(mistune.util.striptags(token.get("text", ""))) or f"section-{index + 1}"
-        candidate, n = base, 1
-        while candidate in self._used:
-            n += 1
-            candidate = f"{base}-{n}"
-        self._used.add(candidate)
-        return candidate
-
-
-PYGMENTS_LIGHT_STYLE = "friendly"
-PYGMENTS_DARK_STYLE = "monokai"
-
-
-def pygments_css() -> str:
-    """The highlighting stylesheet (static/pygments.css is this, written by `make css`)."""
-    from pygments.formatters import HtmlFormatter
-
-    light = HtmlFormatter(style=PYGMENTS_LIGHT_STYLE).get_style_defs(".highlight")
-    dark = HtmlFormatter(style=PYGMENTS_DARK_STYLE).get_style_defs(".highlight")
-    indented = "\n".join("  " + line for line in dark.splitlines())
-    return (f"/* Generated by `make css` from Pygments ({PYGMENTS_LIGHT_STYLE}, {PYGMENTS_DARK_STYLE}); "
-            f"do not edit. */\n{light}\n@media (prefers-color-scheme: dark) {{\n{indented}\n}}\n")

@@ -202,7 +202,7 @@ class Site:
 
     def _render_post(self, record: PostRecord, newer: PostCard | None, older: PostCard | None,
                      more: list[PostCard], links: Links) -> str:
-        rendered = self._body(record.card, links, absolute=False)
+        rendered = self._body(record.card, links, absolute=False, extra=record.extra)
         link = lambda c: {"slug": c.slug, "title": c.title} if c else None  # noqa: E731
         return pages.render_template(
             "post.html", post=public_fields(record.card, links), body=rendered.html, toc=rendered.toc,
@@ -211,15 +211,21 @@ class Site:
             canonical=links.url(f"/posts/{record.slug}"), **self._common(links),
         )
 
-    def _body(self, card: PostCard, links: Links, absolute: bool) -> render.Rendered:
-        """The post's rendered Markdown, read from S3 only on a cache miss."""
+    def _body(self, card: PostCard, links: Links, absolute: bool, extra: dict[str, Any] | None = None) -> render.Rendered:
+        """The post's rendered Markdown, read from S3 only on a cache miss.
+
+        Feeds render from a card, which carries no front matter beyond the title: a `param`
+        shortcode naming another key shows nothing there.
+        """
         base = links.base_url if absolute else links.base_path
         source = card.source
-        key = pages.fingerprint(source.id, base, render.RENDER_VERSION)
+        params = model.render_params(card.title, extra or {})
+        key = pages.fingerprint(source.id, base, render.RENDER_VERSION, dumps(params))
 
         def make() -> render.Rendered:
             body = posts.body_of(self.content.read_version(source.key, source.version_id))
-            return render.render_markdown(body, asset_base=f"{base}/assets/{card.slug}", link_base=base)
+            return render.render_markdown(body, asset_base=f"{base}/assets/{card.slug}", link_base=base,
+                                          site_url=links.base_url, params=params)
 
         return self._bodies.get_or_make(key, make)
 
@@ -310,7 +316,7 @@ class Site:
     def api_post(self, links: Links, slug: str) -> Page:
         """One public post as JSON, with its HTML."""
         record = self._public_post(slug)
-        rendered = self._body(record.card, links, absolute=True)
+        rendered = self._body(record.card, links, absolute=True, extra=record.extra)
         return _json({**public_fields(record.card, links), "html": rendered.html, "toc": rendered.toc,
                       "extra": record.extra})
 
