@@ -199,7 +199,7 @@ def report(stage: Stage, views: dict[str, Measure], rebuild: Measure, hit_ratio:
               f"| | behind CloudFront, {hit_ratio:.0%} cache hits | API Gateway only |", "|---|---|---|"]
     lines += [f"| {item} | {dollars(behind_cdn[item])} | {dollars(direct[item])} |" for item in behind_cdn]
     lines.append(f"| **total** | **{dollars(sum(behind_cdn.values()))}** | **{dollars(sum(direct.values()))}** |")
-    minutes = int(stage.env.get("BLOG_REBUILD_MINUTES", "10"))
+    minutes = stage.settings.rebuild_minutes
     runs = MINUTES_PER_MONTH // minutes
     run = cost_of_rebuild(rebuild, rebuild_mb)
     gb_seconds = runs * rebuild.gb_seconds(rebuild_mb)

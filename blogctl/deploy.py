@@ -29,7 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from blogctl import policy
 from blogctl.resources import ensure_resources, plan
-from blogctl.stage import CONFIG_FILE, PROJECT_DIR, Stage, load_stage
+from blogctl.stage import PROJECT_DIR, Stage, load_stage
 
 # boto3 is not bundled (the Lambda runtime has it), so the zip stays small; 5 MB is the goal.
 MAX_ZIP_BYTES = 5 * 1024 * 1024
@@ -90,13 +90,14 @@ def command_step(stage: Stage, args: list[str], why: str = "") -> Step:
     return Step(f"run: {shown}" + (f"\n   ({why})" if why else ""), run)
 
 
-def policy_step(stage: Stage, config_file: Path = CONFIG_FILE) -> Step:
-    """Rewrite the stage's policy file if config.json changed the names it must grant."""
-    shown = f".chalice/{policy.policy_path(stage, config_file).name}"
-    if policy.is_current(stage, config_file):
-        return Step(f"policy: {shown} matches config.json", lambda: [])
-    return Step(f"policy: write {shown} from config.json (it does not match)",
-                lambda: [f"wrote {policy.write_policy(stage, config_file)}"])
+def policy_step(stage: Stage) -> Step:
+    """Rewrite the stage's policy files if config.json changed the names they must grant."""
+    stale = policy.stale_policies(stage)
+    if not stale:
+        return Step(f"policy: .chalice/policy-{stage.name}-<function>.json match config.json", lambda: [])
+    shown = ", ".join(f".chalice/{path.name}" for path in stale)
+    return Step(f"policy: write {shown} from config.json (they do not match)",
+                lambda: [f"wrote {path}" for path in policy.write_policies(stage)])
 
 
 def setup_step(stage: Stage) -> Step:

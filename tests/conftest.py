@@ -35,7 +35,7 @@ import pytest  # noqa: E402
 from blogctl.resources import Names, ensure_resources  # noqa: E402
 from chalicelib import aws, ingest, services  # noqa: E402
 from chalicelib.store import ContentStore, PostIndex  # noqa: E402
-from iam import OperationLog, denied, recording  # noqa: E402
+from iam import OperationLog, acting_as, denied, recording  # noqa: E402
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
 
@@ -145,7 +145,8 @@ def publish(index: PostIndex, content: ContentStore, clock: Clock):
     """Upload a source and ingest its key at once (as if its event had arrived)."""
     def upload(key: str, data: bytes) -> ingest.Outcome:
         content.put(key, data, "text/markdown")
-        return ingest.reconcile(key, index, content, clock())
+        with acting_as("ingest_uploads"):
+            return ingest.reconcile(key, index, content, clock())
     return upload
 
 
@@ -154,7 +155,8 @@ def remove(index: PostIndex, content: ContentStore, clock: Clock):
     """Delete a source and ingest its key at once."""
     def delete(key: str) -> ingest.Outcome:
         content.delete(key)
-        return ingest.reconcile(key, index, content, clock())
+        with acting_as("ingest_uploads"):
+            return ingest.reconcile(key, index, content, clock())
     return delete
 
 
