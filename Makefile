@@ -6,7 +6,7 @@ PORT ?= 8000
 AWS_PORT ?= 4566
 STAGE ?= dev
 
-.PHONY: install run test css clean deploy destroy package cost bench
+.PHONY: install run test css clean deploy destroy package rehearse cost bench
 
 install: $(VENV)/.installed
 
@@ -36,7 +36,11 @@ deploy: install
 destroy: install
 	$(PY) -m blogctl destroy --stage $(STAGE) $(DRY)
 
-# chalice package into build/$(STAGE), cfn-lint on the template, zip at most 5 MB (CI runs it)
+# The whole deploy on a local stack, offline: deploy, publish, smoke test, destroy (CI runs it)
+rehearse: install
+	$(PY) -m blogctl.rehearsal --stage $(STAGE)
+
+# chalice package into build/$(STAGE) with the CDN, alarms and log groups merged in, cfn-lint, zip at most 5 MB (CI runs it)
 package: install
 	$(PY) -m blogctl package --stage $(STAGE) $(DRY)
 

@@ -11,6 +11,11 @@ does not know; they are looked up with Chalice's precedence, stage before top le
     blog_cdn              true: CloudFront in front (`make deploy`, `make package`)
     blog_certificate_arn  ACM certificate (us-east-1) for BLOG_SITE_URL's host on CloudFront
     blog_alarm_email      where the alarms' SNS topic sends mail (optional)
+    blog_log_retention_days  how long the functions' logs are kept (default 30)
+
+(Not Chalice's own `log_retention_in_days`: Chalice 1.34 names the API function's log group
+after the wrong resource, so `chalice deploy` makes a stray group and `chalice package` a
+template that does not deploy. blogctl/template.py and blogctl/operations.py set all three.)
 
 The stage's region is BLOG_REGION, the one source of truth for deploy, setup and every
 `blogctl --stage` command.
@@ -55,6 +60,11 @@ class BlogConfig(Config):
     def certificate_arn(self) -> str:
         """The ACM certificate for the custom domain ('' for none)."""
         return str(self._stage_setting("blog_certificate_arn", ""))
+
+    @property
+    def log_retention_days(self) -> int:
+        """Days the functions' logs are kept."""
+        return int(self._stage_setting("blog_log_retention_days", DEFAULT_LOG_RETENTION_DAYS))
 
     @property
     def alarm_email(self) -> str:
@@ -136,13 +146,17 @@ class Stage:
 
     @property
     def log_retention_days(self) -> int:
-        """How long the functions' logs are kept (Chalice's `log_retention_in_days`)."""
-        return int(self.scoped(API_FUNCTION).log_retention_in_days or DEFAULT_LOG_RETENTION_DAYS)
+        """How long the functions' logs are kept (`blog_log_retention_days`)."""
+        return self.chalice.log_retention_days
 
     def function_name(self, function: str) -> str:
         """What Chalice names a function on AWS: `<app>-<stage>` for the API, else `<app>-<stage>-<name>`."""
         prefix = f"{self.app_name}-{self.name}"
         return prefix if function == API_FUNCTION else f"{prefix}-{function}"
+
+    def role_name(self, function: str) -> str:
+        """What Chalice names a function's role (with a policy file of its own): `<app>-<stage>-<name>`."""
+        return f"{self.app_name}-{self.name}-{function}"
 
     def function_setting(self, function: str, name: str, default: Any = None) -> Any:
         """A per-function setting (lambda_timeout, lambda_memory_size, …), as Chalice resolves it."""

@@ -25,6 +25,7 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 
 import datetime as dt  # noqa: E402
 import json  # noqa: E402
+import shutil  # noqa: E402
 from collections import Counter  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from typing import Any  # noqa: E402
@@ -106,6 +107,27 @@ def aws_mock() -> Iterator[None]:
         services.reset()
         yield
     services.reset()
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A copy of .chalice/ to change: `project(stage, env, **settings)` edits and loads a stage."""
+    from blogctl.stage import CONFIG_FILE, load_stage
+
+    folder = tmp_path / ".chalice"
+    folder.mkdir()
+    for path in CONFIG_FILE.parent.glob("*.json"):
+        shutil.copy(path, folder)
+    config = json.loads(CONFIG_FILE.read_text())
+
+    def stage(name: str = "dev", env: dict[str, str] | None = None, **settings: Any):
+        config["stages"][name]["environment_variables"].update(env or {})
+        config["stages"][name].update(settings)
+        (folder / "config.json").write_text(json.dumps(config))
+        return load_stage(name, folder / "config.json")
+
+    stage.folder = folder  # type: ignore[attr-defined]
+    return stage
 
 
 @pytest.fixture
