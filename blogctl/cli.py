@@ -332,7 +332,7 @@ def parser() -> argparse.ArgumentParser:
     policy.add_argument("--stage", help="only this stage (default: every stage)")
     cost = add("cost", _later("cost", "cmd_cost"), "measure AWS calls per view on moto; print the cost model",
                parents=())
-    cost.add_argument("--cdn-hit-ratio", type=float, default=0.9, help="share of views CloudFront answers")
+    cost.add_argument("--cdn-hit-ratio", type=float, help="share of views CloudFront answers (default 0.95)")
     return root
 
 

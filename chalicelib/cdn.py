@@ -28,7 +28,7 @@ from botocore.exceptions import ClientError
 DISTRIBUTION_VARIABLE = "BLOG_CDN_DISTRIBUTION_ID"  # set on ingest and the rebuild when a CDN is in front
 EVERYTHING = "/*"
 WITHDRAWN = frozenset({EVERYTHING})
-MAX_PATHS_PER_RUN = 15  # a publish with a few tags and both neighbours fits; more is one "/*"
+MAX_PATHS_PER_RUN = 20  # a publish with both neighbours and a few tags fits; more is one "/*"
 MAX_WILDCARDS_PER_RUN = 2  # CloudFront allows 15 wildcard paths in progress per distribution
 MAX_PATH_LENGTH = 4000  # CloudFront's limit for one invalidation path
 # What every visible change of a post shows up on: home, feeds, sitemap, tags and archive
