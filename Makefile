@@ -26,13 +26,14 @@ test: install
 css: install
 	$(PY) -m blogctl css
 
-# AWS, with your credentials: `make deploy STAGE=prod`; DRY_RUN=1 prints the steps, calls nothing
+# AWS, with your credentials: `make deploy STAGE=prod`; DRY_RUN=1 runs the read-only preflight
+# and prints the steps, changing nothing
 DRY := $(if $(DRY_RUN),--dry-run,)
 
 deploy: install
 	$(PY) -m blogctl deploy --stage $(STAGE) $(DRY)
 
-# Removes the functions and the API; never the bucket, the table or the queues
+# Removes the CDN, the functions, the API and the alarms; never the bucket, the table or the queues
 destroy: install
 	$(PY) -m blogctl destroy --stage $(STAGE) $(DRY)
 
