@@ -34,6 +34,7 @@ ASSETS_PREFIX = "assets/"
 SITE_PREFIX = SEARCH_ARTIFACT_KEY.split("/", 1)[0] + "/"
 
 API, INGEST, REBUILD = "api_handler", "ingest_uploads", "rebuild_index"
+INVALIDATING_FUNCTIONS = (INGEST, REBUILD)  # they change what URLs serve; the API function never does
 
 
 def resources(names: Names, function_name: str) -> dict[str, str]:
@@ -116,6 +117,12 @@ def policy_document(function: str, names: Names, function_name: str) -> dict[str
         "Statement": [{"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": [arns[r] for r in named]}
                       for sid, actions, named in GRANTS[function]],
     }
+
+
+def invalidation_statement(distribution_arn: Any) -> dict[str, Any]:
+    """Invalidate paths of one distribution (its ARN, or a CloudFormation expression for it)."""
+    return {"Sid": "InvalidateChangedPaths", "Effect": "Allow", "Action": "cloudfront:CreateInvalidation",
+            "Resource": distribution_arn}
 
 
 def resource_names(stage: Stage) -> Names:

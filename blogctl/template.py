@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from blogctl import policy
 from blogctl.stage import Stage
 from chalicelib.cdn import DISTRIBUTION_VARIABLE
 
@@ -28,7 +29,7 @@ FUNCTION_RESOURCES = {"api_handler": "APIHandler", "ingest_uploads": "IngestUplo
 # Chalice names the log groups after its own resource names (ApiHandlerLogGroup for the API).
 LOG_GROUP_RESOURCES = {"api_handler": "ApiHandlerLogGroup", "ingest_uploads": "IngestUploadsLogGroup",
                        "rebuild_index": "RebuildIndexLogGroup"}
-INVALIDATING_FUNCTIONS = ("ingest_uploads", "rebuild_index")  # they change what URLs serve
+INVALIDATING_FUNCTIONS = policy.INVALIDATING_FUNCTIONS
 ROLE_RESOURCES = {"ingest_uploads": "IngestUploadsRole", "rebuild_index": "RebuildIndexRole"}
 
 # AWS's managed origin request policy AllViewerExceptHostHeader: the API sees the viewer's
@@ -110,17 +111,13 @@ def distribution(stage: Stage, api_domain: Any) -> dict[str, Any]:
 
 def invalidation_policy(roles: list[Any]) -> dict[str, Any]:
     """Let ingest and the rebuild invalidate this distribution's paths, and no other distribution's."""
+    arn = {"Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}"}
     return {
         "Type": "AWS::IAM::Policy",
         "Properties": {
             "PolicyName": "InvalidateTheBlogsDistribution",
             "Roles": roles,
-            "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
-                "Sid": "InvalidateChangedPaths",
-                "Effect": "Allow",
-                "Action": "cloudfront:CreateInvalidation",
-                "Resource": {"Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}"},
-            }]},
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [policy.invalidation_statement(arn)]},
         },
     }
 

@@ -86,6 +86,8 @@ def requests_of(call: Call) -> list[tuple[str, str]]:
                 for item in params["TransactItems"] for kind, body in item.items()]
     if call.service == "dynamodb" and "TableName" in params:
         return [(f"dynamodb:{call.operation}", _table(call.region, params["TableName"], params.get("IndexName")))]
+    if call.service == "cloudfront" and call.operation == "CreateInvalidation":
+        return [("cloudfront:CreateInvalidation", f"arn:aws:cloudfront::{ACCOUNT}:distribution/{params['DistributionId']}")]
     if call.service == "sqs" and "QueueUrl" in params:
         return [(f"sqs:{call.operation}", f"arn:aws:sqs:{call.region}:{ACCOUNT}:{params['QueueUrl'].rsplit('/', 1)[-1]}")]
     raise LookupError(f"no IAM mapping for {call.service}:{call.operation}: add one to tests/iam.py")

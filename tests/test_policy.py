@@ -271,3 +271,16 @@ def test_calls_map_to_the_actions_iam_checks():
     assert requests_of(transaction) == [("dynamodb:PutItem", table), ("dynamodb:DeleteItem", table)]
     query = call("dynamodb", "Query", {"TableName": "t", "IndexName": "listing"}, "us-east-1", names)
     assert requests_of(query) == [("dynamodb:Query", f"{table}/index/listing")]
+
+
+def test_the_invalidation_grant_covers_one_distribution():
+    names = policy.resource_names(load_stage("dev"))
+    call = Call("ingest_uploads", "cloudfront", "CreateInvalidation",
+                {"DistributionId": "E1", "InvalidationBatch": {}}, "us-east-1", names)
+    document = {"Statement": [policy.invalidation_statement("arn:aws:cloudfront::*:distribution/E1")]}
+    assert denied([call], document) == []
+    other = Call("ingest_uploads", "cloudfront", "CreateInvalidation", {"DistributionId": "E2"}, "us-east-1", names)
+    assert denied([other], document) == [
+        f"ingest_uploads: cloudfront:CreateInvalidation needs cloudfront:CreateInvalidation on "
+        f"arn:aws:cloudfront::{ACCOUNT}:distribution/E2"]
+    assert "api_handler" not in policy.INVALIDATING_FUNCTIONS
