@@ -156,11 +156,6 @@ def stale_policies(stage: Stage) -> list[Path]:
             or path.read_text(encoding="utf-8") != policy_text(stage, function)]
 
 
-def is_current(stage: Stage) -> bool:
-    """Do all the stage's policy files say what the config implies?"""
-    return not stale_policies(stage)
-
-
 def write_policies(stage: Stage) -> list[Path]:
     """Write each of the stage's policy files; return their paths."""
     paths = []

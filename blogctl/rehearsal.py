@@ -27,7 +27,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from typing import Any
 
 from blogctl import deploy, policy
 from blogctl.emulator import local_aws
+from blogctl.localstack import scheduled_event
 from blogctl.stage import PROJECT_DIR, Stage, load_stage
 from blogctl.target import Target
 from chalicelib.posts import parse_post
@@ -148,13 +148,6 @@ class DeployedBlog:
         if answer.get("isBase64Encoded"):
             body = base64.b64decode(body).decode("utf-8", "replace")
         return answer["statusCode"], answer.get("headers") or {}, body
-
-
-def scheduled_event() -> dict[str, Any]:
-    """The event EventBridge sends the rebuild."""
-    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
-            "account": "123456789012", "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "region": "us-east-1", "resources": [], "detail": {}}
 
 
 def check(condition: bool, what: str) -> str:

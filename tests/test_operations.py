@@ -8,7 +8,6 @@ import pytest
 
 from blogctl import operations
 from blogctl.cli import main
-from blogctl.resources import ensure_resources
 from blogctl.target import Target
 from chalicelib import aws
 
