@@ -169,9 +169,10 @@ def cdn_step(stage: Stage, target: Target, redeploy: Step) -> Step:
         done = [f"distribution {distribution} at https://{host}/"]
         if stage.domain:
             done.append(f"point DNS for {stage.domain} at {host} (a Route 53 alias, or a CNAME)")
-        if operations.record_distribution(stage, distribution):
-            done.append(f"recorded {distribution} in .chalice/config.json (commit it); deploying again so ingest "
-                        "and the rebuild invalidate what they change")
+        recorded = operations.record_distribution(stage, distribution, host)
+        if recorded:
+            done.append(f"recorded {', '.join(recorded)} in .chalice/config.json (commit it); deploying again so "
+                        "the functions know it")
             done += redeploy.run()
         return done
 

@@ -132,15 +132,22 @@ def remove_cdn(stage: Stage, target: Target) -> list[str]:
     return [f"deleted stack {name} (the distribution)"]
 
 
-def record_distribution(stage: Stage, distribution_id: str) -> bool:
-    """Write the distribution's id into the stage's environment in config.json; True if it changed."""
+def record_distribution(stage: Stage, distribution_id: str, domain_name: str) -> list[str]:
+    """Write the distribution's id (and, if the stage has none, its URL as BLOG_SITE_URL) into config.json.
+
+    Behind CloudFront the API sees its own host name, so the site's links must come from
+    BLOG_SITE_URL. Returns what was written (nothing when config.json already says it).
+    """
     config = json.loads(stage.config_file.read_text(encoding="utf-8"))
     env = config["stages"][stage.name].setdefault("environment_variables", {})
-    if env.get(DISTRIBUTION_VARIABLE) == distribution_id:
-        return False
-    env[DISTRIBUTION_VARIABLE] = distribution_id
-    stage.config_file.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-    return True
+    wanted = {DISTRIBUTION_VARIABLE: distribution_id}
+    if not env.get("BLOG_SITE_URL"):
+        wanted["BLOG_SITE_URL"] = f"https://{domain_name}"
+    changed = [f"{name}={value}" for name, value in wanted.items() if env.get(name) != value]
+    if changed:
+        env.update(wanted)
+        stage.config_file.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    return changed
 
 
 def replay_dead_letters(sqs: Any, queue: str, limit: int = MAX_REPLAY) -> int:

@@ -311,10 +311,18 @@ def test_a_renamed_bucket_rewrites_the_policies_before_chalice_reads_them(tmp_pa
 
 
 def test_recording_the_distribution_keeps_the_rest_of_the_config(project):
-    stage = project("prod")
+    stage = project("prod", {"BLOG_SITE_URL": "https://blog.example.com"})
     before = json.loads(stage.config_file.read_text())
-    assert operations.record_distribution(stage, "E1") is True
-    assert operations.record_distribution(stage, "E1") is False
+    assert operations.record_distribution(stage, "E1", "d1.cloudfront.net") == [f"{DISTRIBUTION_VARIABLE}=E1"]
+    assert operations.record_distribution(stage, "E1", "d1.cloudfront.net") == []
     after = json.loads(stage.config_file.read_text())
     after["stages"]["prod"]["environment_variables"].pop(DISTRIBUTION_VARIABLE)
     assert after == before
+
+
+def test_a_cdn_stage_without_a_site_url_gets_the_distributions(project):
+    # Behind CloudFront the API sees its own host: links must come from BLOG_SITE_URL.
+    stage = project("dev", blog_cdn=True)
+    assert operations.record_distribution(stage, "E1", "d1.cloudfront.net") == [
+        f"{DISTRIBUTION_VARIABLE}=E1", "BLOG_SITE_URL=https://d1.cloudfront.net"]
+    assert load_stage("dev", stage.config_file).site_url == "https://d1.cloudfront.net"
