@@ -6,7 +6,7 @@ PORT ?= 8000
 AWS_PORT ?= 4566
 STAGE ?= dev
 
-.PHONY: install run test css clean deploy destroy package cost bench
+.PHONY: install run test css clean deploy destroy package rehearse cost bench
 
 install: $(VENV)/.installed
 
@@ -26,17 +26,22 @@ test: install
 css: install
 	$(PY) -m blogctl css
 
-# AWS, with your credentials: `make deploy STAGE=prod`; DRY_RUN=1 prints the steps, calls nothing
+# AWS, with your credentials: `make deploy STAGE=prod`; DRY_RUN=1 runs the read-only preflight
+# and prints the steps, changing nothing
 DRY := $(if $(DRY_RUN),--dry-run,)
 
 deploy: install
 	$(PY) -m blogctl deploy --stage $(STAGE) $(DRY)
 
-# Removes the functions and the API; never the bucket, the table or the queues
+# Removes the CDN, the functions, the API and the alarms; never the bucket, the table or the queues
 destroy: install
 	$(PY) -m blogctl destroy --stage $(STAGE) $(DRY)
 
-# chalice package into build/$(STAGE), cfn-lint on the template, zip at most 5 MB (CI runs it)
+# The whole deploy on a local stack, offline: deploy, publish, smoke test, destroy (CI runs it)
+rehearse: install
+	$(PY) -m blogctl.rehearsal --stage $(STAGE)
+
+# chalice package into build/$(STAGE) with the CDN, alarms and log groups merged in, cfn-lint, zip at most 5 MB (CI runs it)
 package: install
 	$(PY) -m blogctl package --stage $(STAGE) $(DRY)
 

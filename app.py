@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from collections.abc import Callable
 from urllib.parse import unquote
 
 from chalice import Chalice, Rate, Response
 
 from chalicelib import ingest, pages, services
-from chalicelib.config import get_settings
+from chalicelib.config import Settings, get_settings
 from chalicelib.errors import BlogError, Moved
 from chalicelib.site import ASSET_TYPES
 
@@ -26,8 +25,8 @@ logging.getLogger("chalicelib").setLevel(logging.INFO)
 app.api.binary_types.extend(sorted(set(ASSET_TYPES.values()) - set(app.api.binary_types)))
 
 # Read at import: `chalice deploy/package` wires the queue and the schedule from them.
-UPLOAD_QUEUE = os.environ.get("BLOG_QUEUE", "serverless-blog-dev-uploads")
-REBUILD_MINUTES = int(os.environ.get("BLOG_REBUILD_MINUTES", "10"))
+UPLOAD_QUEUE = Settings.from_env().queue
+REBUILD_MINUTES = Settings.from_env().rebuild_minutes
 
 
 def links() -> pages.Links:

@@ -4,7 +4,7 @@
     python -m blogctl check content/posts/*.md  validate, with line numbers; exit 1 on errors
     python -m blogctl publish content/posts/my-first-post.md
     python -m blogctl status                    every post: published, draft, scheduled, error
-    python -m blogctl history SLUG / rollback SLUG VERSION / rebuild
+    python -m blogctl history SLUG / rollback SLUG VERSION / rebuild / replay-dlq
     python -m blogctl serve                     the local stack (`make run`)
 
 Commands talk to the local stack (http://127.0.0.1:$AWS_PORT) unless `--stage NAME`
@@ -37,7 +37,8 @@ def connect(args: argparse.Namespace) -> None:
     if args.stage:
         stage = load_stage(args.stage)
         os.environ.update(stage.env)
-        os.environ.setdefault("AWS_DEFAULT_REGION", stage.region)
+        # The stage's region and no other (blogctl/target.py): a stray AWS_REGION must not win.
+        os.environ.update({"AWS_REGION": stage.region, "AWS_DEFAULT_REGION": stage.region})
     else:
         os.environ.update(local_environment("dev", args.aws_port))
     services.reset()
@@ -341,6 +342,10 @@ def parser() -> argparse.ArgumentParser:
     rollback.add_argument("slug")
     rollback.add_argument("version")
     add("rebuild", cmd_rebuild, "run the scheduled rebuild now")
+    replay = add("replay-dlq", _later("operations", "cmd_replay_dlq"),
+                 "send the dead-letter queue's messages back to the upload queue (ingest retries them)")
+    replay.add_argument("--max", type=int, help="move at most this many (default 1000)")
+    replay.add_argument("--dry-run", action="store_true", help="only say how many are waiting")
     setup = add("setup", cmd_setup, "create or update the stage's AWS resources (idempotent)")
     setup.add_argument("--dry-run", action="store_true", help="print what would be ensured; call nothing")
     add("css", cmd_css, "regenerate the syntax highlighting stylesheet", parents=())
@@ -359,7 +364,7 @@ def parser() -> argparse.ArgumentParser:
     policy.add_argument("--stage", help="only this stage (default: every stage)")
     cost = add("cost", _later("cost", "cmd_cost"), "measure AWS calls per view on moto; print the cost model",
                parents=())
-    cost.add_argument("--cdn-hit-ratio", type=float, default=0.9, help="share of views CloudFront answers")
+    cost.add_argument("--cdn-hit-ratio", type=float, help="share of views CloudFront answers (default 0.95)")
     return root
 
 

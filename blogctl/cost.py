@@ -5,10 +5,16 @@
 botocore's hooks the AWS calls each view makes and the bytes DynamoDB returns. Those
 counts times the list prices below give the cost per million views, the cost of one
 run of the scheduled rebuild, and the cost of a month without readers.
+
+Behind CloudFront, edits are invalidated as they happen (chalicelib/cdn.py), so pages can
+carry a long s-maxage and CloudFront answers most views (DEFAULT_CDN_HIT_RATIO); it
+compresses what it sends (gzip here, Brotli is smaller still), and each publish costs
+invalidation paths, free up to CloudFront's 1,000 a month.
 """
 from __future__ import annotations
 
 import argparse
+import gzip
 import math
 import statistics
 import time
@@ -30,6 +36,10 @@ S3_PER_MILLION_LISTS = 5.00
 CLOUDFRONT_PER_MILLION_HTTPS = 1.00
 CLOUDFRONT_PER_GB = 0.085
 INTERNET_PER_GB = 0.09  # data out of AWS when API Gateway answers readers directly
+CLOUDFRONT_PER_INVALIDATION_PATH = 0.005
+FREE_INVALIDATION_PATHS = 1000  # a month, per account
+DEFAULT_CDN_HIT_RATIO = 0.95  # edits are invalidated at once, so pages may stay cached long
+PUBLISHES_PER_MONTH = 60  # two edits a day, each its own ingest run
 
 # Lambda gives a function one full vCPU at 1,769 MB and a proportional share below: our
 # own code, timed here on a full core, takes that much longer there. Time spent in moto
@@ -47,12 +57,13 @@ MINUTES_PER_MONTH = 30 * 24 * 60
 
 @dataclass(frozen=True)
 class Measure:
-    """What one view (or one rebuild) cost: AWS calls, read units, bytes, our own code's time."""
+    """What one view (or one rebuild) cost: AWS calls, read units, bytes (as sent, and compressed), our time."""
 
     calls: Counter[tuple[str, str]]
     read_units: float
     response_bytes: int
     own_ms: float
+    compressed_bytes: int = 0
 
     def count(self, *operations: str) -> int:
         """How many calls of these operations."""
@@ -105,7 +116,9 @@ class Meter:
             body = getattr(action(), "body", b"") or b""
             took.append((time.perf_counter() - started - self.aws_seconds) * 1000)
         calls = Counter({call: count // times for call, count in self.calls.items()})
-        return Measure(calls, self.read_units / times, len(body), statistics.median(took))
+        data = body.encode() if isinstance(body, str) else body
+        return Measure(calls, self.read_units / times, len(data), statistics.median(took),
+                       len(gzip.compress(data, compresslevel=6)))
 
 
 def sample_post(number: int) -> bytes:
@@ -152,8 +165,11 @@ def cost_of_views(views: dict[str, Measure], memory_mb: int, hit_ratio: float,
     """Cost lines for `count` page views in the VIEW_MIX, of which CloudFront answers `hit_ratio`."""
     mix = lambda value: sum(share * value(views[name]) for name, share in VIEW_MIX.items())  # noqa: E731
     origin = count * (1 - hit_ratio)
-    gigabytes = count * mix(lambda m: m.response_bytes) / 1e9
     cdn = hit_ratio > 0
+    # CloudFront compresses for readers that accept it (all browsers and feed readers do);
+    # API Gateway alone sends pages as they are.
+    sent = (lambda m: m.compressed_bytes or m.response_bytes) if cdn else (lambda m: m.response_bytes)
+    gigabytes = count * mix(sent) / 1e9
     return {
         "CloudFront requests (HTTPS)": count / 1e6 * CLOUDFRONT_PER_MILLION_HTTPS if cdn else 0.0,
         "data out to readers": gigabytes * (CLOUDFRONT_PER_GB if cdn else INTERNET_PER_GB),
@@ -176,6 +192,18 @@ def cost_of_rebuild(rebuild: Measure, memory_mb: int) -> dict[str, float]:
     }
 
 
+def invalidation_paths_per_publish(tags: int = 2) -> int:
+    """Paths one publish invalidates: the post, its two neighbours, its tags and month, the listings."""
+    from chalicelib import cdn
+
+    return len(cdn.plan(cdn.paths_for_posts(["post", "older", "newer"], SAMPLE_TAGS[:tags], ["2024-01"])))
+
+
+def cost_of_invalidations(publishes: int, paths_per_publish: int) -> float:
+    """A month of invalidations: free up to CloudFront's 1,000 paths, then per path."""
+    return max(0, publishes * paths_per_publish - FREE_INVALIDATION_PATHS) * CLOUDFRONT_PER_INVALIDATION_PATH
+
+
 def describe_calls(measure: Measure) -> str:
     """'GetItem ×1, GetObject ×1', or 'none'."""
     return ", ".join(f"{name} ×{count}" for (_, name), count in sorted(measure.calls.items()) if count) or "none"
@@ -189,9 +217,10 @@ def report(stage: Stage, views: dict[str, Measure], rebuild: Measure, hit_ratio:
     lines = [f"Measured by `python -m blogctl cost` on moto, {SAMPLE_POSTS} posts of the seed post's length. "
              f"Billed Lambda time = our code's time here x {FULL_VCPU_MB}/{api_mb} (the CPU share of a {api_mb} MB "
              f"function) + {latency}. Prices: {PRICES_AS_OF} list prices, free tiers left out.", "",
-             "| view | AWS calls | DynamoDB read units | response | billed Lambda ms |", "|---|---|---|---|---|"]
+             "| view | AWS calls | DynamoDB read units | response | gzipped | billed Lambda ms |",
+             "|---|---|---|---|---|---|"]
     lines += [f"| {name} | {describe_calls(m)} | {m.read_units:g} | {m.response_bytes / 1000:.1f} kB "
-              f"| {m.billed_ms(api_mb)} |" for name, m in views.items()]
+              f"| {m.compressed_bytes / 1000:.1f} kB | {m.billed_ms(api_mb)} |" for name, m in views.items()]
     behind_cdn, direct = cost_of_views(views, api_mb, hit_ratio), cost_of_views(views, api_mb, 0.0)
     idle = sum(cost_of_views(views, api_mb, hit_ratio, count=0).values())
     mix = ", ".join(f"{share:.0%} {name}" for name, share in VIEW_MIX.items())
@@ -199,7 +228,15 @@ def report(stage: Stage, views: dict[str, Measure], rebuild: Measure, hit_ratio:
               f"| | behind CloudFront, {hit_ratio:.0%} cache hits | API Gateway only |", "|---|---|---|"]
     lines += [f"| {item} | {dollars(behind_cdn[item])} | {dollars(direct[item])} |" for item in behind_cdn]
     lines.append(f"| **total** | **{dollars(sum(behind_cdn.values()))}** | **{dollars(sum(direct.values()))}** |")
-    minutes = int(stage.env.get("BLOG_REBUILD_MINUTES", "10"))
+    paths = invalidation_paths_per_publish()
+    monthly = PUBLISHES_PER_MONTH * paths
+    lines += ["", f"Instant edits behind CloudFront: a publish invalidates {paths} paths (the post, its neighbours, "
+              f"two tags, its month, the listings; one run, one request). CloudFront's free "
+              f"{FREE_INVALIDATION_PATHS:,} paths a month cover {FREE_INVALIDATION_PATHS // paths} publishes; at "
+              f"{PUBLISHES_PER_MONTH} a month ({monthly:,} paths) they cost "
+              f"{dollars(cost_of_invalidations(PUBLISHES_PER_MONTH, paths))} a month "
+              f"({dollars(CLOUDFRONT_PER_INVALIDATION_PATH)} a path; a larger run invalidates \"/*\", one path)."]
+    minutes = stage.settings.rebuild_minutes
     runs = MINUTES_PER_MONTH // minutes
     run = cost_of_rebuild(rebuild, rebuild_mb)
     gb_seconds = runs * rebuild.gb_seconds(rebuild_mb)
@@ -216,10 +253,11 @@ def report(stage: Stage, views: dict[str, Measure], rebuild: Measure, hit_ratio:
 
 def cmd_cost(args: argparse.Namespace) -> int:
     """Measure a sandbox of the prod stage and print the cost model."""
-    if not 0 <= args.cdn_hit_ratio < 1:
+    hit_ratio = DEFAULT_CDN_HIT_RATIO if args.cdn_hit_ratio is None else args.cdn_hit_ratio
+    if not 0 <= hit_ratio < 1:
         print("error: --cdn-hit-ratio is a share from 0 to below 1")
         return 2
     stage = load_stage("prod")
     views, rebuild = measure_blog(stage)
-    print(report(stage, views, rebuild, args.cdn_hit_ratio))
+    print(report(stage, views, rebuild, hit_ratio))
     return 0

@@ -10,6 +10,10 @@ import os
 from dataclasses import dataclass
 
 DEFAULT_TITLE = "The Blog"
+# The dev stage's queue and the rebuild's rate when the environment does not say: app.py wires
+# the queue trigger and the schedule from these, and the tools read them from here too.
+DEFAULT_QUEUE = "serverless-blog-dev-uploads"
+DEFAULT_REBUILD_MINUTES = 10
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,7 @@ class Settings:
     description: str = ""
     region: str = "us-east-1"
     endpoint_url: str | None = None
+    rebuild_minutes: int = DEFAULT_REBUILD_MINUTES
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -32,7 +37,7 @@ class Settings:
         return cls(
             bucket=env.get("BLOG_BUCKET", "serverless-blog-dev-content"),
             table=env.get("BLOG_TABLE", "serverless-blog-dev-index"),
-            queue=env.get("BLOG_QUEUE", "serverless-blog-dev-uploads"),
+            queue=env.get("BLOG_QUEUE", DEFAULT_QUEUE),
             title=env.get("BLOG_TITLE") or DEFAULT_TITLE,
             site_url=env.get("BLOG_SITE_URL", "").rstrip("/"),
             description=env.get("BLOG_DESCRIPTION", ""),
@@ -43,6 +48,7 @@ class Settings:
                 or "us-east-1"
             ),
             endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+            rebuild_minutes=int(env.get("BLOG_REBUILD_MINUTES") or DEFAULT_REBUILD_MINUTES),
         )
 
 

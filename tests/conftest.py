@@ -25,6 +25,7 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 
 import datetime as dt  # noqa: E402
 import json  # noqa: E402
+import shutil  # noqa: E402
 from collections import Counter  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from typing import Any  # noqa: E402
@@ -35,7 +36,7 @@ import pytest  # noqa: E402
 from blogctl.resources import Names, ensure_resources  # noqa: E402
 from chalicelib import aws, ingest, services  # noqa: E402
 from chalicelib.store import ContentStore, PostIndex  # noqa: E402
-from iam import OperationLog, denied, recording  # noqa: E402
+from iam import OperationLog, acting_as, denied, recording  # noqa: E402
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
 
@@ -109,6 +110,27 @@ def aws_mock() -> Iterator[None]:
 
 
 @pytest.fixture
+def project(tmp_path):
+    """A copy of .chalice/ to change: `project(stage, env, **settings)` edits and loads a stage."""
+    from blogctl.stage import CONFIG_FILE, load_stage
+
+    folder = tmp_path / ".chalice"
+    folder.mkdir()
+    for path in CONFIG_FILE.parent.glob("*.json"):
+        shutil.copy(path, folder)
+    config = json.loads(CONFIG_FILE.read_text())
+
+    def stage(name: str = "dev", env: dict[str, str] | None = None, **settings: Any):
+        config["stages"][name]["environment_variables"].update(env or {})
+        config["stages"][name].update(settings)
+        (folder / "config.json").write_text(json.dumps(config))
+        return load_stage(name, folder / "config.json")
+
+    stage.folder = folder  # type: ignore[attr-defined]
+    return stage
+
+
+@pytest.fixture
 def names() -> Names:
     """The test stage's resource names."""
     return Names(bucket=TEST_ENV["BLOG_BUCKET"], table=TEST_ENV["BLOG_TABLE"],
@@ -145,7 +167,8 @@ def publish(index: PostIndex, content: ContentStore, clock: Clock):
     """Upload a source and ingest its key at once (as if its event had arrived)."""
     def upload(key: str, data: bytes) -> ingest.Outcome:
         content.put(key, data, "text/markdown")
-        return ingest.reconcile(key, index, content, clock())
+        with acting_as("ingest_uploads"):
+            return ingest.reconcile(key, index, content, clock())
     return upload
 
 
@@ -154,7 +177,8 @@ def remove(index: PostIndex, content: ContentStore, clock: Clock):
     """Delete a source and ingest its key at once."""
     def delete(key: str) -> ingest.Outcome:
         content.delete(key)
-        return ingest.reconcile(key, index, content, clock())
+        with acting_as("ingest_uploads"):
+            return ingest.reconcile(key, index, content, clock())
     return delete
 
 

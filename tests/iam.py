@@ -3,36 +3,42 @@
 `requests_of` turns a botocore call into the (action, resource ARN) pairs IAM authorizes,
 as the AWS Service Authorization Reference documents them. `allows` evaluates a policy
 of Allow statements with IAM's wildcards (`*`, `?`, within each ARN segment).
-`OperationLog` records the calls the deployed code makes: a call counts when app.py or
-chalicelib's ingest, rebuild or site is on the stack, so the tests' own uploads and
-blogctl's setup do not.
+
+`OperationLog` records the calls the deployed functions make, each under the function that
+made it. Attribution is explicit: while a Lambda handler of app.py runs, a Chalice middleware
+names its function (`acting_as`); a call made outside any function (the tests' own uploads,
+blogctl's setup) is not the deployed code's and is not recorded.
 """
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import re
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import botocore.handlers
+from chalice.app import Request
+
 from blogctl.policy import policy_document
 from blogctl.resources import Names
-from blogctl.stage import PROJECT_DIR
-from chalicelib import aws, config
+from chalicelib import config
 
 ACCOUNT = "123456789012"  # moto's account
-DEPLOYED_FILES = frozenset(str(PROJECT_DIR / path) for path in (
-    "app.py", "chalicelib/ingest.py", "chalicelib/rebuild.py", "chalicelib/site.py", "chalicelib/search_index.py"))
 TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
                     "ConditionCheck": "ConditionCheckItem"}
+API_FUNCTION = "api_handler"
+# The Lambda function whose code is running now (None: the tests' own code).
+_FUNCTION: contextvars.ContextVar[str | None] = contextvars.ContextVar("lambda_function", default=None)
 
 
 @dataclass(frozen=True)
 class Call:
-    """One AWS operation with its parameters, and the stage names in force when it was made."""
+    """One AWS operation by one function, with its parameters and the stage names in force."""
 
+    function: str
     service: str
     operation: str
     params: dict[str, Any] = field(hash=False, compare=False)
@@ -46,7 +52,10 @@ def _s3_object(params: dict[str, Any]) -> str:
 
 def _read(params: dict[str, Any]) -> list[tuple[str, str]]:
     # A read of one version by its id is a different action from a read of the current one.
-    return [("s3:GetObjectVersion" if params.get("VersionId") else "s3:GetObject", _s3_object(params))]
+    if params.get("VersionId"):
+        return [("s3:GetObjectVersion", _s3_object(params))]
+    # A read by key may find nothing: only with ListBucket does S3 say 404 rather than 403.
+    return [("s3:GetObject", _s3_object(params)), ("s3:ListBucket", f"arn:aws:s3:::{params['Bucket']}")]
 
 
 S3_REQUESTS = {
@@ -79,6 +88,8 @@ def requests_of(call: Call) -> list[tuple[str, str]]:
         return [("dynamodb:BatchGetItem", _table(call.region, name)) for name in params["RequestItems"]]
     if call.service == "dynamodb" and "TableName" in params:
         return [(f"dynamodb:{call.operation}", _table(call.region, params["TableName"], params.get("IndexName")))]
+    if call.service == "cloudfront" and call.operation == "CreateInvalidation":
+        return [("cloudfront:CreateInvalidation", f"arn:aws:cloudfront::{ACCOUNT}:distribution/{params['DistributionId']}")]
     if call.service == "sqs" and "QueueUrl" in params:
         # IAM authorizes a batch call as the single action it repeats.
         action = call.operation.removesuffix("Batch")
@@ -140,12 +151,12 @@ def unused_grants(policy: dict[str, Any], used: list[tuple[str, str]]) -> list[t
 
 
 @functools.lru_cache(maxsize=None)
-def _stage_policy(names: Names) -> dict[str, Any]:
-    return policy_document(names, "serverless-blog-test")
+def _function_policy(function: str, names: Names) -> dict[str, Any]:
+    return policy_document(function, names, f"serverless-blog-test-{function}")
 
 
 def denied(calls: list[Call], policy: dict[str, Any] | None = None) -> list[str]:
-    """The calls a policy does not allow (by default: the generated policy of each call's names)."""
+    """The calls a policy does not allow (by default: the generated policy of each call's function)."""
     problems = []
     for call in calls:
         try:
@@ -154,55 +165,76 @@ def denied(calls: list[Call], policy: dict[str, Any] | None = None) -> list[str]
             problems.append(str(err))
             continue
         for action, arn in needed:
-            if not allows(policy or _stage_policy(call.names), action, arn):
-                problems.append(f"{call.service}:{call.operation} needs {action} on {arn}")
+            if not allows(policy or _function_policy(call.function, call.names), action, arn):
+                problems.append(f"{call.function}: {call.service}:{call.operation} needs {action} on {arn}")
     return sorted(set(problems))
 
 
-def deployed_code_is_calling() -> bool:
-    """Is app.py or chalicelib's ingest, rebuild or site on the stack?"""
-    frame = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code.co_filename in DEPLOYED_FILES:
-            return True
-        frame = frame.f_back
-    return False
+@contextlib.contextmanager
+def acting_as(function: str) -> Iterator[None]:
+    """Attribute the AWS calls made inside to the Lambda function `function`."""
+    token = _FUNCTION.set(function)
+    try:
+        yield
+    finally:
+        _FUNCTION.reset(token)
+
+
+def handler_functions(chalice_app: Any) -> dict[type, str]:
+    """Which function an event-source handler's event belongs to, by the event's class."""
+    functions: dict[type, str] = {}
+    for source in chalice_app.event_sources:
+        event_class = chalice_app.handler_map[source.name].event_class
+        if event_class in functions:
+            raise ValueError(f"{source.name} and {functions[event_class]} take the same events: "
+                             "name them apart in tests/iam.py")
+        functions[event_class] = source.name
+    return functions
+
+
+def naming_middleware(chalice_app: Any) -> Any:
+    """A Chalice middleware that runs each handler as its function (API requests: the API function)."""
+    functions = handler_functions(chalice_app)
+
+    def name_the_function(event: Any, get_response: Any) -> Any:
+        function = API_FUNCTION if isinstance(event, Request) else functions[type(event)]
+        with acting_as(function):
+            return get_response(event)
+
+    return name_the_function
 
 
 class OperationLog:
-    """AWS calls the deployed code makes through the clients it is hooked on."""
+    """AWS calls made by the deployed functions, each under the function that made it."""
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
 
-    def hook(self, client: Any, names: Names) -> None:
-        """Record the deployed code's calls through `client`, made for a stage called `names`."""
-        service, region = client.meta.service_model.service_name, client.meta.region_name
-
-        def record(params: dict[str, Any], model: Any, **_: Any) -> None:
-            if deployed_code_is_calling():
-                self.calls.append(Call(service, model.name, dict(params), region, names))
-
-        client.meta.events.register("before-parameter-build", record, unique_id=f"iam-log-{id(self)}")
+    def record(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+        """botocore's before-parameter-build hook: keep the call if a function is running."""
+        function = _FUNCTION.get()
+        if function is None:
+            return
+        # Inside a function the settings were read already (its client was made from them).
+        settings = config.get_settings()
+        self.calls.append(Call(function, model.service_model.service_name, model.name, dict(params),
+                               context["client_region"],
+                               Names(settings.bucket, settings.table, settings.queue, settings.region)))
 
 
 @contextlib.contextmanager
 def recording(log: OperationLog) -> Iterator[OperationLog]:
-    """Hook `log` on every client `chalicelib.aws.client` makes while inside."""
-    original = aws.client
+    """Record, on every botocore client made while inside, the calls of app.py's functions."""
+    import app
 
-    @functools.lru_cache(maxsize=None)
-    def client(service: str) -> Any:
-        made = original.__wrapped__(service)
-        # The settings the client was just made with: reading them again changes nothing
-        # (reading them first would, and tests must behave as without the recorder).
-        settings = config.get_settings()
-        log.hook(made, Names(settings.bucket, settings.table, settings.queue, settings.region))
-        return made
-
-    aws.client = client  # aws.reset() clears whichever cache this name holds
+    hook = ("before-parameter-build", log.record)
+    middleware = (naming_middleware(app.app), "all")
+    # botocore copies BUILTIN_HANDLERS into each new session (moto hooks in the same way), and
+    # chalicelib.aws makes a session per client: every client made from now on carries the hook.
+    botocore.handlers.BUILTIN_HANDLERS.append(hook)
+    app.app.middleware_handlers.append(middleware)
     try:
         yield log
     finally:
-        aws.client = original
-        original.cache_clear()
+        app.app.middleware_handlers.remove(middleware)
+        botocore.handlers.BUILTIN_HANDLERS.remove(hook)

@@ -82,3 +82,32 @@ def test_the_report_shows_the_tables_and_idle_at_zero(measured):
 def test_the_command_refuses_an_impossible_hit_ratio(capsys):
     assert main(["cost", "--cdn-hit-ratio", "1.5"]) == 2
     assert "--cdn-hit-ratio" in capsys.readouterr().out
+
+
+def test_cloudfront_sends_compressed_pages_and_api_gateway_does_not():
+    views = {name: cost.Measure(Counter({("dynamodb", "GetItem"): 1}), 0.5, 10_000, 1.0, 2_000)
+             for name in cost.VIEW_MIX}
+    assert cost.cost_of_views(views, 512, hit_ratio=0.95)["data out to readers"] == pytest.approx(2 * cost.CLOUDFRONT_PER_GB)
+    assert cost.cost_of_views(views, 512, hit_ratio=0.0)["data out to readers"] == pytest.approx(10 * cost.INTERNET_PER_GB)
+
+
+def test_pages_compress_well(measured):
+    views, _ = measured
+    assert all(0 < m.compressed_bytes < m.response_bytes / 2 for m in views.values())
+
+
+def test_invalidations_are_free_up_to_a_thousand_paths_a_month():
+    assert cost.cost_of_invalidations(60, 15) == 0
+    assert cost.cost_of_invalidations(100, 15) == pytest.approx(500 * 0.005)
+
+
+def test_a_publish_is_invalidated_path_by_path():
+    from chalicelib import cdn
+
+    assert 1 < cost.invalidation_paths_per_publish() <= cdn.MAX_PATHS_PER_RUN
+
+
+def test_the_default_hit_ratio_is_the_cdns_with_instant_edits(measured, monkeypatch, capsys):
+    monkeypatch.setattr(cost, "measure_blog", lambda stage: measured)
+    assert main(["cost"]) == 0
+    assert "behind CloudFront, 95% cache hits" in capsys.readouterr().out

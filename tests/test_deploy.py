@@ -1,7 +1,9 @@
-"""`make deploy / destroy / package`: the steps, their order, and dry runs that call nothing.
+"""`make deploy / destroy / package`: the steps, their order, and dry runs that change nothing.
 
-Setup runs against moto; Chalice and cfn-lint are replaced by a recorder, so no test
-runs a real `chalice deploy`.
+Setup, operations and the preflight run against moto; Chalice and cfn-lint are replaced by a
+recorder here (the rehearsal, `make rehearse`, runs the real `chalice deploy` end to end, and
+tests/test_template.py the real `chalice package`). moto has no CloudFront in CloudFormation,
+so the CDN stack is driven against a stand-in that answers as CloudFormation does.
 """
 from __future__ import annotations
 
@@ -11,26 +13,30 @@ from pathlib import Path
 
 import botocore.client
 import pytest
+from botocore.exceptions import ClientError
 
-from blogctl import deploy, policy
+from blogctl import deploy, operations, template
 from blogctl.cli import main
 from blogctl.resources import NOTIFICATION_ID, plan
 from blogctl.stage import CONFIG_FILE, load_stage
+from blogctl.target import Target
 from chalicelib import aws
+from chalicelib.cdn import DISTRIBUTION_VARIABLE
 
-PROD = load_stage("prod")
+DEV = load_stage("dev")
+READS = {"GetCallerIdentity", "HeadBucket", "DescribeCertificate"}
 
 
 class Commands:
     """Stands in for the tools deploy runs; records what it was asked to run."""
 
     def __init__(self, status: int = 0, on_run=None) -> None:
-        self.runs: list[tuple[list[str], dict[str, str]]] = []
+        self.runs: list[tuple[list[str], dict[str, str], Path]] = []
         self.status = status
         self.on_run = on_run
 
-    def __call__(self, command: list[str], env: dict[str, str]) -> int:
-        self.runs.append((command, env))
+    def __call__(self, command: list[str], env: dict[str, str], cwd: Path = Path(".")) -> int:
+        self.runs.append((command, env, cwd))
         if self.on_run:
             self.on_run(command)
         return self.status
@@ -38,7 +44,7 @@ class Commands:
     @property
     def commands(self) -> list[list[str]]:
         """Each command without the tool's folder: ['chalice', 'deploy', …]."""
-        return [[Path(command[0]).name, *command[1:]] for command, _ in self.runs]
+        return [[Path(command[0]).name, *command[1:]] for command, _, _ in self.runs]
 
 
 @pytest.fixture
@@ -49,103 +55,218 @@ def commands(monkeypatch) -> Commands:
 
 
 @pytest.fixture
-def no_aws(monkeypatch) -> None:
-    """Any AWS call fails the test."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("an AWS call was made")
+def cli_project(project, monkeypatch):
+    """The CLI's deploy commands work on a copy of .chalice/ (a real deploy's record stays out of it)."""
+    project("dev")
+    monkeypatch.setattr(deploy, "load_stage", lambda name: load_stage(name, project.folder / "config.json"))
+    return project
 
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", refuse)
+
+@pytest.fixture
+def api_calls(monkeypatch) -> list[str]:
+    """The name of every AWS operation any client makes from now on."""
+    made: list[str] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def record(self, operation, params):
+        made.append(operation)
+        return original(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
+    return made
+
+
+def chalice_records_a_deploy(stage):
+    """What `chalice deploy` leaves behind: its record, with the REST API's URL."""
+    def run(command):
+        if command[1] == "deploy":
+            folder = stage.config_file.parent / "deployed"
+            folder.mkdir(exist_ok=True)
+            (folder / f"{stage.name}.json").write_text(json.dumps({"resources": [
+                {"name": "rest_api", "resource_type": "rest_api", "rest_api_id": "abc123",
+                 "rest_api_url": "https://abc123.execute-api.us-east-1.amazonaws.com/api/"}]}))
+    return run
 
 
 @pytest.mark.parametrize("command, tool_line", [
-    ("deploy", "chalice deploy --stage prod"),
-    ("destroy", "chalice delete --stage prod"),
-    ("package", "chalice package --stage prod"),
+    ("deploy", "chalice deploy --stage dev"),
+    ("destroy", "chalice delete --stage dev"),
+    ("package", "chalice package --stage dev"),
 ])
-def test_dry_runs_print_every_step_and_call_nothing(command, tool_line, commands, no_aws, capsys):
-    assert main([command, "--stage", "prod", "--dry-run"]) == 0
+def test_dry_runs_print_every_step_and_change_nothing(command, tool_line, aws_mock, cli_project, commands, api_calls,
+                                                      capsys):
+    assert main([command, "--stage", "dev", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "dry run" in out
-    assert f"AWS_DEFAULT_REGION={PROD.region} " in out and tool_line in out
+    assert f"AWS_DEFAULT_REGION={DEV.region} " in out and tool_line in out
     assert commands.runs == []
+    assert set(api_calls) <= READS  # the preflight reads; nothing is written
 
 
-def test_deploy_dry_run_shows_the_whole_setup(commands, no_aws, capsys):
-    main(["deploy", "--stage", "prod", "--dry-run"])
+def test_deploy_dry_run_shows_the_whole_setup(aws_mock, cli_project, commands, capsys):
+    main(["deploy", "--stage", "dev", "--dry-run"])
     out = capsys.readouterr().out
-    names = policy.resource_names(PROD)
-    for line in plan(names, PROD.function_setting("ingest_uploads", "lambda_timeout", 60)):
+    for line in plan(deploy.policy.resource_names(DEV), DEV.function_setting("ingest_uploads", "lambda_timeout")):
         assert line in out
-    assert out.index("set up") < out.index("chalice deploy")
+    assert out.index("preflight") < out.index("set up") < out.index("chalice deploy") < out.index("alarms")
+    assert "CDN" not in out  # dev has no CloudFront
 
 
-def test_deploy_sets_up_the_stage_then_runs_chalice(aws_mock, monkeypatch, capsys):
+def test_a_cdn_stage_shows_its_cdn_step(aws_mock, project, commands, capsys):
+    stage = project("prod", {"BLOG_SITE_URL": "https://d111111abcdef8.cloudfront.net"})
+    assert deploy.deploy(stage, Target(stage.region), dry_run=True) == 0
+    assert "CDN: create or update stack serverless-blog-prod-cdn" in capsys.readouterr().out
+
+
+def test_deploy_sets_up_the_stage_then_runs_chalice_then_operations(aws_mock, project, monkeypatch, capsys):
+    stage = project("dev")
     s3, sqs = aws.client("s3"), aws.client("sqs")
 
     def resources_exist_already(command):
-        assert s3.get_bucket_versioning(Bucket=PROD.bucket)["Status"] == "Enabled"
-        assert sqs.get_queue_url(QueueName=PROD.queue)["QueueUrl"]
+        assert s3.get_bucket_versioning(Bucket=stage.bucket)["Status"] == "Enabled"
+        assert sqs.get_queue_url(QueueName=stage.queue)["QueueUrl"]
 
     commands = Commands(on_run=resources_exist_already)
     monkeypatch.setattr(deploy, "run_command", commands)
-    assert main(["deploy", "--stage", "prod"]) == 0
-    assert commands.commands == [["chalice", "deploy", "--stage", "prod"]]
-    assert commands.runs[0][1]["AWS_DEFAULT_REGION"] == PROD.region
-    assert f"created bucket {PROD.bucket}" in capsys.readouterr().out
-    notification = s3.get_bucket_notification_configuration(Bucket=PROD.bucket)
+    assert deploy.deploy(stage, Target(stage.region)) == 0
+    assert commands.commands == [["chalice", "deploy", "--stage", "dev"]]
+    _, env, cwd = commands.runs[0]
+    assert env["AWS_DEFAULT_REGION"] == env["AWS_REGION"] == stage.region and cwd == stage.config_file.parent.parent
+    assert f"created bucket {stage.bucket}" in capsys.readouterr().out
+    notification = s3.get_bucket_notification_configuration(Bucket=stage.bucket)
     assert [q["Id"] for q in notification["QueueConfigurations"]] == [NOTIFICATION_ID]
-    backups = aws.client("dynamodb").describe_continuous_backups(TableName=PROD.table)
-    assert backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+    alarms = aws.client("cloudwatch").describe_alarms(AlarmNamePrefix="serverless-blog-dev-")["MetricAlarms"]
+    assert sorted(a["AlarmName"] for a in alarms) == ["serverless-blog-dev-api-errors", "serverless-blog-dev-dead-letters"]
 
-    assert main(["deploy", "--stage", "prod"]) == 0  # again: nothing to create, chalice runs again
+    assert deploy.deploy(stage, Target(stage.region)) == 0  # again: nothing to create, chalice runs again
     assert "everything was already in place" in capsys.readouterr().out
     assert len(commands.runs) == 2
 
 
-def test_deploy_stops_before_chalice_when_setup_fails(aws_mock, commands, capsys):
+def test_deploy_stops_before_chalice_when_setup_fails(aws_mock, cli_project, commands, capsys):
     aws.client("dynamodb").create_table(  # a table of that name, not made by this setup
-        TableName=PROD.table, BillingMode="PAY_PER_REQUEST",
+        TableName=DEV.table, BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
-    assert main(["deploy", "--stage", "prod"]) == 1
+    assert main(["deploy", "--stage", "dev"]) == 1
     assert "error in step 2" in capsys.readouterr().out
     assert commands.runs == []
 
 
-def test_deploy_fails_when_chalice_fails(aws_mock, monkeypatch, capsys):
+def test_deploy_fails_when_chalice_fails(aws_mock, project, monkeypatch, capsys):
     monkeypatch.setattr(deploy, "run_command", Commands(status=2))
-    assert main(["deploy", "--stage", "prod"]) == 1
-    assert "chalice deploy --stage prod exited with status 2" in capsys.readouterr().out
+    stage = project("dev")
+    assert deploy.deploy(stage, Target(stage.region)) == 1
+    out = capsys.readouterr().out
+    assert "chalice deploy --stage dev exited with status 2" in out and "alarm" not in out.split("error in")[1]
 
 
-def test_deploy_refuses_a_local_stack_endpoint(aws_mock, commands, monkeypatch, capsys):
+def test_deploy_refuses_a_local_stack_endpoint(aws_mock, cli_project, commands, monkeypatch, capsys):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
-    assert main(["deploy", "--stage", "prod"]) == 1
-    assert "unset it to deploy to AWS" in capsys.readouterr().out
+    assert main(["deploy", "--stage", "dev"]) == 1
+    assert "`unset AWS_ENDPOINT_URL` to deploy to AWS" in capsys.readouterr().out
     assert commands.runs == []
 
 
-def test_destroy_runs_chalice_delete_and_keeps_the_content(aws_mock, commands, capsys, monkeypatch):
-    main(["deploy", "--stage", "prod"])
-    aws.client("s3").put_object(Bucket=PROD.bucket, Key="posts/keep.md", Body=b"words")
+def test_chalice_acts_only_where_the_target_is(monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:4566")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    to_aws = Target("us-east-1").environment()
+    assert not any(k.startswith("AWS_ENDPOINT_URL") for k in to_aws) and to_aws["AWS_REGION"] == "us-east-1"
+    local = Target("us-east-1", "http://127.0.0.1:5000").environment()
+    assert local["AWS_ENDPOINT_URL"] == "http://127.0.0.1:5000" and local["AWS_ACCESS_KEY_ID"] == "testing"
+
+
+def test_destroy_removes_cdn_then_chalice_then_operations_and_keeps_the_content(aws_mock, project, monkeypatch,
+                                                                             capsys):
+    stage = project("dev")
+    commands = Commands()
+    monkeypatch.setattr(deploy, "run_command", commands)
+    deploy.deploy(stage, Target(stage.region))
+    aws.client("s3").put_object(Bucket=stage.bucket, Key="posts/keep.md", Body=b"words")
     capsys.readouterr()
 
-    def refuse(*args, **kwargs):
-        raise AssertionError("destroy made an AWS call")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(botocore.client.BaseClient, "_make_api_call", refuse)
-        assert main(["destroy", "--stage", "prod"]) == 0
-    assert commands.commands[-1] == ["chalice", "delete", "--stage", "prod"]
+    assert deploy.destroy(stage, Target(stage.region)) == 0
+    assert commands.commands[-1] == ["chalice", "delete", "--stage", "dev"]
     out = capsys.readouterr().out
-    for name in (PROD.bucket, PROD.table, PROD.queue, f"{PROD.queue}-dlq"):
+    assert out.index("CDN: delete") < out.index("chalice delete") < out.index("deleted alarms")
+    for name in (stage.bucket, stage.table, stage.queue, f"{stage.queue}-dlq"):
         assert f" {name}" in out
     assert "aws s3 rb" in out
-    assert aws.client("s3").get_object(Bucket=PROD.bucket, Key="posts/keep.md")["Body"].read() == b"words"
+    assert aws.client("s3").get_object(Bucket=stage.bucket, Key="posts/keep.md")["Body"].read() == b"words"
+    assert aws.client("cloudwatch").describe_alarms()["MetricAlarms"] == []
+
+
+class CloudFormation:
+    """Answers as CloudFormation does for the CDN stack (moto's has no CloudFront model)."""
+
+    def __init__(self) -> None:
+        self.stacks: dict[str, str] = {}
+        self.calls: list[str] = []
+
+    def describe_stacks(self, StackName):
+        if StackName not in self.stacks:
+            raise ClientError({"Error": {"Code": "ValidationError",
+                                         "Message": f"Stack with id {StackName} does not exist"}}, "DescribeStacks")
+        return {"Stacks": [{"StackStatus": "CREATE_COMPLETE", "Outputs": [
+            {"OutputKey": "DistributionId", "OutputValue": "E2EXAMPLE"},
+            {"OutputKey": "DistributionDomainName", "OutputValue": "d111111abcdef8.cloudfront.net"}]}]}
+
+    def create_stack(self, StackName, TemplateBody, Capabilities):
+        self.calls.append("create")
+        self.stacks[StackName] = TemplateBody
+
+    def update_stack(self, StackName, TemplateBody, Capabilities):
+        self.calls.append("update")
+        if self.stacks[StackName] == TemplateBody:
+            raise ClientError({"Error": {"Code": "ValidationError", "Message": "No updates are to be performed."}},
+                              "UpdateStack")
+        self.stacks[StackName] = TemplateBody
+
+    def delete_stack(self, StackName):
+        self.calls.append("delete")
+        del self.stacks[StackName]
+
+    def get_waiter(self, name):
+        return type("Waiter", (), {"wait": lambda self, **_: None})()
+
+
+class WithCloudFormation(Target):
+    def __init__(self, region, cloudformation):
+        super().__init__(region)
+        object.__setattr__(self, "cloudformation", cloudformation)
+
+    def client(self, service, region=None):
+        return self.cloudformation if service == "cloudformation" else super().client(service, region)
+
+
+def test_the_first_cdn_deploy_records_the_distribution_and_deploys_again(aws_mock, project, monkeypatch, capsys):
+    stage = project("prod", {"BLOG_SITE_URL": "https://d111111abcdef8.cloudfront.net"})
+    commands = Commands(on_run=chalice_records_a_deploy(stage))
+    monkeypatch.setattr(deploy, "run_command", commands)
+    cloudformation = CloudFormation()
+    target = WithCloudFormation(stage.region, cloudformation)
+
+    assert deploy.deploy(stage, target) == 0
+    out = capsys.readouterr().out
+    assert "distribution E2EXAMPLE at https://d111111abcdef8.cloudfront.net/" in out
+    body = json.loads(cloudformation.stacks["serverless-blog-prod-cdn"])
+    assert body["Resources"]["Distribution"]["Properties"]["DistributionConfig"]["Origins"][0]["DomainName"] == \
+        "abc123.execute-api.us-east-1.amazonaws.com"
+    config = json.loads(stage.config_file.read_text())
+    assert config["stages"]["prod"]["environment_variables"][DISTRIBUTION_VARIABLE] == "E2EXAMPLE"
+    assert commands.commands == [["chalice", "deploy", "--stage", "prod"]] * 2  # again, to pass the id on
+
+    stage = load_stage("prod", stage.config_file)
+    assert deploy.deploy(stage, target) == 0  # nothing changed: one chalice deploy, the stack as it was
+    assert len(commands.runs) == 3 and cloudformation.calls == ["create", "update"]
+
+    assert deploy.destroy(stage, target) == 0
+    assert cloudformation.stacks == {}
 
 
 @pytest.mark.parametrize("zip_bytes, status", [(3_000_000, 0), (deploy.MAX_ZIP_BYTES + 1, 1)])
-def test_package_lints_the_template_and_checks_the_zip(zip_bytes, status, tmp_path, monkeypatch, capsys):
+def test_package_merges_our_template_lints_it_and_checks_the_zip(zip_bytes, status, tmp_path, monkeypatch, capsys):
     def chalice_package(command):
         if command[1] == "package":
             out = Path(command[-1])
@@ -156,8 +277,10 @@ def test_package_lints_the_template_and_checks_the_zip(zip_bytes, status, tmp_pa
     commands = Commands(on_run=chalice_package)
     monkeypatch.setattr(deploy, "run_command", commands)
     assert main(["package", "--stage", "prod", "--out", str(tmp_path)]) == status
-    assert commands.commands == [["chalice", "package", "--stage", "prod", str(tmp_path)],
+    merge = tmp_path / deploy.MERGE_TEMPLATE
+    assert commands.commands == [["chalice", "package", "--stage", "prod", "--merge-template", str(merge), str(tmp_path)],
                                  ["cfn-lint", str(tmp_path / deploy.TEMPLATE)]]
+    assert json.loads(merge.read_text()) == template.merge_template(load_stage("prod"))
     out = capsys.readouterr().out
     assert f"{zip_bytes:,} bytes" in out
     assert ("too big" in out) == bool(status)
@@ -169,18 +292,37 @@ def test_package_stops_when_cfn_lint_finds_problems(tmp_path, monkeypatch, capsy
     assert "exited with status 2" in capsys.readouterr().out
 
 
-def test_a_renamed_bucket_rewrites_the_policy_before_chalice_reads_it(tmp_path):
+def test_a_renamed_bucket_rewrites_the_policies_before_chalice_reads_them(tmp_path):
     config_file = tmp_path / ".chalice" / "config.json"
     config_file.parent.mkdir()
     config = json.loads(CONFIG_FILE.read_text())
     config["stages"]["prod"]["environment_variables"]["BLOG_BUCKET"] = "my-own-blog-content"
     config_file.write_text(json.dumps(config))
-    shutil.copy(CONFIG_FILE.parent / "policy-prod.json", config_file.parent)
+    for path in CONFIG_FILE.parent.glob("policy-prod-*.json"):
+        shutil.copy(path, config_file.parent)
     stage = load_stage("prod", config_file)
 
-    step = deploy.policy_step(stage, config_file)
-    assert "write .chalice/policy-prod.json" in step.says
+    step = deploy.policy_step(stage)
+    assert ".chalice/policy-prod-api_handler.json" in step.says and step.says.startswith("policy: write")
     step.run()
-    written = (config_file.parent / "policy-prod.json").read_text()
-    assert "arn:aws:s3:::my-own-blog-content/posts/*" in written and PROD.bucket not in written
-    assert "matches config.json" in deploy.policy_step(stage, config_file).says
+    written = (config_file.parent / "policy-prod-ingest_uploads.json").read_text()
+    assert "arn:aws:s3:::my-own-blog-content/posts/*" in written and "serverless-blog-prod-content" not in written
+    assert "match config.json" in deploy.policy_step(stage).says
+
+
+def test_recording_the_distribution_keeps_the_rest_of_the_config(project):
+    stage = project("prod", {"BLOG_SITE_URL": "https://blog.example.com"})
+    before = json.loads(stage.config_file.read_text())
+    assert operations.record_distribution(stage, "E1", "d1.cloudfront.net") == [f"{DISTRIBUTION_VARIABLE}=E1"]
+    assert operations.record_distribution(stage, "E1", "d1.cloudfront.net") == []
+    after = json.loads(stage.config_file.read_text())
+    after["stages"]["prod"]["environment_variables"].pop(DISTRIBUTION_VARIABLE)
+    assert after == before
+
+
+def test_a_cdn_stage_without_a_site_url_gets_the_distributions(project):
+    # Behind CloudFront the API sees its own host: links must come from BLOG_SITE_URL.
+    stage = project("dev", blog_cdn=True)
+    assert operations.record_distribution(stage, "E1", "d1.cloudfront.net") == [
+        f"{DISTRIBUTION_VARIABLE}=E1", "BLOG_SITE_URL=https://d1.cloudfront.net"]
+    assert load_stage("dev", stage.config_file).site_url == "https://d1.cloudfront.net"

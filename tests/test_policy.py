@@ -1,15 +1,16 @@
-"""`.chalice/policy-<stage>.json` grants what the deployed code calls, and nothing more.
+"""`.chalice/policy-<stage>-<function>.json` grants what that function calls, and nothing more.
 
 For each stage, a workload drives the deployed code through everything it does on AWS
 (every route; ingest of uploads, edits, a slug change, broken files and deletions; the
-rebuild; search; assets) on moto under the stage's own names. Every call it makes is
-recorded with botocore's hooks (tests/iam.py) and checked against the committed policy
-file; and every grant of the file must be needed by some call. The check stands alone:
-it does not depend on which other tests ran. (conftest's `within_policy` also holds every
-other test's calls to the policy.)
+rebuild; search; assets) on moto under the stage's own names. Every call is recorded with
+botocore's hooks under the function that made it (tests/iam.py) and checked against that
+function's committed policy file; and every grant of each file must be needed by some call
+of that function. The check stands alone: it does not depend on which other tests ran.
+(conftest's `within_policy` also holds every other test's calls to the policies.)
 """
 from __future__ import annotations
 
+import functools
 import json
 
 import pytest
@@ -20,8 +21,13 @@ from blogctl.stage import Stage, load_stage
 from chalicelib import aws, pages
 from conftest import source
 from iam import (
-    ACCOUNT, Call, OperationLog, action_matches, allows, arn_matches, denied, requests_of, unused_grants,
+    ACCOUNT, Call, OperationLog, acting_as, action_matches, allows, arn_matches, denied, handler_functions,
+    requests_of, unused_grants,
 )
+
+FUNCTIONS = ["api_handler", "ingest_uploads", "rebuild_index"]
+WRITES = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem",
+          "dynamodb:BatchWriteItem", "s3:PutObject", "s3:DeleteObject", "sqs:DeleteMessage", "sqs:SendMessage")
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 BROKEN = b"---\ntitle: [unclosed\n---\n"
@@ -60,13 +66,15 @@ def drive(blog: Sandbox) -> dict[str, int]:
     blog.upload("posts/hello.md", source("Hello again", tags=["Python"], aliases=["hi", "/2019/04/hi.html"]))
     blog.upload("posts/second.md", source("Second", date="2024-01-03", tags=["Python"], slug="second-post"))
     blog.upload("posts/broken.md", BROKEN)
+    blog.upload("posts/copycat.md", source("Copycat", slug="hello"))  # the slug is taken: it waits
     blog.deliver()
     blog.upload("posts/hello.md", BROKEN)  # readers keep "Hello again", read by its VersionId
     blog.delete("posts/gone.md")
     blog.notify("ObjectRemoved:DeleteMarkerCreated", "posts/gone.md")
     blog.deliver()
     blog.delete("posts/draft.md")  # no event at all: the rebuild finds it
-    blog.rebuild()
+    blog.upload("posts/missed.md", source("Missed", aliases=["/old/missed"]))
+    blog.rebuild()  # repairs what the queue has not delivered yet
     blog.upload("posts/late.md", source("Late", tags=["Python"]))
     blog.deliver()
     blog.rebuild()  # merges into the previous search index
@@ -84,25 +92,31 @@ def workload(request, operations: OperationLog) -> tuple[Stage, list[Call], dict
     return stage, operations.calls[start:], statuses
 
 
-def committed(stage: Stage) -> dict:
-    return json.loads(policy.policy_path(stage).read_text(encoding="utf-8"))
+def committed(stage: Stage, function: str) -> dict:
+    return json.loads(policy.policy_path(stage, function).read_text(encoding="utf-8"))
 
 
-def invisible_requests(stage: Stage) -> list[tuple[str, str]]:
-    """Requests made with the functions' roles but not by our code, so botocore never sees them."""
-    region, prefix = stage.region, policy.function_prefix(stage)
-    # Lambda's event source mapping polls the queue with the ingest function's role.
-    queue = f"arn:aws:sqs:{region}:{ACCOUNT}:{stage.queue}"
-    requests = [(f"sqs:{action}", queue) for action in ("ReceiveMessage", "DeleteMessage", "GetQueueAttributes")]
-    # The Lambda runtime creates each function's log group (the request ARN comes with or
-    # without ":*"), then writes a stream into it. Chalice names the API function `<prefix>`.
-    for function in stage.config["lambda_functions"]:
-        group = f"arn:aws:logs:{region}:{ACCOUNT}:log-group:/aws/lambda/" + (
-            prefix if function == "api_handler" else f"{prefix}-{function}")
-        stream = f"{group}:log-stream:2026/06/01/[$LATEST]0123456789abcdef"
-        requests += [("logs:CreateLogGroup", group), ("logs:CreateLogGroup", f"{group}:*"),
-                     ("logs:CreateLogStream", stream), ("logs:PutLogEvents", stream)]
-    return requests
+def calls_of(calls: list[Call], function: str) -> list[Call]:
+    return [c for c in calls if c.function == function]
+
+
+def invisible_requests(stage: Stage, function: str) -> list[tuple[str, str]]:
+    """Requests made with a function's role but not by our code, so botocore never sees them."""
+    region = stage.region
+    requests = []
+    if function == "ingest_uploads":  # Lambda's event source mapping polls the queue with its role
+        queue = f"arn:aws:sqs:{region}:{ACCOUNT}:{stage.queue}"
+        requests += [(f"sqs:{action}", queue) for action in ("ReceiveMessage", "DeleteMessage", "GetQueueAttributes")]
+    # The Lambda runtime creates the function's log group (the request ARN comes with or
+    # without ":*"), then writes a stream into it.
+    group = f"arn:aws:logs:{region}:{ACCOUNT}:log-group:/aws/lambda/{stage.function_name(function)}"
+    stream = f"{group}:log-stream:2026/06/01/[$LATEST]0123456789abcdef"
+    return requests + [("logs:CreateLogGroup", group), ("logs:CreateLogGroup", f"{group}:*"),
+                       ("logs:CreateLogStream", stream), ("logs:PutLogEvents", stream)]
+
+
+def used(stage: Stage, calls: list[Call], function: str) -> list[tuple[str, str]]:
+    return [r for call in calls_of(calls, function) for r in requests_of(call)] + invisible_requests(stage, function)
 
 
 def test_the_workload_visits_every_route():
@@ -114,10 +128,17 @@ def test_the_workload_visits_every_route():
 def test_the_workload_did_what_it_says(workload):
     _, calls, statuses = workload
     assert statuses == {path: status for visits in VISITS.values() for path, status in visits}
-    operations = {(c.service, c.operation) for c in calls}
-    assert {("dynamodb", "TransactWriteItems"), ("dynamodb", "BatchGetItem"), ("s3", "ListObjectsV2")} <= operations
+    operations = {(c.function, c.service, c.operation) for c in calls}
+    assert {("ingest_uploads", "dynamodb", "TransactWriteItems"), ("rebuild_index", "s3", "ListObjectsV2"),
+            ("api_handler", "dynamodb", "GetItem"), ("api_handler", "dynamodb", "BatchGetItem")} <= operations
+    assert not any(c.operation == "Scan" for c in calls)  # nothing deployed scans the table
     merges = [c for c in calls if c.operation == "UpdateItem" and "REMOVE" in c.params["UpdateExpression"]]
-    assert len(merges) >= 4  # the search queue, merged by both rebuilds
+    assert len(merges) >= 4 and {c.function for c in merges} == {"rebuild_index"}  # the search queue, merged
+
+
+def test_every_function_was_driven(workload):
+    _, calls, _ = workload
+    assert {c.function for c in calls} == set(FUNCTIONS)
 
 
 def test_only_the_deployed_code_is_recorded(workload):
@@ -127,42 +148,97 @@ def test_only_the_deployed_code_is_recorded(workload):
     assert {c.names.bucket for c in calls} == {stage.bucket}
 
 
-def test_the_policy_allows_every_call_the_code_makes(workload):
+def test_calls_outside_a_function_are_not_recorded(resources, operations):
+    from chalicelib import aws
+
+    start = len(operations.calls)
+    aws.client("s3").head_bucket(Bucket=resources.bucket)
+    with acting_as("rebuild_index"):
+        aws.client("s3").list_objects_v2(Bucket=resources.bucket)
+    assert [(c.function, c.operation) for c in operations.calls[start:]] == [("rebuild_index", "ListObjectsV2")]
+
+
+def test_handlers_are_named_after_their_functions():
+    import app
+
+    assert sorted(handler_functions(app.app).values()) == ["ingest_uploads", "rebuild_index"]
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_each_policy_allows_every_call_its_function_makes(workload, function):
     stage, calls, _ = workload
-    assert denied(calls, committed(stage)) == []
+    assert denied(calls_of(calls, function), committed(stage, function)) == []
 
 
-def test_the_policy_allows_lambda_to_poll_the_queue_and_write_logs(workload):
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_each_policy_allows_lambda_to_write_its_logs(workload, function):
     stage, _, _ = workload
-    assert [r for r in invisible_requests(stage) if not allows(committed(stage), *r)] == []
+    document = committed(stage, function)
+    assert [r for r in invisible_requests(stage, function) if not allows(document, *r)] == []
 
 
-def test_the_policy_grants_nothing_the_code_does_not_use(workload):
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_each_policy_grants_nothing_its_function_does_not_use(workload, function):
     stage, calls, _ = workload
-    used = [request for call in calls for request in requests_of(call)] + invisible_requests(stage)
-    assert unused_grants(committed(stage), used) == []
+    assert unused_grants(committed(stage, function), used(stage, calls, function)) == []
+
+
+def test_the_api_function_only_reads(workload):
+    stage, _, _ = workload
+    grants = [a for s in committed(stage, "api_handler")["Statement"] for a in s["Action"]]
+    assert [a for a in grants if a in WRITES or a.startswith("sqs:")] == []
+
+
+def test_one_function_cannot_do_what_another_does(workload):
+    stage, calls, _ = workload
+    # The API function's role would deny the rebuild's writes; the rebuild's would deny polling the queue.
+    assert any("s3:PutObject" in p for p in denied(calls_of(calls, "rebuild_index"), committed(stage, "api_handler")))
+    assert any("dynamodb:TransactWriteItems" in p or "dynamodb:PutItem" in p
+               for p in denied(calls_of(calls, "ingest_uploads"), committed(stage, "api_handler")))
+    polling = invisible_requests(stage, "ingest_uploads")[0]
+    assert not allows(committed(stage, "rebuild_index"), *polling)
 
 
 @pytest.mark.parametrize("name", ["dev", "prod"])
 def test_committed_policies_match_the_config(name):
     stage = load_stage(name)
-    assert policy.is_current(stage), "run `python -m blogctl policy` and commit the result"
+    assert policy.stale_policies(stage) == [], "run `python -m blogctl policy` and commit the result"
 
 
-def test_a_missing_grant_is_caught(workload):
+@pytest.mark.parametrize("name", ["dev", "prod"])
+def test_every_function_has_its_own_policy_file(name):
+    stage = load_stage(name)
+    paths = [policy.policy_path(stage, function) for function in stage.functions]
+    assert stage.functions == FUNCTIONS and len(set(paths)) == len(FUNCTIONS)
+    assert all(path.exists() for path in paths)
+
+
+def test_a_function_without_a_policy_file_is_an_error(tmp_path):
+    config = json.loads(policy.CONFIG_FILE.read_text())
+    del config["stages"]["dev"]["lambda_functions"]["api_handler"]["iam_policy_file"]
+    (tmp_path / ".chalice").mkdir()
+    (tmp_path / ".chalice" / "config.json").write_text(json.dumps(config))
+    stage = load_stage("dev", tmp_path / ".chalice" / "config.json")
+    with pytest.raises(ValueError, match="lambda_functions.api_handler.iam_policy_file"):
+        policy.policy_path(stage, "api_handler")
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_a_missing_grant_is_caught(workload, function):
     stage, calls, _ = workload
-    document = committed(stage)
-    document["Statement"] = [s for s in document["Statement"] if s["Sid"] != "ReadPostVersions"]
-    assert any("s3:GetObjectVersion on arn:aws:s3:::" in problem for problem in denied(calls, document))
+    document = committed(stage, function)
+    dropped = document["Statement"].pop(0)
+    problems = denied(calls_of(calls, function), document)
+    assert any(f" needs {dropped['Action'][0]} on " in p for p in problems), dropped["Sid"]
 
 
-def test_an_unneeded_grant_is_caught(workload):
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_an_unneeded_grant_is_caught(workload, function):
     stage, calls, _ = workload
-    document = committed(stage)
+    document = committed(stage, function)
     extra = f"arn:aws:s3:::{stage.bucket}/posts/*"
     document["Statement"].append({"Effect": "Allow", "Action": "s3:DeleteObject", "Resource": extra})
-    used = [request for call in calls for request in requests_of(call)] + invisible_requests(stage)
-    assert unused_grants(document, used) == [("s3:DeleteObject", extra)]
+    assert unused_grants(document, used(stage, calls, function)) == [("s3:DeleteObject", extra)]
 
 
 def test_iam_wildcards_stay_within_an_arn_segment():
@@ -178,13 +254,29 @@ def test_iam_wildcards_stay_within_an_arn_segment():
 
 def test_calls_map_to_the_actions_iam_checks():
     names = policy.resource_names(load_stage("dev"))
-    versioned = Call("s3", "GetObject", {"Bucket": "b", "Key": "posts/a.md", "VersionId": "v1"}, "us-east-1", names)
+    call = functools.partial(Call, "api_handler")
+    versioned = call("s3", "GetObject", {"Bucket": "b", "Key": "posts/a.md", "VersionId": "v1"}, "us-east-1", names)
     assert requests_of(versioned) == [("s3:GetObjectVersion", "arn:aws:s3:::b/posts/a.md")]
-    listing = Call("s3", "ListObjectsV2", {"Bucket": "b", "Prefix": "posts/"}, "us-east-1", names)
+    current = call("s3", "GetObject", {"Bucket": "b", "Key": "assets/a/x.png"}, "us-east-1", names)
+    assert requests_of(current) == [("s3:GetObject", "arn:aws:s3:::b/assets/a/x.png"), ("s3:ListBucket", "arn:aws:s3:::b")]
+    listing = call("s3", "ListObjectsV2", {"Bucket": "b", "Prefix": "posts/"}, "us-east-1", names)
     assert requests_of(listing) == [("s3:ListBucket", "arn:aws:s3:::b")]
-    transaction = Call("dynamodb", "TransactWriteItems", {"TransactItems": [
+    transaction = call("dynamodb", "TransactWriteItems", {"TransactItems": [
         {"Put": {"TableName": "t", "Item": {}}}, {"Delete": {"TableName": "t", "Key": {}}}]}, "us-east-1", names)
     table = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/t"
     assert requests_of(transaction) == [("dynamodb:PutItem", table), ("dynamodb:DeleteItem", table)]
-    query = Call("dynamodb", "Query", {"TableName": "t", "IndexName": "listing"}, "us-east-1", names)
+    query = call("dynamodb", "Query", {"TableName": "t", "IndexName": "listing"}, "us-east-1", names)
     assert requests_of(query) == [("dynamodb:Query", f"{table}/index/listing")]
+
+
+def test_the_invalidation_grant_covers_one_distribution():
+    names = policy.resource_names(load_stage("dev"))
+    call = Call("ingest_uploads", "cloudfront", "CreateInvalidation",
+                {"DistributionId": "E1", "InvalidationBatch": {}}, "us-east-1", names)
+    document = {"Statement": [policy.invalidation_statement("arn:aws:cloudfront::*:distribution/E1")]}
+    assert denied([call], document) == []
+    other = Call("ingest_uploads", "cloudfront", "CreateInvalidation", {"DistributionId": "E2"}, "us-east-1", names)
+    assert denied([other], document) == [
+        f"ingest_uploads: cloudfront:CreateInvalidation needs cloudfront:CreateInvalidation on "
+        f"arn:aws:cloudfront::{ACCOUNT}:distribution/E2"]
+    assert "api_handler" not in policy.INVALIDATING_FUNCTIONS
