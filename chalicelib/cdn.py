@@ -6,7 +6,7 @@ rebuild) and call `invalidate` once at the end:
 
     paths = paths_for_posts([slug, *neighbour_slugs], tag_slugs, months)   # an edit or a publish
     paths = WITHDRAWN                       # a post left public view (deleted, draft, postponed)
-    invalidate(cloudfront_client, os.environ[DISTRIBUTION_VARIABLE], paths, reference=run_id)
+    invalidate(cloudfront_client, settings.cdn_distribution, paths, reference=run_id)  # services.invalidate
 
 `plan` keeps a run inside CloudFront's limits and its free tier. Per distribution CloudFront
 allows 3,000 exact paths and 15 wildcard paths in progress at once, and bills $0.005 a path

@@ -9,6 +9,8 @@ import functools
 import os
 from dataclasses import dataclass
 
+from chalicelib import cdn
+
 DEFAULT_TITLE = "The Blog"
 # The dev stage's queue and the rebuild's rate when the environment does not say: app.py wires
 # the queue trigger and the schedule from these, and the tools read them from here too.
@@ -29,6 +31,7 @@ class Settings:
     region: str = "us-east-1"
     endpoint_url: str | None = None
     rebuild_minutes: int = DEFAULT_REBUILD_MINUTES
+    cdn_distribution: str = ""  # the CloudFront distribution in front, whose paths ingest invalidates
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -49,6 +52,7 @@ class Settings:
             ),
             endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
             rebuild_minutes=int(env.get("BLOG_REBUILD_MINUTES") or DEFAULT_REBUILD_MINUTES),
+            cdn_distribution=env.get(cdn.DISTRIBUTION_VARIABLE, ""),
         )
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from chalicelib import model, posts, render, search, transitions
+from chalicelib import cdn, model, posts, render, search, transitions
 from chalicelib.errors import InvalidPost, Problem
 from chalicelib.model import Named, PostCard, PostRecord, SourceRejection, SourceState, Status, Tombstone
 from chalicelib.store import ConflictError, ContentStore, PostIndex, SourceRef
@@ -43,6 +43,7 @@ class Outcome:
     slug: str = ""
     message: str = ""
     recheck: tuple[str, ...] = ()  # other sources waiting for a slug this change freed
+    stale: frozenset[str] = frozenset()  # URLs a CDN in front must drop (chalicelib/cdn.py)
 
     def as_log(self) -> str:
         """One JSON line for the logs, where editors and operators look for errors."""
@@ -182,7 +183,29 @@ def _reconcile_once(key: str, states: list[SourceState], source: Any, index: Pos
             taken.add(record.slug)
         raise
     recheck = live.claimants if live is not None and live.slug != record.slug else ()
-    return Outcome(key, record.status.value, record.slug, "; ".join(record.warnings), recheck)
+    return Outcome(key, record.status.value, record.slug, "; ".join(record.warnings), recheck,
+                   stale_paths(live, record, now))
+
+
+def stale_paths(old: PostRecord | None, new: PostRecord | None, now: dt.datetime) -> frozenset[str]:
+    """The URLs a change makes stale behind a CDN.
+
+    A post that leaves public view, or whose card changes (title, date, tags, summary: shown
+    on listings, tag pages, neighbours' pages and search results), flushes everything; an
+    edit of the body alone flushes its page, its API entry and the feeds and listings that
+    carry it.
+    """
+    was = old is not None and old.is_public(now)
+    visible = new is not None and new.is_public(now)
+    if not was and not visible:
+        return frozenset()
+    if not visible or old is None or new is None or old.slug != new.slug or not was:
+        return cdn.WITHDRAWN
+    if dataclasses.replace(old.card, source=new.card.source, reading_minutes=new.card.reading_minutes) != new.card:
+        return cdn.WITHDRAWN
+    card = new.card
+    return frozenset(cdn.paths_for_posts([card.slug], [t.slug for t in card.tags],
+                                         [model.month_of(card.date)]))
 
 
 def record_of(post: posts.Post, rendered: render.Rendered, ref: SourceRef, now: dt.datetime, rev: int,
@@ -295,5 +318,6 @@ def _retire(key: str, states: list[SourceState], index: PostIndex, now: dt.datet
         primary = model.primary_state(states)
         return Outcome(key, "unchanged", getattr(primary, "slug", "") if primary else "")
     index.commit(pending)
+    stale = frozenset().union(*(stale_paths(s, None, now) for s in states if isinstance(s, PostRecord)))
     live = any(isinstance(s, PostRecord) for s in states)
-    return Outcome(key, "deleted" if live else "unchanged", slug, recheck=tuple(recheck))
+    return Outcome(key, "deleted" if live else "unchanged", slug, recheck=tuple(recheck), stale=stale)

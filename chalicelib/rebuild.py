@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from chalicelib import ingest, model, posts, search_index, transitions
+from chalicelib import cdn, ingest, model, posts, search_index, transitions
 from chalicelib.model import PostRecord, SourceRejection, SourceState
 from chalicelib.store import ConflictError, ContentStore, PostIndex, SourceRef
 
@@ -50,6 +50,7 @@ class Report:
     failures: int = 0
     writes: int = 0
     duration_ms: int = 0
+    stale: list[str] = field(default_factory=list)  # URLs for the CDN to drop (bounded: cdn.plan)
 
     def note_repair(self, key: str, action: str, message: str = "") -> None:
         """Count a repaired key, naming the first few."""
@@ -59,6 +60,10 @@ class Report:
             if message:
                 entry["message"] = message[:200]
             self.repaired.append(entry)
+
+    def note_stale(self, paths: Iterable[str]) -> None:
+        """Add URLs a CDN must drop, kept as one invalidation's plan (cdn.plan bounds it)."""
+        self.stale = cdn.plan({*self.stale, *paths})
 
     def as_dict(self) -> dict[str, Any]:
         """The report as plain data (for the site item, the logs and `blogctl`)."""
@@ -157,6 +162,7 @@ def _repair_shard(index: PostIndex, content: ContentStore, now: dt.datetime, ent
         if outcome.action != "unchanged":
             report.note_repair(key, outcome.action, outcome.message)
             report.writes += 1
+            report.note_stale(outcome.stale)
     return agreed
 
 
@@ -176,5 +182,6 @@ def _apply_time(index: PostIndex, content: ContentStore, now: dt.datetime, repor
             except ConflictError:
                 continue  # ingest changed the post meanwhile; the next run looks again
             report.writes += 1
+            report.note_stale(cdn.WITHDRAWN)  # a post appeared or left: every listing may show it
             if len(done) < MAX_REPORTED:
                 done.append(record.slug)

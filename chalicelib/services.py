@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 
-from chalicelib import aws, config, ingest, rebuild
+from chalicelib import aws, cdn, config, ingest, rebuild
 from chalicelib.site import Site, now_utc
 from chalicelib.store import ContentStore, PostIndex, UploadQueue
 
@@ -31,8 +32,21 @@ def site() -> Site:
 
 
 def ingest_messages(messages: list[ingest.Message], now: dt.datetime | None = None) -> list[str]:
-    """Reconcile the keys named in a batch of S3 event messages; return the ids of the messages that failed."""
-    return ingest.handle_messages(messages, index(), content(), now or now_utc())[1]
+    """Reconcile the keys named in a batch of S3 event messages; return the ids of the messages that failed.
+
+    What the batch changed is invalidated on the CDN in front, if any, in one request.
+    """
+    outcomes, failed = ingest.handle_messages(messages, index(), content(), now or now_utc())
+    invalidate(set().union(*(o.stale for o in outcomes)), reference="ingest-" + ",".join(m.id for m in messages))
+    return failed
+
+
+def invalidate(paths: set[str], reference: str) -> None:
+    """Drop `paths` from the stage's CDN (nothing when the stage has none)."""
+    distribution = config.get_settings().cdn_distribution
+    if paths and distribution:
+        digest = hashlib.sha256(reference.encode()).hexdigest()[:32]  # a retried batch asks once
+        cdn.invalidate(aws.client("cloudfront"), distribution, paths, reference=digest)
 
 
 def acknowledge(queue_arn: str, receipts: list[str]) -> None:
@@ -41,8 +55,10 @@ def acknowledge(queue_arn: str, receipts: list[str]) -> None:
 
 
 def run_rebuild(now: dt.datetime | None = None) -> rebuild.Report:
-    """Reconcile the whole bucket with the index."""
-    return rebuild.rebuild(index(), content(), now or now_utc())
+    """Reconcile the whole bucket with the index; invalidate what changed on the CDN."""
+    report = rebuild.rebuild(index(), content(), now or now_utc())
+    invalidate(set(report.stale), reference="rebuild-" + report.started_at)
+    return report
 
 
 def reset() -> None:

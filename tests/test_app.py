@@ -337,3 +337,66 @@ def test_tag_page_and_warm_feed_are_one_query(http, seeded, calls):
     calls.clear()
     http.get("/feed.xml")
     assert calls.calls == [("dynamodb", "Query")]
+
+
+@pytest.fixture
+def distribution(resources, monkeypatch):
+    """A CloudFront distribution in front of the blog (moto), known to the stage's settings."""
+    client = aws.client("cloudfront")
+    made = client.create_distribution(DistributionConfig={
+        "CallerReference": "blog", "Comment": "blog", "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [{
+            "Id": "api", "DomainName": "abc.execute-api.us-east-1.amazonaws.com", "OriginPath": "/api",
+            "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"}}]},
+        "DefaultCacheBehavior": {"TargetOriginId": "api", "ViewerProtocolPolicy": "redirect-to-https", "MinTTL": 0,
+                                 "ForwardedValues": {"QueryString": True, "Cookies": {"Forward": "none"}}},
+    })["Distribution"]["Id"]
+    monkeypatch.setenv("BLOG_CDN_DISTRIBUTION_ID", made)
+    services.reset()
+    return client, made
+
+
+def invalidated(client, distribution_id: str) -> list[list[str]]:
+    summaries = client.list_invalidations(DistributionId=distribution_id)["InvalidationList"].get("Items", [])
+    return [client.get_invalidation(DistributionId=distribution_id, Id=s["Id"])["Invalidation"]
+            ["InvalidationBatch"]["Paths"]["Items"] for s in summaries]
+
+
+def deliver(content, queue_url, key: str, data: bytes | None) -> None:
+    """Upload (or delete) a key and hand its queued event to the ingest handler, as Lambda does."""
+    import app
+
+    sqs = aws.client("sqs")
+    if data is None:
+        content.delete(key)
+        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(
+            {"Records": [{"eventName": "ObjectRemoved:DeleteMarkerCreated", "s3": {"object": {"key": key}}}]}))
+    else:
+        content.put(key, data, "text/markdown")
+    messages = [m for m in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+                if "s3:TestEvent" not in m["Body"]]
+    app.ingest_uploads(sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:test-blog-uploads"), None)
+
+
+def test_each_ingest_invalidates_what_it_changed_on_the_cdn(http, content, queue_url, distribution, operations):
+    from blogctl import policy
+    from blogctl.stage import load_stage
+    from iam import allows, requests_of
+
+    client, distribution_id = distribution
+    aws.client("sqs").purge_queue(QueueUrl=queue_url)
+    deliver(content, queue_url, "posts/p.md", source("P", tags=["t"], summary="S"))  # a new post: everything
+    deliver(content, queue_url, "posts/p.md", source("P", tags=["t"], summary="S", body="Edited."))  # body only
+    deliver(content, queue_url, "posts/d.md", source("D", draft=True))        # nothing readers see
+    deliver(content, queue_url, "posts/p.md", None)                           # withdrawn: everything
+    sent = invalidated(client, distribution_id)
+    assert len(sent) == 3
+    assert ["/*"] in sent and sent.count(["/*"]) == 2
+    body_only = next(paths for paths in sent if paths != ["/*"])
+    assert {"/posts/p", "/api/posts/p", "/feed.xml", "/tags/t", "/tags/t/feed.xml"} <= set(body_only)
+    # The CDN template grants ingest this call on its own distribution only (blogctl/policy.py).
+    grant = {"Statement": [policy.invalidation_statement(f"arn:aws:cloudfront::*:distribution/{distribution_id}")]}
+    mine = [c for c in operations.calls if c.service == "cloudfront"]
+    assert mine and all(c.function == "ingest_uploads" for c in mine)
+    assert all(allows(grant, action, arn) for c in mine for action, arn in requests_of(c))
+    operations.calls[:] = [c for c in operations.calls if c.service != "cloudfront"]  # checked above

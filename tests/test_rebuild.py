@@ -37,6 +37,12 @@ def test_missed_edit_of_a_rejected_file_is_indexed(publish, index, content, cloc
     assert index.post("bad").card.title == "Fixed"
 
 
+def test_a_repair_names_what_a_cdn_must_drop(index, content, clock):
+    content.put("posts/missed.md", source("Missed"), "text/markdown")
+    assert run(index, content, clock).stale == ["/*"]
+    assert run(index, content, clock).stale == []
+
+
 def test_an_unchanged_bucket_costs_a_listing_and_no_scan(publish, index, content, clock, calls):
     publish("posts/a.md", source("A", tags=["x"], aliases=["old-a"]))
     publish("posts/b.md", source("B", draft=True))
@@ -67,6 +73,7 @@ def test_scheduled_post_goes_live_when_its_time_comes(publish, index, content, c
     clock.advance(days=2)
     report = run(index, content, clock)
     assert report.went_live == ["later"]
+    assert report.stale == ["/*"]  # a CDN in front drops every page the new post may appear on
     assert index.post("later").status is Status.PUBLISHED
     assert counts(index, model.TAGS_PK) == {"soon": 1}
     assert index.due(model.SCHEDULED_PK, "9999", 10) == []
