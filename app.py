@@ -156,6 +156,11 @@ def sitemap() -> pages.Page:
     return services.site().sitemap(links())
 
 
+@route("/sitemaps/{name}")
+def sitemap_file(name: str) -> pages.Page:
+    return services.site().sitemap_file(links(), name)
+
+
 @route("/robots.txt")
 def robots() -> pages.Page:
     return services.site().robots(links())

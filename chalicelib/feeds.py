@@ -18,6 +18,7 @@ from chalicelib.pages import Links
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+MAX_SITEMAP_URLS = 50_000  # per sitemap file (sitemaps.org); at ~100 bytes a URL, well under 6 MB
 FEED_SIZE = 20
 ATOM = "application/atom+xml; charset=utf-8"
 XML = "application/xml; charset=utf-8"
@@ -105,6 +106,14 @@ def sitemap(links: Links, pages: list[tuple[str, str | None]]) -> str:
         if modified:
             _sub(url, "lastmod", modified)
     return XML_DECLARATION + ET.tostring(urlset, encoding="unicode")
+
+
+def sitemap_index(links: Links, paths: list[str]) -> str:
+    """A sitemap index pointing at the site's sitemap files."""
+    index = ET.Element("sitemapindex", {"xmlns": SITEMAP_NS})
+    for path in paths:
+        _sub(_sub(index, "sitemap"), "loc", links.url(path))
+    return XML_DECLARATION + ET.tostring(index, encoding="unicode")
 
 
 def robots(links: Links) -> str:

@@ -28,6 +28,8 @@ ARCHIVE_PAGE_SIZE = 50
 API_PAGE_SIZE = 20
 API_MAX_PAGE_SIZE = 50
 SITEMAP_PAGE_SIZE = 500
+SITEMAP_PAGES = "pages.xml"
+MAX_MONTHS = 12 * 200  # the archive's months: two centuries of posts
 PAGE_CACHE_SIZE = 256
 BODY_CACHE_SIZE = 512
 MAX_ASSET_BYTES = 5 * 1024 * 1024  # Lambda answers at most 6 MB; larger files belong on a CDN
@@ -255,20 +257,44 @@ class Site:
                     content_type=feeds.ATOM, cache_control=pages.FEED_CACHE)
 
     def sitemap(self, links: Links) -> Page:
-        """Every public post, tag and listing page, for search engines."""
-        entries: list[tuple[str, str | None]] = [("/", None), ("/tags", None), ("/archive", None)]
-        after = None
-        while True:  # a sitemap lists everything: it pages through the whole listing
-            page = self.index.listing(self._upper(), SITEMAP_PAGE_SIZE, after_sk=after)
-            entries += [(f"/posts/{c.slug}", (c.updated or c.date)[:10]) for c in self._visible(page.items)]
-            if not page.next_sk:
-                break
-            after = page.next_sk
-        for count in self.index.counts(model.TAGS_PK, TAGS_PAGE_SIZE).items:
-            entries.append((f"/tags/{count.name}", None))
-        body = feeds.sitemap(links, entries)
-        return pages.fixed(body, content_type=feeds.XML, cache_control=pages.FEED_CACHE,
-                           etag=pages.fingerprint(body))
+        """The sitemap index: one sitemap of pages and tags, and one of posts per month."""
+        months = self.index.counts(model.MONTHS_PK, MAX_MONTHS).items
+        files = [SITEMAP_PAGES, *(f"posts-{c.name}.xml" for c in sorted(months, key=lambda c: c.name, reverse=True))]
+        body = feeds.sitemap_index(links, [f"/sitemaps/{name}" for name in files])
+        return pages.fixed(body, content_type=feeds.XML, cache_control=pages.FEED_CACHE, etag=pages.fingerprint(body))
+
+    def sitemap_file(self, links: Links, name: str) -> Page:
+        """One sitemap of the index: `pages.xml` (listings and tags) or `posts-YYYY-MM.xml` (a month's posts).
+
+        Each holds at most feeds.MAX_SITEMAP_URLS URLs (sitemaps.org's limit), read a Query
+        page at a time: a month is a few hundred posts, the tags a few thousand.
+        """
+        entries: list[tuple[str, str | None]] = []
+        month = re.fullmatch(r"posts-([0-9]{4}-[0-9]{2})\.xml", name)
+        if name == SITEMAP_PAGES:
+            entries = [("/", None), ("/tags", None), ("/archive", None)]
+            after = None
+            while len(entries) < feeds.MAX_SITEMAP_URLS:
+                tags = self.index.counts(model.TAGS_PK, TAGS_PAGE_SIZE, after=after)
+                entries += [(f"/tags/{c.name}", None) for c in tags.items]
+                if not tags.next_sk:
+                    break
+                after = tags.next_sk
+        elif month:
+            prefix = month.group(1)
+            upper, after = min(self._upper(), f"{prefix}-{LAST_CHAR}"), None
+            while len(entries) < feeds.MAX_SITEMAP_URLS:
+                found = self.index.listing(upper, SITEMAP_PAGE_SIZE, after_sk=after, lower_sk=prefix)
+                entries += [(f"/posts/{c.slug}", (c.updated or c.date)[:10]) for c in self._visible(found.items)]
+                if not found.next_sk:
+                    break
+                after = found.next_sk
+            if not entries:
+                raise NotFound("No posts were published that month.")
+        else:
+            raise NotFound("No such sitemap.")
+        body = feeds.sitemap(links, entries[:feeds.MAX_SITEMAP_URLS])
+        return pages.fixed(body, content_type=feeds.XML, cache_control=pages.FEED_CACHE, etag=pages.fingerprint(body))
 
     def robots(self, links: Links) -> Page:
         """robots.txt, pointing at the sitemap."""

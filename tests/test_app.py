@@ -156,7 +156,8 @@ def test_head_answers_like_get_without_a_body(http, seeded):
 
 def test_absolute_urls_never_come_from_request_headers(http, seeded):
     forged = {"Host": "evil.example", "X-Forwarded-Proto": "gopher", "X-Forwarded-Host": "evil.example"}
-    for path in ("/posts/global-prayer-gathering-2013", "/feed.xml", "/sitemap.xml", "/robots.txt", "/api/posts"):
+    for path in ("/posts/global-prayer-gathering-2013", "/feed.xml", "/sitemap.xml", "/sitemaps/pages.xml",
+                 "/sitemaps/posts-2013-04.xml", "/robots.txt", "/api/posts"):
         response = http.get(path, headers=forged)
         assert b"evil.example" not in response.body and b"gopher" not in response.body, path
         assert "vary" not in response.headers
@@ -249,9 +250,12 @@ def test_feed_is_valid_atom_with_full_content(http, seeded):
 
 
 def test_sitemap_and_robots(http, seeded):
-    root = ET.fromstring(http.get("/sitemap.xml").body)
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
-    locs = [e.text for e in root.findall("s:url/s:loc", ns)]
+    root = ET.fromstring(http.get("/sitemap.xml").body)
+    files = [e.text for e in root.findall("s:sitemap/s:loc", ns)]
+    assert any(f.endswith("/sitemaps/posts-2013-04.xml") for f in files)
+    month = ET.fromstring(http.get("/sitemaps/posts-2013-04.xml").body)
+    locs = [e.text for e in month.findall("s:url/s:loc", ns)]
     assert any(loc.endswith("/posts/global-prayer-gathering-2013") for loc in locs)
     robots = http.get("/robots.txt").text
     assert "Sitemap: " in robots and robots.rstrip().endswith("/sitemap.xml")

@@ -45,6 +45,7 @@ VISITS = {
     "/search": [("/search?q=again", 200)],
     "/feed.xml": [("/feed.xml", 200)],
     "/sitemap.xml": [("/sitemap.xml", 200)],
+    "/sitemaps/{name}": [("/sitemaps/pages.xml", 200), ("/sitemaps/posts-2024-01.xml", 200)],
     "/robots.txt": [("/robots.txt", 200)],
     "/api/posts": [("/api/posts", 200)],
     "/api/posts/{slug}": [("/api/posts/hello", 200)],

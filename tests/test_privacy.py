@@ -36,7 +36,7 @@ def blog(publish, content, http):
 
 
 ROUTES = [
-    "/", "/tags", "/archive", "/archive/2099/01", "/feed.xml", "/sitemap.xml", "/robots.txt",
+    "/", "/tags", "/archive", "/archive/2099/01", "/feed.xml", "/sitemap.xml", "/sitemaps/pages.xml", "/sitemaps/posts-2099-01.xml", "/robots.txt",
     "/api/posts", "/api/posts?limit=50", f"/search?q={SECRET}", "/search?q=scheduled",
     "/search?q=draft", "/tags/open", "/tags/open/feed.xml",
     *(f"/posts/{slug}" for slug in PRIVATE), *(f"/api/posts/{slug}" for slug in PRIVATE),

@@ -92,11 +92,50 @@ def test_feed_has_the_newest_twenty(http, many):
     assert feed.entries[0].title == "Post number 24"
 
 
-def test_sitemap_lists_every_post_and_tag(http, many):
-    root = ET.fromstring(http.get("/sitemap.xml").body)
-    locs = [e.text for e in root.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
-    assert sum("/posts/" in loc for loc in locs) == 25
-    assert any(loc.endswith("/tags/python") for loc in locs)
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+def sitemap_urls(http) -> list[str]:
+    """Every URL the sitemap index leads to, each file fetched and parsed."""
+    index = ET.fromstring(http.get("/sitemap.xml").body)
+    assert index.tag == SITEMAP + "sitemapindex"
+    urls = []
+    for loc in index.iter(SITEMAP + "loc"):
+        response = http.get(loc.text.split("localhost", 1)[1])
+        assert response.status_code == 200 and response.headers["content-type"].startswith("application/xml")
+        urls += [e.text for e in ET.fromstring(response.body).iter(SITEMAP + "loc")]
+    return urls
+
+
+def test_sitemap_index_leads_to_every_post_and_tag(http, many):
+    urls = sitemap_urls(http)
+    assert sorted(u.rsplit("/", 1)[1] for u in urls if "/posts/" in u) == [f"post-{n:02d}" for n in range(25)]
+    assert any(u.endswith("/tags/python") for u in urls)
+
+
+def test_sitemap_files_are_per_month_and_unknown_ones_are_404(http, many):
+    index = ET.fromstring(http.get("/sitemap.xml").body)
+    files = [loc.text.rsplit("/", 1)[1] for loc in index.iter(SITEMAP + "loc")]
+    assert files == ["pages.xml", "posts-2024-03.xml", "posts-2024-02.xml", "posts-2024-01.xml"]
+    assert http.get("/sitemaps/posts-1999-01.xml").status_code == 404
+    assert http.get("/sitemaps/other.xml").status_code == 404
+
+
+def test_sitemap_reads_past_dynamodbs_one_megabyte_pages(http, publish, monkeypatch):
+    """A Query stops at 1 MB with LastEvaluatedKey set: a sitemap must follow it, not stop short."""
+    from chalicelib import services
+
+    for n in range(7):
+        publish(f"posts/p{n}.md", source(f"P{n}", date="2024-05-0" + str(n + 1)))
+    db = services.index()._db
+    real = db.query
+
+    def short_pages(**kwargs):  # as DynamoDB does when items are large: two items per page
+        return real(**{**kwargs, "Limit": min(kwargs.get("Limit", 2), 2)})
+
+    monkeypatch.setattr(db, "query", short_pages)
+    urls = sitemap_urls(http)
+    assert len([u for u in urls if "/posts/" in u]) == 7
 
 
 def test_search_ranks_title_matches_first(http, publish):
