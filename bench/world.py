@@ -21,7 +21,7 @@ import moto  # before any boto3 client is made
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoResult
 
-from bench.timing import AwsMeter
+from bench.timing import meter
 from blogctl.publishing import MARKDOWN_TYPE
 from blogctl.resources import Names, ensure_resources
 from blogctl.stage import PROJECT_DIR
@@ -142,7 +142,7 @@ class World:
         self._running: ExitStack | None = None
         self._blogs: dict[str, Blog] = {}
         self._saved_env: dict[str, str | None] = {}
-        self.meter = AwsMeter()
+        self.meter = meter()
 
     def start(self) -> None:
         """Fake AWS in this process; the blog's S3 and DynamoDB clients metered."""
