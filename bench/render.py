@@ -14,6 +14,7 @@ instance per post) and with one instance reused.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -26,7 +27,7 @@ from typing import Any
 import markdown
 import mistune
 
-from bench.cold import MemoryContent, MemoryIndex
+from bench.cold import MemoryContent, MemoryIndex, as_content, as_index
 from bench.figures import NO_GOAL, Figure, guarded, judged, ms, reported, times
 from bench.timing import interleave, median, ratio, seconds
 from bench.world import environment
@@ -136,7 +137,7 @@ def post_item(data: bytes) -> dict[str, Any]:
 def blog_render(data: bytes) -> Any:
     """A function that renders the post as a warm container renders a post it has not cached: new Site."""
     item = post_item(data)
-    index, content, settings = MemoryIndex(item), MemoryContent(data), config.get_settings()
+    index, content, settings = as_index(MemoryIndex(item)), as_content(MemoryContent(data)), config.get_settings()
     links = Links(base_url="https://blog.example")
     return lambda: uncached(lambda: Site(index, content, settings).post(links, item["slug"]).body)
 
@@ -176,7 +177,7 @@ def cold_figures() -> list[Figure]:
     data, body = document()
     with tempfile.TemporaryDirectory(prefix="bench-render-") as folder:
         path = write_document(Path(folder), data, body)
-        cases = {case: (lambda case=case: cold_seconds(case, path)) for case in COLD_CASES}
+        cases = {case: functools.partial(cold_seconds, case, path) for case in COLD_CASES}
         for case in cases.values():
             case()  # the first run compiles bytecode, as a deployed function has it already
         samples = interleave(cases, COLD_ROUNDS)
@@ -223,7 +224,7 @@ def warm_figures() -> list[Figure]:
     for case in cases.values():
         case()  # first use imports lexers and compiles templates: that is the cold figures' part
     samples = interleave(cases, ROUNDS)
-    data_points = {"rounds": ROUNDS, "document_bytes": len(data)}
+    data_points: dict[str, Any] = {"rounds": ROUNDS, "document_bytes": len(data)}
 
     def medians() -> dict[str, float]:
         found = {name: median(values) for name, values in samples.items()}

@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from typing import IO
 
 from bench.figures import Figure, failed, judged
 from blogctl.localstack import wait_for_http
@@ -139,7 +140,7 @@ def live_figure(seconds: list[float]) -> Figure:
                   seconds=[round(value, 3) for value in seconds])
 
 
-def start_stack(port: int, aws_port: int, log: object) -> subprocess.Popen:
+def start_stack(port: int, aws_port: int, log: IO[str]) -> subprocess.Popen[bytes]:
     """`python -m blogctl serve` on the given ports, with none of this shell's AWS or blog settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BLOG_"))}
     return subprocess.Popen(
@@ -147,7 +148,7 @@ def start_stack(port: int, aws_port: int, log: object) -> subprocess.Popen:
          "--no-autoreload"], cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def stop_stack(process: subprocess.Popen) -> None:
+def stop_stack(process: subprocess.Popen[bytes]) -> None:
     """Ctrl-C, as a person stops `make run`; kill it only if it does not stop in time."""
     if process.poll() is not None:
         return

@@ -13,7 +13,7 @@ import math
 import statistics
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -68,7 +68,7 @@ def seconds(work: Callable[[], Any]) -> float:
         return clock() - started
 
 
-def interleave(cases: dict[str, Callable[[], Sample]], rounds: int) -> dict[str, list[Sample]]:
+def interleave(cases: Mapping[str, Callable[[], Sample]], rounds: int) -> dict[str, list[Sample]]:
     """Run each case once per round, in an order that flips every round; each call returns one sample.
 
     Alternating the cases spreads the machine's slow moments over all of them, so their

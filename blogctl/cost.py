@@ -9,6 +9,7 @@ run of the scheduled rebuild, and the cost of a month without readers.
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import statistics
 from collections import Counter
@@ -129,7 +130,7 @@ def measure_blog(stage: Stage, posts: int = SAMPLE_POSTS,
         views: dict[str, Measure] = {}
         for name, path in (("post", post), ("home", "/"), ("tag", f"/tags/{SAMPLE_TAGS[0]}"), ("feed", "/feed.xml")):
             blog.get(path)  # the container has seen it once: this is what most views are
-            views[name] = meter.measure(lambda path=path: blog.get(path), repeats)
+            views[name] = meter.measure(functools.partial(blog.get, path), repeats)
         services.site.cache_clear()  # a new container: nothing rendered yet
         views["post, first view in a new container"] = meter.measure(lambda: blog.get(post))
         rebuild = meter.measure(blog.rebuild)
@@ -146,7 +147,9 @@ def dollars(amount: float) -> str:
 def cost_of_views(views: dict[str, Measure], memory_mb: int, hit_ratio: float,
                   count: int = 1_000_000) -> dict[str, float]:
     """Cost lines for `count` page views in the VIEW_MIX, of which CloudFront answers `hit_ratio`."""
-    mix = lambda value: sum(share * value(views[name]) for name, share in VIEW_MIX.items())  # noqa: E731
+    def mix(value: Callable[[Measure], float]) -> float:
+        return sum(share * value(views[name]) for name, share in VIEW_MIX.items())
+
     origin = count * (1 - hit_ratio)
     gigabytes = count * mix(lambda m: m.response_bytes) / 1e9
     cdn = hit_ratio > 0

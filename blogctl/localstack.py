@@ -73,7 +73,7 @@ class LocalStack:
         self.log = log
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._moto = None
+        self._moto: Any = None  # moto's ThreadedMotoServer, once started
         self._server: subprocess.Popen | None = None
         self._lock = threading.Lock()  # ingest and rebuild take turns, as in one Lambda container
 

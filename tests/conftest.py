@@ -83,6 +83,11 @@ def forget_services() -> None:
     config.get_settings()
 
 
+def set_up(names: Names) -> None:
+    """The stage's resources, made by the setup `make run` and `make deploy` use."""
+    ensure_resources(aws.client("s3"), aws.client("dynamodb"), aws.client("sqs"), names)
+
+
 @contextlib.contextmanager
 def fresh_aws(names: Names | None = NAMES) -> Iterator[None]:
     """moto with every account's data reset, and the stage's resources set up by `make run`'s setup
@@ -92,7 +97,7 @@ def fresh_aws(names: Names | None = NAMES) -> Iterator[None]:
         BackendDict.reset()  # even inside another mock: fresh means fresh
         forget_services()
         if names is not None:
-            ensure_resources(*(aws.client(service) for service in SERVICES), names)
+            set_up(names)
         yield
     finally:
         MOTO.stop(remove_data=False)  # the next fresh_aws resets; a later mock_aws() resets on start
@@ -135,7 +140,7 @@ class SharedSetup:
         if self.built_after != MotoResets.count or not _clients_are_the_sessions():
             BackendDict.reset()
             forget_services()
-            ensure_resources(*(aws.client(service) for service in SERVICES), names)
+            set_up(names)
             self.build()
             self.built_after = MotoResets.count
         forget_services()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
+from typing import Any
 
 import pytest
 
@@ -164,7 +165,7 @@ def test_fast_dynamodb_responses_are_the_same_json(index: PostIndex, content):
         tx = index.transaction()
         tx.put(item)
         index.commit(tx)
-    requests = [("scan", {"TableName": index.table}),
+    requests: list[tuple[str, dict[str, Any]]] = [("scan", {"TableName": index.table}),
                 ("query", {"TableName": index.table, "IndexName": "listing", "Limit": 2,
                            "KeyConditionExpression": "listing = :p",
                            "ExpressionAttributeValues": {":p": {"S": "PUBLIC"}}}),
