@@ -15,8 +15,9 @@ the client does. A call is one API operation as the code asked for it (botocore'
 retries are inside it); it is recorded when it ends, with or without an error. Calls that
 botocore refuses before sending (bad parameters) are not AWS calls and are not recorded.
 
-Others can build on it: `keep_params=True` keeps each call's parameters, and `on_call`
-callbacks see every finished `Call` (tests/iam.py can check them against a policy).
+Others can build on it: `keep_params=True` keeps each call's parameters, `on_call`
+callbacks see every finished `Call`, and `recording_new_clients()` records every client
+made meanwhile (tests/iam.py can check the calls against a policy that way).
 """
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+import botocore.handlers
 
 # Operations whose names start so change data (S3, DynamoDB, SQS).
 WRITE_PREFIXES = ("Put", "Update", "Delete", "TransactWrite", "BatchWrite", "Copy", "Restore",
@@ -70,6 +73,7 @@ class CallRecorder:
         self.calls: list[Call] = []
         self.on_call: list[Callable[[Call], None]] = []
         self._id = f"{_KEY}-{id(self)}"
+        self._hooking_new = False
 
     # -- attaching --
 
@@ -88,7 +92,29 @@ class CallRecorder:
         events.unregister("after-call", unique_id=f"{self._id}-answer")
         events.unregister("after-call-error", unique_id=f"{self._id}-error")
 
+    @contextmanager
+    def recording_new_clients(self) -> Iterator[CallRecorder]:
+        """Record the calls of every client made while inside (by any code), for as long as inside.
+
+        botocore registers its BUILTIN_HANDLERS on each new session, and chalicelib.aws makes
+        a session per client; clients made before are not affected (attach those).
+        """
+        entries = [("provide-client-params", self._started_if_hooking), ("after-call", self._answered),
+                   ("after-call-error", self._failed)]
+        botocore.handlers.BUILTIN_HANDLERS.extend(entries)
+        self._hooking_new = True
+        try:
+            yield self
+        finally:
+            self._hooking_new = False
+            for entry in entries:
+                botocore.handlers.BUILTIN_HANDLERS.remove(entry)
+
     # -- botocore's events --
+
+    def _started_if_hooking(self, **kwargs: Any) -> None:
+        if self._hooking_new:
+            self._started(**kwargs)
 
     def _started(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
         # The context dict lives exactly as long as this one call, so no stack is needed,

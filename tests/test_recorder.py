@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from blogctl import pump
 from blogctl.pump import Batch, QueuePump, scheduled_event, sqs_event
 from blogctl.recorder import CallRecorder, describe
-from chalicelib import aws
+from chalicelib import aws, services
 
 
 def ticking_clock(step: float = 0.25):
@@ -99,6 +99,17 @@ def test_keeps_parameters_and_tells_listeners_when_asked(index):
         index.get_post("a")
     assert seen == recorder.calls
     assert seen[0].params["TableName"] == index.table
+
+
+def test_records_every_client_made_while_recording_new_clients(resources):
+    recorder = CallRecorder(keep_params=True)
+    with recorder.recording_new_clients():
+        services.reset()  # the blog makes new clients, as a new container does
+        services.index().get_post("a")
+    services.index().get_post("b")  # made inside, used after: no longer recorded
+    services.reset()
+    services.index().get_post("c")
+    assert [(c.key, c.params["Key"]["pk"]["S"]) for c in recorder.calls] == [(("dynamodb", "GetItem"), "POST#a")]
 
 
 def test_describe_keeps_fractions():
