@@ -151,7 +151,7 @@ def check(root: Path = PROJECT_DIR) -> list[Violation]:
                for path in PURE_MODULES if not (root / path).exists()]
     found = [violation for path in deployed_files(root)
              for violation in check_file(path, (root / path).read_text(encoding="utf-8"))]
-    return missing + sorted(set(found), key=lambda v: (v.path, v.line, v.module))
+    return missing + sorted(set(found), key=lambda v: (v.path, v.line, v.module, v.rule))
 
 
 def main(root: Path = PROJECT_DIR) -> int:
