@@ -6,7 +6,8 @@ import os
 import pytest
 
 from chalicelib import aws, config, services
-from conftest import MOTO, NAMES, SharedSetup, fresh_aws, isolation, publish_now, source
+from conftest import publish_now, source
+from fakeaws import MOTO, NAMES, SharedSetup, fresh_aws, isolation
 
 
 def test_fresh_aws_holds_only_the_stages_resources(resources):
