@@ -6,7 +6,7 @@ PORT ?= 8000
 AWS_PORT ?= 4566
 STAGE ?= dev
 
-.PHONY: install run test css clean deploy destroy package rehearse cost bench
+.PHONY: install run test typecheck css clean deploy destroy package rehearse cost bench
 
 install: $(VENV)/.installed
 
@@ -20,8 +20,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 run: install
 	$(PY) -m blogctl serve --port $(PORT) --aws-port $(AWS_PORT)
 
+# In a random order each run (its seed is printed first: `pytest -p randomly --randomly-seed=N` repeats it)
 test: install
 	$(PY) -m pytest
+
+# mypy: strict on app.py and chalicelib, mypy's defaults on the tools and tests (mypy.ini)
+typecheck: install
+	$(PY) -m mypy
 
 css: install
 	$(PY) -m blogctl css
@@ -54,4 +59,4 @@ bench: install
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache

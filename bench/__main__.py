@@ -1,7 +1,9 @@
 """`python -m bench [GROUP ...]`: run the benchmarks, print the table, write the results.
 
-With no group, everything runs and the results go to bench/results.json (committed);
-with some groups (`python -m bench calls render`), to bench/results.local.json (ignored).
+With no group, everything runs, the results go to bench/results.json and the table into
+README.md between its markers, with the commit it ran on: commit both with the code they
+measured. With some groups (`python -m bench calls render`), to bench/results.local.json
+(ignored) and the README is left alone.
 `python -m bench --show bench/results.json` prints a stored run as Markdown, for the README.
 """
 from __future__ import annotations
@@ -25,6 +27,7 @@ GROUPS: dict[str, ModuleType] = {
 }
 BENCH_DIR = Path(__file__).resolve().parent
 FULL_RESULTS = BENCH_DIR / "results.json"
+README = PROJECT_DIR / "README.md"
 PARTIAL_RESULTS = BENCH_DIR / "results.local.json"
 
 
@@ -77,13 +80,18 @@ def main(argv: list[str] | None = None) -> int:
     duration = time.monotonic() - clock
     document = figures.results(found, names, started_at, duration, PROJECT_DIR)
     figures.write_results(output, document)
+    if output == FULL_RESULTS:
+        README.write_text(figures.readme_with_table(README.read_text(encoding="utf-8"), document), encoding="utf-8")
     print(figures.text_table(found))
     if args.markdown:
         print("\n" + figures.markdown_table(found))
     machine = document["machine"]
     shown = output.relative_to(PROJECT_DIR) if output.is_relative_to(PROJECT_DIR) else output
     print(f"\n{document['date']}, {machine['processor']} ({machine['cpus']} CPUs), Python {machine['python']}; "
-          f"{duration:.0f} s; written to {shown}")
+          f"{duration:.0f} s; written to {shown}" + (" and README.md" if output == FULL_RESULTS else ""))
+    if document["commit"].endswith("+dirty"):
+        print("[bench] the work tree had uncommitted changes: commit them and run again for a table "
+              "that matches a commit", file=sys.stderr)
     return 1 if any(f.status == figures.ERROR for f in found) else 0
 
 

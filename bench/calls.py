@@ -45,7 +45,7 @@ def count(world: World, http: Any, case: Case) -> tuple[int, Counter[tuple[str, 
     """The status and the AWS calls of one warm request (a first, unmetered request warms the caches)."""
     first = http.get(case.path)
     headers = {"If-None-Match": first.headers.get("ETag", "")} if case.revalidate else {}
-    world.meter.reset()
+    world.meter.clear()
     response = http.get(case.path, headers=headers)
     return response.status_code, world.meter.count()
 

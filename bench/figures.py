@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.timing import NotMeasured
+
 PASS, FAIL, INFO, ERROR = "pass", "FAIL", "info", "error"
 NO_GOAL = "none set (reported)"
 COLUMNS = ("figure", "measured", "goal", "result")
@@ -51,6 +53,14 @@ def reported(key: str, label: str, measured: str, **data: Any) -> Figure:
 def failed(key: str, label: str, goal: str, reason: str) -> Figure:
     """A figure that could not be measured: the table says why instead of showing a number."""
     return Figure(key, label, f"not measured: {reason}", goal, ERROR, {"error": reason})
+
+
+def guarded(key: str, label: str, goal: str, build: Callable[[], Figure]) -> Figure:
+    """The figure `build` makes, or an error row when one of its measurements is zero or missing."""
+    try:
+        return build()
+    except NotMeasured as err:
+        return failed(key, label, goal, str(err))
 
 
 def times(value: float) -> str:
@@ -135,6 +145,35 @@ def from_results(document: dict[str, Any]) -> list[Figure]:
     """The figures of a results document, in the table's order."""
     return [Figure(key, f["label"], f["measured"], f["goal"], f["result"], f["data"])
             for key in document["order"] for f in [document["figures"][key]]]
+
+
+README_BEGIN = "<!-- bench-table:begin (written by `make bench`; edit bench/, not this table) -->"
+README_END = "<!-- bench-table:end -->"
+
+
+def readme_table(document: dict[str, Any]) -> str:
+    """What `make bench` writes between the README's markers: when, where, on which commit, and the table."""
+    machine_info = document["machine"]
+    commit_id = document.get("commit") or "unknown"
+    return (f"Measured {document['date']} on {machine_info['processor']}, {machine_info['cpus']} CPUs, "
+            f"Python {machine_info['python']}, commit `{commit_id}`:\n\n"
+            + markdown_table(from_results(document)))
+
+
+def readme_with_table(readme: str, document: dict[str, Any]) -> str:
+    """`readme` with the text between its bench markers replaced by this run's table."""
+    begin, end = readme.find(README_BEGIN), readme.find(README_END)
+    if begin < 0 or end < begin:
+        raise ValueError(f"README.md lacks the markers {README_BEGIN!r} ... {README_END!r}")
+    return readme[:begin + len(README_BEGIN)] + "\n" + readme_table(document) + "\n" + readme[end:]
+
+
+def table_in_readme(readme: str) -> str:
+    """The text between the README's bench markers (stripped)."""
+    begin, end = readme.find(README_BEGIN), readme.find(README_END)
+    if begin < 0 or end < begin:
+        raise ValueError("README.md has no bench table markers")
+    return readme[begin + len(README_BEGIN):end].strip()
 
 
 def write_results(path: Path, document: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ compiled bytecode, as a deployed function does.
 """
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -32,7 +33,7 @@ def import_seconds(module: str) -> float:
 
 def run(world: object = None) -> list[Figure]:
     """The ratio of the median import times."""
-    cases = {module: (lambda module=module: import_seconds(module)) for module in ("app", "boto3")}
+    cases = {module: functools.partial(import_seconds, module) for module in ("app", "boto3")}
     for case in cases.values():
         case()
     medians = {module: median(samples) for module, samples in interleave(cases, ROUNDS).items()}

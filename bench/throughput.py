@@ -1,4 +1,4 @@
-"""Local stack throughput: requests per second for the seed post's page at 1, 8 and 32 concurrent clients.
+"""Local stack: an upload's time to live, and requests per second for the seed post's page at 1, 8 and 32 clients.
 
 The stack is `make run`'s (`python -m blogctl serve`: moto server, setup, queue pump,
 `chalice local`), started on free loopback ports (never 8000 or 4566, which someone may
@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from typing import IO
 
 from bench.figures import Figure, failed, judged
 from blogctl.localstack import wait_for_http
@@ -34,6 +35,11 @@ REQUEST_TIMEOUT_SECONDS = 10
 POST_PATH = "/posts/global-prayer-gathering-2013"
 RESERVED_PORTS = (8000, 4566)
 GOAL = "0 errors"
+# An editor's upload is live within two seconds (the queue pump waits up to one second per receive).
+LIVE_GOAL_SECONDS = 2.0
+LIVE_UPLOADS = 5
+LIVE_TIMEOUT_SECONDS = 30.0
+LIVE_POLL_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -98,7 +104,43 @@ def load(port: int, clients: int, total: int, keep_alive: bool = True) -> Level:
     return Level(clients, counts["requests"], counts["errors"], time.monotonic() - started, keep_alive)
 
 
-def start_stack(port: int, aws_port: int, log: object) -> subprocess.Popen:
+def upload_to_live(port: int, aws_port: int, number: int) -> float:
+    """Wall seconds from an editor's upload to the post's page answering 200 (LIVE_TIMEOUT_SECONDS at most)."""
+    import boto3
+
+    from blogctl.stage import load_stage
+
+    s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{aws_port}", region_name="us-east-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    slug = f"live-{number}"
+    body = f"---\ntitle: Live {number}\ndate: 2024-01-02\n---\nUploaded by the benchmark.\n".encode()
+    started = time.monotonic()
+    s3.put_object(Bucket=load_stage("dev").bucket, Key=f"posts/{slug}.md", Body=body)
+    while time.monotonic() - started < LIVE_TIMEOUT_SECONDS:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_SECONDS)
+        try:
+            connection.request("GET", f"/posts/{slug}")
+            if connection.getresponse().status == 200:
+                return time.monotonic() - started
+        except (OSError, http.client.HTTPException):
+            pass
+        finally:
+            connection.close()
+        time.sleep(LIVE_POLL_SECONDS)
+    return float("inf")
+
+
+def live_figure(seconds: list[float]) -> Figure:
+    """Upload to live: the slowest of the uploads against the 2-second goal."""
+    slowest = max(seconds)
+    shown = "never" if slowest == float("inf") else f"{slowest:.2f} s"
+    return judged("throughput.upload_to_live", "Local stack: upload to live post page (slowest of "
+                  f"{len(seconds)})", f"{shown} (median {sorted(seconds)[len(seconds) // 2]:.2f} s)",
+                  f"≤ {LIVE_GOAL_SECONDS:.1f} s", slowest <= LIVE_GOAL_SECONDS,
+                  seconds=[round(value, 3) for value in seconds])
+
+
+def start_stack(port: int, aws_port: int, log: IO[str]) -> subprocess.Popen[bytes]:
     """`python -m blogctl serve` on the given ports, with none of this shell's AWS or blog settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BLOG_"))}
     return subprocess.Popen(
@@ -106,7 +148,7 @@ def start_stack(port: int, aws_port: int, log: object) -> subprocess.Popen:
          "--no-autoreload"], cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def stop_stack(process: subprocess.Popen) -> None:
+def stop_stack(process: subprocess.Popen[bytes]) -> None:
     """Ctrl-C, as a person stops `make run`; kill it only if it does not stop in time."""
     if process.poll() is not None:
         return
@@ -129,16 +171,17 @@ def run(world: object = None) -> list[Figure]:
                 reason = (log.read().strip().splitlines() or ["no output"])[-1]
                 return [failed("throughput.start", "Local stack throughput", GOAL,
                                f"stack did not start: {reason}")]
+            live = live_figure([upload_to_live(port, aws_port, number) for number in range(LIVE_UPLOADS)])
             load(port, 1, 20)  # warm: the page rendered and cached once
             levels = [load(port, clients, REQUESTS_PER_LEVEL) for clients in CLIENTS]
             levels.append(load(port, 1, REQUESTS_PER_LEVEL, keep_alive=False))
         finally:
             stop_stack(process)
-    return [judged(f"throughput.clients_{level.clients}" + ("" if level.keep_alive else "_new_connections"),
+    return [live, *(judged(f"throughput.clients_{level.clients}" + ("" if level.keep_alive else "_new_connections"),
                    f"Local stack: post page, {level.clients} client(s)"
                    + ("" if level.keep_alive else ", a new connection per request"),
                    f"{level.per_second:.0f} req/s, {level.errors} errors of {level.requests}", GOAL,
                    level.errors == 0 and level.requests == REQUESTS_PER_LEVEL,
                    requests=level.requests, errors=level.errors, seconds=round(level.seconds, 2),
                    requests_per_second=round(level.per_second, 1))
-            for level in levels]
+            for level in levels)]

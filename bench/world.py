@@ -14,14 +14,14 @@ import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from unittest import mock
 
 import moto  # before any boto3 client is made
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoResult
 
-from bench.timing import AwsMeter
+from bench.timing import meter
 from blogctl.publishing import MARKDOWN_TYPE
 from blogctl.resources import Names, ensure_resources
 from blogctl.stage import PROJECT_DIR
@@ -70,7 +70,7 @@ def environment() -> dict[str, str]:
     return dict(ENVIRONMENT)
 
 
-def _dynamodb_json(result: DynamoResult, context: Any) -> tuple[int, dict[str, str], str]:
+def _dynamodb_json(result: DynamoResult, context: Any) -> tuple[int, dict[str, Any], str | bytes]:
     """A DynamoDB response body written with json.dumps (moto's result is DynamoDB JSON already)."""
     try:
         body = json.dumps(result.result)
@@ -142,7 +142,7 @@ class World:
         self._running: ExitStack | None = None
         self._blogs: dict[str, Blog] = {}
         self._saved_env: dict[str, str | None] = {}
-        self.meter = AwsMeter()
+        self.meter = meter()
 
     def start(self) -> None:
         """Fake AWS in this process; the blog's S3 and DynamoDB clients metered."""
@@ -192,7 +192,7 @@ class World:
         blog = self.seeded(count)
         if not blog.settled:
             with rendering_once():
-                rebuild.rebuild(blog.index, KnownSources(blog.content, blog.sources), now_utc())
+                rebuild.rebuild(blog.index, cast(ContentStore, KnownSources(blog.content, blog.sources)), now_utc())
             blog.settled = True
         return blog
 

@@ -14,15 +14,16 @@ invalidation paths, free up to CloudFront's 1,000 a month.
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import math
 import statistics
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from blogctl.recorder import Call, CallRecorder
 from blogctl.stage import PROJECT_DIR, Stage, load_stage
 
 # us-east-1 list prices, without free tiers, as published in January 2025.
@@ -59,14 +60,14 @@ MINUTES_PER_MONTH = 30 * 24 * 60
 class Measure:
     """What one view (or one rebuild) cost: AWS calls, read units, bytes (as sent, and compressed), our time."""
 
-    calls: Counter[tuple[str, str]]
+    calls: Counter[tuple[str, str]]  # per view, on average: a call made in one view of ten counts 0.1
     read_units: float
     response_bytes: int
     own_ms: float
     compressed_bytes: int = 0
 
-    def count(self, *operations: str) -> int:
-        """How many calls of these operations."""
+    def count(self, *operations: str) -> float:
+        """How many calls of these operations, per view."""
         return sum(n for (_, operation), n in self.calls.items() if operation in operations)
 
     def billed_ms(self, memory_mb: int) -> int:
@@ -80,45 +81,40 @@ class Measure:
 
 
 class Meter:
-    """Counts the calls made through the blog's S3 and DynamoDB clients."""
+    """Measures views through the blog's S3 and DynamoDB clients with the shared call recorder."""
 
     def __init__(self) -> None:
         from chalicelib import aws
 
-        self.calls: Counter[tuple[str, str]] = Counter()
-        self.read_units = 0.0
-        self.aws_seconds = 0.0
-        self._started = 0.0
+        self.recorder = CallRecorder()
         for service in ("s3", "dynamodb"):
-            events = aws.client(service).meta.events
-            events.register("before-call", self._start, unique_id=f"cost-start-{id(self)}")
-            events.register("after-call", self._record, unique_id=f"cost-{id(self)}")
-
-    def _start(self, **_: Any) -> None:
-        self._started = time.perf_counter()
-
-    def _record(self, model: Any, http_response: Any, **_: Any) -> None:
-        self.aws_seconds += time.perf_counter() - self._started
-        self.calls[(model.service_model.service_name, model.name)] += 1
-        if model.name in ("GetItem", "Query", "Scan"):
-            # Items read, rounded up to 4 KB units; the wire format is a little larger than
-            # DynamoDB's own size accounting, so this errs on the expensive side.
-            self.read_units += 0.5 * max(1, math.ceil(len(http_response.content) / READ_UNIT_BYTES))
+            self.recorder.attach(aws.client(service))
 
     def measure(self, action: Callable[[], Any], times: int = 1) -> Measure:
-        """Run `action` `times` times; the calls of one run and the median time outside AWS."""
+        """Run `action` `times` times: the calls and read units of one run on average (fractions kept,
+        so a call made once in ten runs still costs a tenth), and the median time outside AWS."""
         took, body = [], b""
-        self.calls.clear()
-        self.read_units = 0.0
+        calls: Counter[tuple[str, str]] = Counter()
+        read_units = 0.0
         for _ in range(times):
-            self.aws_seconds = 0.0
-            started = time.perf_counter()
-            body = getattr(action(), "body", b"") or b""
-            took.append((time.perf_counter() - started - self.aws_seconds) * 1000)
-        calls = Counter({call: count // times for call, count in self.calls.items()})
+            responses: list[Any] = []
+            total, own = self.recorder.own_seconds(lambda: responses.append(action()))
+            body = getattr(responses[0], "body", b"") or b""
+            took.append(own * 1000)
+            calls += self.recorder.count()
+            read_units += sum(_read_units(call) for call in self.recorder.calls)
         data = body.encode() if isinstance(body, str) else body
-        return Measure(calls, self.read_units / times, len(data), statistics.median(took),
-                       len(gzip.compress(data, compresslevel=6)))
+        return Measure(Counter({call: n / times for call, n in calls.items()}), read_units / times, len(data),
+                       statistics.median(took), len(gzip.compress(data, compresslevel=6)))
+
+
+def _read_units(call: Call) -> float:
+    """DynamoDB read units of one call: items read, rounded up to 4 KB units, at half a unit each
+    (eventually consistent). The wire format is a little larger than DynamoDB's own size
+    accounting, so this errs on the expensive side."""
+    if call.service != "dynamodb" or call.operation not in ("GetItem", "BatchGetItem", "Query", "Scan"):
+        return 0.0
+    return 0.5 * max(1, math.ceil(call.response_bytes / READ_UNIT_BYTES))
 
 
 def sample_post(number: int) -> bytes:
@@ -146,7 +142,7 @@ def measure_blog(stage: Stage, posts: int = SAMPLE_POSTS,
         views: dict[str, Measure] = {}
         for name, path in (("post", post), ("home", "/"), ("tag", f"/tags/{SAMPLE_TAGS[0]}"), ("feed", "/feed.xml")):
             blog.get(path)  # the container has seen it once: this is what most views are
-            views[name] = meter.measure(lambda path=path: blog.get(path), repeats)
+            views[name] = meter.measure(functools.partial(blog.get, path), repeats)
         services.site.cache_clear()  # a new container: nothing rendered yet
         views["post, first view in a new container"] = meter.measure(lambda: blog.get(post))
         rebuild = meter.measure(blog.rebuild)
@@ -163,7 +159,9 @@ def dollars(amount: float) -> str:
 def cost_of_views(views: dict[str, Measure], memory_mb: int, hit_ratio: float,
                   count: int = 1_000_000) -> dict[str, float]:
     """Cost lines for `count` page views in the VIEW_MIX, of which CloudFront answers `hit_ratio`."""
-    mix = lambda value: sum(share * value(views[name]) for name, share in VIEW_MIX.items())  # noqa: E731
+    def mix(value: Callable[[Measure], float]) -> float:
+        return sum(share * value(views[name]) for name, share in VIEW_MIX.items())
+
     origin = count * (1 - hit_ratio)
     cdn = hit_ratio > 0
     # CloudFront compresses for readers that accept it (all browsers and feed readers do);
@@ -205,8 +203,8 @@ def cost_of_invalidations(publishes: int, paths_per_publish: int) -> float:
 
 
 def describe_calls(measure: Measure) -> str:
-    """'GetItem ×1, GetObject ×1', or 'none'."""
-    return ", ".join(f"{name} ×{count}" for (_, name), count in sorted(measure.calls.items()) if count) or "none"
+    """'GetItem ×1, GetObject ×0.05', or 'none'."""
+    return ", ".join(f"{name} ×{count:.3g}" for (_, name), count in sorted(measure.calls.items()) if count) or "none"
 
 
 def report(stage: Stage, views: dict[str, Measure], rebuild: Measure, hit_ratio: float) -> str:

@@ -21,11 +21,11 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from pathlib import Path
 from typing import Any
 
 from blogctl.deploy import tool
+from blogctl.pump import Batch, QueuePump, queue_url, scheduled_event, sqs_event  # noqa: F401  (sqs_event: the tests')
 from blogctl.stage import LOCAL_REGION, PROJECT_DIR, load_stage
 
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
@@ -60,22 +60,6 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
-    """Queue messages as the Lambda event AWS would deliver them in."""
-    return {"Records": [{
-        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-        "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m.get("MD5OfBody", ""),
-        "eventSource": "aws:sqs", "eventSourceARN": queue_arn, "awsRegion": LOCAL_REGION,
-    } for m in messages]}
-
-
-def scheduled_event() -> dict[str, Any]:
-    """The event EventBridge sends a scheduled function."""
-    return {"version": "0", "account": "123456789012", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
-            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "region": LOCAL_REGION,
-            "resources": [], "detail": {}}
-
-
 class LocalStack:
     """moto + setup + queue pump + rebuild timer; `chalice local` runs beside it."""
 
@@ -91,7 +75,7 @@ class LocalStack:
         self.log = log
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._moto = None
+        self._moto: Any = None  # moto's ThreadedMotoServer, once started
         self._server: subprocess.Popen | None = None
         self._lock = threading.Lock()  # ingest and rebuild take turns, as in one Lambda container
 
@@ -118,16 +102,14 @@ class LocalStack:
         names = _names(stage)
         ensure_resources(aws.client("s3"), aws.client("dynamodb"), aws.client("sqs"), names,
                          stage.function_setting("ingest_uploads", "lambda_timeout", 60))
-        self._sqs = aws.client("sqs")
-        self._queue_url = self._sqs.get_queue_url(QueueName=names.queue)["QueueUrl"]
-        self._queue_arn = self._sqs.get_queue_attributes(
-            QueueUrl=self._queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         uploaded = upload_tree(services.content(), self.content_dir)
         self.log(f"bucket {names.bucket}: uploaded {len(uploaded)} sample file(s) from {self.content_dir}")
 
         import app as blog  # the deployed module, unchanged
 
         self._app = blog
+        sqs = aws.client("sqs")
+        self._pump = QueuePump(sqs, queue_url(sqs, names.queue), self._ingest, visibility_timeout=RETRY_AFTER_SECONDS)
         self.drain()
         self.rebuild()
         self._spawn(self._pump_forever, "queue-pump")
@@ -135,30 +117,22 @@ class LocalStack:
 
     def drain(self) -> int:
         """Deliver every queued message to the ingest handler now; return how many."""
-        delivered = 0
-        while True:
-            got = self.pump_once(wait_seconds=0)
-            if not got:
-                return delivered
-            delivered += got
+        return self._pump.drain(on_error=self._retry_later)
 
     def pump_once(self, wait_seconds: int = RECEIVE_WAIT_SECONDS) -> int:
         """Receive one batch and hand it to the ingest handler, as Lambda's SQS trigger does."""
-        response = self._sqs.receive_message(
-            QueueUrl=self._queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds,
-            VisibilityTimeout=RETRY_AFTER_SECONDS)
-        messages = response.get("Messages", [])
-        if not messages:
-            return 0
-        try:
-            with self._lock:
-                self._app.ingest_uploads(sqs_event(messages, self._queue_arn), None)
-        except Exception as err:  # as on AWS: the batch comes back after the visibility timeout
-            self.log(f"ingest failed, will retry: {err}")
-            return len(messages)
-        self._sqs.delete_message_batch(QueueUrl=self._queue_url, Entries=[
-            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
-        return len(messages)
+        batch = self._pump.pump_once(wait_seconds)
+        if batch.error is not None:
+            self._retry_later(batch)
+        return batch.received
+
+    def _ingest(self, event: dict[str, Any], context: Any) -> Any:
+        with self._lock:
+            return self._app.ingest_uploads(event, context)
+
+    def _retry_later(self, batch: Batch) -> None:
+        # As on AWS: the batch comes back after the visibility timeout.
+        self.log(f"ingest failed, will retry in {RETRY_AFTER_SECONDS} s: {batch.error}")
 
     def rebuild(self) -> None:
         """Fire the scheduled rebuild once."""

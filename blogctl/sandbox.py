@@ -13,8 +13,9 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from blogctl.localstack import LOCAL_CREDENTIALS, scheduled_event, sqs_event
+from blogctl.localstack import LOCAL_CREDENTIALS
 from blogctl.policy import resource_names
+from blogctl.pump import QueuePump, queue_url, scheduled_event
 from blogctl.resources import ensure_resources
 from blogctl.stage import PROJECT_DIR, Stage
 
@@ -34,9 +35,8 @@ class Sandbox:
         self.stage = stage
         self._app = app
         self._sqs = aws.client("sqs")
-        self._queue_url = self._sqs.get_queue_url(QueueName=stage.queue)["QueueUrl"]
-        self._queue_arn = self._sqs.get_queue_attributes(
-            QueueUrl=self._queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self._queue_url = queue_url(self._sqs, stage.queue)
+        self._pump = QueuePump(self._sqs, self._queue_url, app.ingest_uploads)
         self._http = Client(app.app, stage_name=stage.name, project_dir=str(PROJECT_DIR)).http
 
     def upload(self, key: str, data: bytes, content_type: str = "text/markdown") -> None:
@@ -57,19 +57,15 @@ class Sandbox:
         self._sqs.send_message(QueueUrl=self._queue_url, MessageBody=json.dumps({"Records": [record]}))
 
     def deliver(self) -> int:
-        """Hand every queued message to the ingest handler in batches, as Lambda's SQS trigger does."""
-        delivered = 0
-        while messages := self._sqs.receive_message(QueueUrl=self._queue_url,
-                                                    MaxNumberOfMessages=10).get("Messages", []):
-            self._app.ingest_uploads(sqs_event(messages, self._queue_arn), None)
-            self._sqs.delete_message_batch(QueueUrl=self._queue_url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
-            delivered += len(messages)
-        return delivered
+        """Hand every queued message to the ingest handler in batches, as Lambda's SQS trigger does.
+
+        A batch the handler fails raises its error (the messages stay queued, as on AWS).
+        """
+        return self._pump.drain()
 
     def rebuild(self) -> None:
         """Fire the scheduled rebuild."""
-        self._app.rebuild_index(scheduled_event(), None)
+        self._app.rebuild_index(scheduled_event(self.stage.region), None)
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> Any:
         """A reader's GET through API Gateway's stand-in."""

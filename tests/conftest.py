@@ -1,42 +1,32 @@
 """Fixtures: a moto-backed AWS, the stage's resources, the stores, a clock, the app.
 
-Each builds on the one before it, as in Flask's tutorial: `aws` → `resources` →
-`index`/`content` → `publish` → `client`.
+Each builds on the one before it, as in Flask's tutorial: `aws_mock` → `resources` →
+`index`/`content` → `publish` → `client`. How AWS stays fresh, fast and unshared between
+tests (clients kept for the session, moto reset per test, shared read-only setups) is
+tests/fakeaws.py's business.
 """
 from __future__ import annotations
 
-import os
-
-# Before anything creates a boto3 client: fake credentials, test names, no endpoint.
-TEST_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "BLOG_BUCKET": "test-blog-content",
-    "BLOG_TABLE": "test-blog-index",
-    "BLOG_QUEUE": "test-blog-uploads",
-    "BLOG_TITLE": "The Blog",
-    "BLOG_SITE_URL": "",
-}
-os.environ.update(TEST_ENV)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+from fakeaws import TEST_ENV  # noqa: F401  (first: sets the environment before any boto3 client exists)
 
 import datetime as dt  # noqa: E402
 import json  # noqa: E402
 import shutil  # noqa: E402
-from collections import Counter  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from typing import Any  # noqa: E402
 
-import moto  # noqa: E402  (imported before any boto3 client exists)
 import pytest  # noqa: E402
 
-from blogctl.resources import Names, ensure_resources  # noqa: E402
+from blogctl.recorder import CallRecorder  # noqa: E402
+from blogctl.resources import Names  # noqa: E402
 from chalicelib import aws, ingest, services  # noqa: E402
 from chalicelib.store import ContentStore, PostIndex  # noqa: E402
+from fakeaws import (  # noqa: E402
+    NAMES, fresh_aws, isolation, make_session_clients, shared_setup, shared_setups_of, sharing,
+)
 from iam import OperationLog, acting_as, denied, recording  # noqa: E402
+
+__all__ = ["NOW", "TEST_ENV", "Clock", "fresh_aws", "publish_now", "shared_setup", "source"]
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
 
@@ -61,27 +51,12 @@ class Clock:
         self.now += dt.timedelta(**delta)
 
 
-class CallLog:
-    """AWS operations made through the blog's clients, counted by botocore's event hooks."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str]] = []
-
-    def hook(self, client: Any) -> None:
-        service = client.meta.service_model.service_name
-        client.meta.events.register(
-            "before-call.*.*", lambda model, **_: self.calls.append((service, model.name)),
-            unique_id=f"call-log-{id(self)}-{service}")
-
-    def clear(self) -> None:
-        self.calls.clear()
-
-    def count(self) -> Counter[tuple[str, str]]:
-        return Counter(self.calls)
-
-    def writes(self) -> list[tuple[str, str]]:
-        write_ops = ("Put", "Update", "Delete", "TransactWrite", "BatchWrite", "Copy")
-        return [c for c in self.calls if c[1].startswith(write_ops)]
+def publish_now(key: str, data: bytes, now: dt.datetime = NOW) -> ingest.Outcome:
+    """Upload a source and ingest its key at once (as if its event had arrived), as the ingest function."""
+    content = services.content()
+    content.put(key, data, "text/markdown")
+    with acting_as("ingest_uploads"):
+        return ingest.reconcile(key, services.index(), content, now)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -100,13 +75,37 @@ def within_policy(operations: OperationLog) -> Iterator[None]:
     assert not problems, "the stage's policy would deny:\n" + "\n".join(problems)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_clients(operations: OperationLog) -> dict[str, Any]:
+    """The blog's boto3 clients, made once (after the policy recorder hooks client creation)."""
+    return make_session_clients()
+
+
+@pytest.fixture(autouse=True)
+def isolated(session_clients: dict[str, Any]) -> Iterator[None]:
+    """Every test starts with the session's environment, empty service caches and the session's clients."""
+    with isolation():
+        yield
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests that share a setup one after another (each group where its first test fell in
+    the random order), so that it is built once per group; the order is otherwise left alone."""
+    def group(item: pytest.Item) -> Any:
+        shared = shared_setups_of(getattr(item, "fixturenames", ()))
+        return shared[0].name if shared else item.nodeid
+
+    first: dict[Any, int] = {}
+    for position, item in enumerate(items):
+        first.setdefault(group(item), position)
+    items.sort(key=lambda item: first[group(item)])  # stable: order inside a group is kept
+
+
 @pytest.fixture
 def aws_mock() -> Iterator[None]:
     """A fresh, empty moto AWS for one test."""
-    with moto.mock_aws():
-        services.reset()
+    with fresh_aws(names=None):
         yield
-    services.reset()
 
 
 @pytest.fixture
@@ -133,15 +132,17 @@ def project(tmp_path):
 @pytest.fixture
 def names() -> Names:
     """The test stage's resource names."""
-    return Names(bucket=TEST_ENV["BLOG_BUCKET"], table=TEST_ENV["BLOG_TABLE"],
-                 queue=TEST_ENV["BLOG_QUEUE"], region="us-east-1")
+    return NAMES
 
 
 @pytest.fixture
-def resources(aws_mock: None, names: Names) -> Names:
-    """The bucket, table, queues and notification, made by the same setup `make run` uses."""
-    ensure_resources(aws.client("s3"), aws.client("dynamodb"), aws.client("sqs"), names)
-    return names
+def resources(request: pytest.FixtureRequest, names: Names) -> Iterator[Names]:
+    """A fresh moto with the bucket, table, queues and notification, made by the same setup `make run` uses;
+    or, for a test that asks for a shared setup (`shared_setup`), that setup."""
+    shared = shared_setups_of(request.fixturenames)
+    assert len(shared) <= 1, f"a test can share one setup, not {[s.name for s in shared]}"
+    with sharing(shared[0], names) if shared else fresh_aws(names):
+        yield names
 
 
 @pytest.fixture
@@ -166,9 +167,7 @@ def clock() -> Clock:
 def publish(index: PostIndex, content: ContentStore, clock: Clock):
     """Upload a source and ingest its key at once (as if its event had arrived)."""
     def upload(key: str, data: bytes) -> ingest.Outcome:
-        content.put(key, data, "text/markdown")
-        with acting_as("ingest_uploads"):
-            return ingest.reconcile(key, index, content, clock())
+        return publish_now(key, data, clock())
     return upload
 
 
@@ -183,12 +182,10 @@ def remove(index: PostIndex, content: ContentStore, clock: Clock):
 
 
 @pytest.fixture
-def calls(resources: Names) -> CallLog:
-    """Counts every S3 and DynamoDB call the blog's clients make from now on."""
-    log = CallLog()
-    for service in ("s3", "dynamodb"):
-        log.hook(aws.client(service))
-    return log
+def calls(resources: Names) -> Iterator[CallRecorder]:
+    """Records every S3 and DynamoDB call the blog's clients make from now on (blogctl/recorder.py)."""
+    with CallRecorder().recording(aws.client("s3"), aws.client("dynamodb")) as recorder:
+        yield recorder
 
 
 @pytest.fixture

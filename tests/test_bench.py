@@ -7,23 +7,41 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
+from typing import Any
 
 import pytest
 
 from bench import figures, timing
 from bench.__main__ import GROUPS, parse_args
 from bench.world import KnownSources, fast_dynamodb_responses, post_slug, post_source
+from blogctl.stage import PROJECT_DIR
 from chalicelib import aws, ingest, posts, render, transitions
 from chalicelib.store import PostIndex
 
 
 def test_ratio_and_median():
     assert timing.ratio(3.0, 2.0) == 1.5
-    assert timing.ratio(0.0, 0.0) == 0.0
-    assert timing.ratio(1.0, 0.0) == float("inf")
     assert timing.median([5.0, 1.0, 3.0, 100.0, 2.0]) == 3.0
-    with pytest.raises(ValueError):
+    with pytest.raises(timing.NotMeasured, match="no measurements"):
         timing.median([])
+
+
+@pytest.mark.parametrize("numerator, denominator", [(0.0, 0.0), (0.0, 2.0), (1.0, 0.0), (-1.0, 2.0),
+                                                    (float("nan"), 1.0), (1.0, float("inf"))])
+def test_a_ratio_of_a_zero_or_missing_measurement_is_refused(numerator, denominator):
+    with pytest.raises(timing.NotMeasured, match="not a measurement"):
+        timing.ratio(numerator, denominator)
+
+
+def test_a_zero_measurement_fails_the_figure_and_says_why():
+    def build() -> figures.Figure:
+        value = timing.ratio(0.0, 0.0)  # nothing was timed: would be "0.00×", under every goal
+        return figures.judged("r.x", "X", figures.times(value), "≤ 1.50×", value <= 1.5)
+
+    figure = figures.guarded("r.x", "X", "≤ 1.50×", build)
+    assert figure.status == figures.ERROR and figure.status != figures.PASS
+    assert figure.measured == "not measured: the numerator of a ratio is 0.0, not a measurement"
+    assert figures.guarded("r.y", "Y", "g", lambda: figures.reported("r.y", "Y", "1")).status == figures.INFO
 
 
 def test_interleave_alternates_the_order_every_round():
@@ -37,8 +55,9 @@ def test_seconds_keeps_the_collector_paused_and_restores_it():
     import gc
 
     seen = []
-    assert timing.seconds(lambda: seen.append(gc.isenabled())) >= 0
+    took = timing.seconds(lambda: seen.append(gc.isenabled()) or sum(range(200_000)))
     assert seen == [False] and gc.isenabled()
+    assert 0 < took < 10  # the CPU time of real work, in seconds
 
 
 def test_figures_judge_report_and_fail():
@@ -104,16 +123,36 @@ def test_generated_posts_parse_and_sort_newest_first():
 
 
 def test_meter_counts_times_and_keeps_scanned_counts(index: PostIndex):
-    meter = timing.AwsMeter()
-    meter.attach(aws.client("dynamodb"))
-    index.post("nothing")
-    index.listing("9999", 10)
-    assert meter.count() == Counter({("dynamodb", "GetItem"): 1, ("dynamodb", "Query"): 1})
-    assert meter.scanned == [0] and meter.seconds > 0 and meter.writes() == []
-    index.put_site({"x": 1})
-    assert meter.writes() == [("dynamodb", "PutItem")]
-    meter.reset()
-    assert meter.count() == Counter() and meter.seconds == 0
+    with timing.meter().recording(aws.client("dynamodb")) as meter:
+        total, own = timing.own_seconds(lambda: (index.post("nothing"), index.listing("9999", 10)), meter)
+        assert meter.count() == Counter({("dynamodb", "GetItem"): 1, ("dynamodb", "Query"): 1})
+        assert meter.scanned() == [0] and meter.writes() == []
+        assert 0 < meter.aws_seconds <= total and own == pytest.approx(total - meter.aws_seconds)
+        index.put_site({"x": 1})
+        assert meter.writes() == [("dynamodb", "PutItem")]
+        meter.clear()
+        assert meter.count() == Counter() and meter.aws_seconds == 0
+
+
+def test_the_readme_table_is_the_committed_run():
+    """`make bench` writes bench/results.json and README.md's table from one run: they must agree."""
+    document = json.loads((PROJECT_DIR / "bench" / "results.json").read_text(encoding="utf-8"))
+    readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
+    assert figures.table_in_readme(readme) == figures.readme_table(document)
+    assert document["commit"] and document["commit"] in figures.table_in_readme(readme)
+
+
+def test_readme_table_is_replaced_between_its_markers_only():
+    rows = [figures.judged("a.b", "A", "1", "g", True)]
+    document = figures.results(rows, ["a"], dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc), 1.0, PROJECT_DIR,
+                               machine_info=lambda: {"cpus": 2, "processor": "test", "python": "3.11"})
+    readme = f"# Title\n\n{figures.README_BEGIN}\nold table\n{figures.README_END}\n\nNotes.\n"
+    updated = figures.readme_with_table(readme, document)
+    assert updated.startswith(f"# Title\n\n{figures.README_BEGIN}\nMeasured 2026-01-02 on test, 2 CPUs")
+    assert updated.endswith(f"| A | 1 | g | pass |\n{figures.README_END}\n\nNotes.\n")
+    assert "old table" not in updated
+    with pytest.raises(ValueError, match="markers"):
+        figures.readme_with_table("# no markers\n", document)
 
 
 def test_fast_dynamodb_responses_are_the_same_json(index: PostIndex, content):
@@ -125,7 +164,7 @@ def test_fast_dynamodb_responses_are_the_same_json(index: PostIndex, content):
         record = ingest.record_of(post, render.render_markdown(post.body), content.put(key, data, "text/markdown"),
                                   dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc), rev=1)
         index.commit([transitions.Put(record.to_item())])
-    requests = [("scan", {"TableName": index.table}),
+    requests: list[tuple[str, dict[str, Any]]] = [("scan", {"TableName": index.table}),
                 ("query", {"TableName": index.table, "IndexName": "listing", "Limit": 2,
                            "KeyConditionExpression": "listing = :p",
                            "ExpressionAttributeValues": {":p": {"S": "PUBLIC"}}}),

@@ -7,17 +7,15 @@ force the races the conditional writes exist for.
 """
 from __future__ import annotations
 
-import moto
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from blogctl.resources import ensure_resources
 from collections import Counter
 
-from chalicelib import aws, ingest, model, posts, services
+from chalicelib import ingest, model, posts, services
 from chalicelib.model import PostRecord, Status, Tombstone
 from chalicelib.store import ContentStore, Source
-from conftest import NOW, TEST_ENV, Names, source
+from conftest import NOW, fresh_aws, source
 
 KEYS = ("posts/a.md", "posts/b.md", "posts/c.md")
 
@@ -43,13 +41,6 @@ step = st.one_of(
     st.tuples(st.just("deliver"), st.integers(0, 50), st.just("")),
     st.tuples(st.just("redeliver"), st.integers(0, 50), st.just("")),
 )
-
-
-def fresh_stack() -> tuple:
-    names = Names(TEST_ENV["BLOG_BUCKET"], TEST_ENV["BLOG_TABLE"], TEST_ENV["BLOG_QUEUE"], "us-east-1")
-    services.reset()
-    ensure_resources(aws.client("s3"), aws.client("dynamodb"), aws.client("sqs"), names)
-    return services.index(), services.content()
 
 
 def check_converged(index, content, valid_versions: dict[str, set[str]]) -> None:
@@ -102,8 +93,8 @@ def check_converged(index, content, valid_versions: dict[str, set[str]]) -> None
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=st.lists(step, max_size=14), final_order=st.randoms(use_true_random=False))
 def test_any_order_of_events_converges_to_the_bucket(steps, final_order):
-    with moto.mock_aws():
-        index, content = fresh_stack()
+    with fresh_aws():  # each example starts from a fresh moto with the stage's resources
+        index, content = services.index(), services.content()
         pending: list[str] = []
         delivered: list[str] = []
         valid_versions: dict[str, set[str]] = {k: set() for k in KEYS}
@@ -130,7 +121,6 @@ def test_any_order_of_events_converges_to_the_bucket(steps, final_order):
         for key in KEYS:  # one more delivery of anything changes nothing
             assert ingest.reconcile(key, index, content, NOW).action in ("unchanged", "ignored")
         assert list(index.scan()) == before
-    services.reset()
 
 
 class StaleFirstRead(ContentStore):
