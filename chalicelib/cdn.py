@@ -91,4 +91,4 @@ def invalidate(client: Any, distribution_id: str, paths: Iterable[str], referenc
             raise
         log.warning('{"cdn": "invalidation deferred to s-maxage", "paths": %d}', len(planned))
         return None
-    return response["Invalidation"]["Id"]
+    return str(response["Invalidation"]["Id"])

@@ -240,7 +240,7 @@ def _one_line(value: Any) -> str:
 
 def slugify(text: str) -> str:
     """Letters and digits joined by hyphens: 'Héllo, World!' -> 'hello-world', '日本 語' -> '日本-語'."""
-    kept = []
+    kept: list[str] = []
     for char in unicodedata.normalize("NFKD", clean_text(str(text))[: MAX_SLUG_CHARS * 8]):
         # Drop an accent only from an ASCII letter: other scripts need their marks.
         if unicodedata.combining(char) and kept and kept[-1].isascii():
@@ -482,7 +482,7 @@ def _worded_moment(text: str) -> dt.datetime | None:
             day = int(token)
         else:
             return None
-    if None in (year, month, day):
+    if year is None or month is None or day is None:
         return None
     if "".join(_WORD_TOKEN_RE.findall(text)).replace(",", "") != re.sub(r"[\s,]", "", text):
         return None  # characters the tokens did not account for: not a date we understand
@@ -703,10 +703,11 @@ def _front_matter_loader() -> type:
             if self.check_event(yaml.AliasEvent):
                 raise yaml.composer.ComposerError(
                     None, None, "anchors and aliases (& and *) are not allowed in front matter",
-                    self.peek_event().start_mark)
+                    self.peek_event().start_mark)  # type: ignore[no-untyped-call]
             return super().compose_node(parent, index)
 
-    FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
+    FrontMatterLoader.add_constructor(  # type: ignore[type-var]  # (the stubs' constructor type is narrower)
+        "tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
     return FrontMatterLoader
 
 
@@ -953,6 +954,7 @@ def _build_post(key: str, meta: dict[Any, Any], body: str, zone: dt.tzinfo, wher
     if found.problems:
         raise InvalidPost(found.problems)
     extra = _extra(keys.unused(), found)
+    assert title is not None and date is not None  # else found.problems held why
     return Post(
         slug=slug, title=title, date=date, body=body, source_key=key, tags=tags, summary=summary,
         teaser=teaser, updated=updated, draft=draft, authors=authors, publish_at=publish_at,
@@ -969,7 +971,8 @@ def _build_title(keys: _Meta, found: _Collector, jekyll_name: str | None) -> str
         found.problems.append(Problem("'title': missing; every post needs a title", found.line("title")))
         return None
     keys.use(entry[0])
-    return found.check(entry[0], _title, entry[1])
+    title: str | None = found.check(entry[0], _title, entry[1])
+    return title
 
 
 def _title(value: Any) -> str:
@@ -984,8 +987,9 @@ def _title(value: Any) -> str:
 def _build_date(keys: _Meta, found: _Collector, zone: dt.tzinfo,
                 name_date: str | None) -> tuple[dt.datetime | None, str | None]:
     """The post's date and the key it came from (None: the file name): `date`, Hugo's fallbacks, the name."""
-    candidates = [(k, v) for k, v in keys.present(KEYS["date"])
-                  if not (k.lower() == "published" and _is_boolish(v))]  # Jekyll's `published: false`
+    candidates: list[tuple[str | None, Any]] = [
+        (k, v) for k, v in keys.present(KEYS["date"])
+        if not (k.lower() == "published" and _is_boolish(v))]  # Jekyll's `published: false`
     if name_date:
         candidates.append((None, name_date))
     candidates += keys.present(KEYS["date_last"])
@@ -1083,6 +1087,7 @@ def _build_tags(keys: _Meta, found: _Collector, fmt: str, jekyll: bool) -> tuple
     order = {name: i for i, name in enumerate(keys.items)}
     for name, value in sorted(keys.present(KEYS["tags"]), key=lambda e: order[e[0]]):
         plural = name.lower() in ("tags", "categories")
+        split: Callable[[str], list[str]]
         if fmt == "pelican":
             split = _pelican_split
         elif jekyll and plural and isinstance(value, str) and "," not in value:
@@ -1126,7 +1131,7 @@ def _build_summary(keys: _Meta, found: _Collector) -> str:
     if len(text) > MAX_SUMMARY_CHARS:
         found.warn(name, f"is {len(text):,} characters; cut to {MAX_SUMMARY_CHARS} (MAX_SUMMARY_CHARS)")
         text = text[: MAX_SUMMARY_CHARS - 1].rsplit(" ", 1)[0] + "…"
-    return text
+    return str(text)
 
 
 def _plain_text(value: Any) -> str:
@@ -1268,7 +1273,7 @@ def _teaser(body: str, keys: _Meta) -> str | None:
     """The Markdown before the `<!--more-->` marker (or the post's own `excerpt_separator`)."""
     entry = keys.first(KEYS["excerpt_separator"])
     separator = entry[1] if entry and isinstance(entry[1], str) else None
-    if separator and separator.strip() and len(separator) <= MAX_SEPARATOR_CHARS:
+    if entry and separator and separator.strip() and len(separator) <= MAX_SEPARATOR_CHARS:
         keys.use(entry[0])
         at = body.find(separator)
     else:

@@ -223,8 +223,10 @@ def _ragged_table(markdown: mistune.Markdown) -> None:
     with empty ones, a row with more is cut (mistune drops such a table whole)."""
     markdown.block.register("table", mistune_table.TABLE_PATTERN, _parse_table, before="paragraph")
     markdown.block.register("nptable", mistune_table.NP_TABLE_PATTERN, _parse_nptable, before="paragraph")
+    renderer = markdown.renderer
+    assert renderer is not None  # _markdown() always gives one
     for name in ("table", "table_head", "table_body", "table_row"):
-        markdown.renderer.register(name, getattr(mistune_table, f"render_{name}"))
+        renderer.register(name, getattr(mistune_table, f"render_{name}"))
 
 
 def _parse_table(block: Any, found: re.Match[str], state: mistune.BlockState) -> int | None:
@@ -243,7 +245,7 @@ def _table(found: re.Match[str], state: mistune.BlockState, strip: Any) -> int |
     if align is None:
         return None
     head, aligns = mistune_table._process_thead(header, align)
-    if not head:
+    if not head or aligns is None:
         return None
     position += len(align_line)
     rows = []
@@ -273,7 +275,7 @@ def _markdown() -> mistune.Markdown:
         markdown = mistune.Markdown(
             renderer=BlogRenderer(),
             inline=AutolinkingInlineParser(),
-            plugins=[_ragged_table] + [mistune.plugins.import_plugin(name) for name in PLUGINS],
+            plugins=[_ragged_table, *(mistune.plugins.import_plugin(name) for name in PLUGINS)],  # type: ignore[list-item]
         )
         markdown.before_render_hooks.append(_heading_ids)
         _per_thread.markdown = markdown

@@ -7,6 +7,7 @@ resource name as arguments, so tests and tools can point them anywhere.
 """
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import decimal
 import gzip
@@ -127,7 +128,8 @@ class ContentStore:
     def _call_unless_missing(self, operation: str, key: str) -> dict[str, Any] | None:
         """GetObject/HeadObject on the current version of `key`; None if it does not exist."""
         try:
-            return getattr(self._s3, operation)(Bucket=self.bucket, Key=key)
+            response: dict[str, Any] = getattr(self._s3, operation)(Bucket=self.bucket, Key=key)
+            return response
         except ClientError as err:
             if _not_found(err):
                 return None
@@ -151,7 +153,8 @@ class ContentStore:
         """The bytes of one version of `key` (the current one when version_id is None)."""
         kwargs = {"VersionId": version_id} if version_id not in (None, "null") else {}
         response = self._s3.get_object(Bucket=self.bucket, Key=key, **kwargs)
-        return response["Body"].read()
+        data: bytes = response["Body"].read()
+        return data
 
     def head(self, key: str) -> SourceRef | None:
         """The current version of `key` without its body, or None."""
@@ -166,10 +169,10 @@ class ContentStore:
                 yield SourceRef(key=obj["Key"], etag=obj["ETag"].strip('"'),
                                 mtime=_iso(obj["LastModified"]), size=obj["Size"])
 
-    def versions(self, key: str) -> list[VersionInfo]:
+    def versions(self, key: str) -> builtins.list[VersionInfo]:  # `list` is a method of this class
         """The history of `key`, newest first, deletions included."""
         paginator = self._s3.get_paginator("list_object_versions")
-        found: list[VersionInfo] = []
+        found: builtins.list[VersionInfo] = []
         for page in paginator.paginate(Bucket=self.bucket, Prefix=key):
             for entry in page.get("Versions", []):
                 if entry["Key"] == key:
@@ -187,7 +190,7 @@ class ContentStore:
             Bucket=self.bucket, Key=key,
             CopySource={"Bucket": self.bucket, "Key": key, "VersionId": version_id},
         )
-        return response.get("VersionId", "")
+        return str(response.get("VersionId", ""))
 
     def put(self, key: str, data: bytes, content_type: str) -> SourceRef:
         """Write an object; return the version written."""
@@ -216,7 +219,8 @@ class ContentStore:
 
     def read_artifact(self, key: str) -> dict[str, Any]:
         """Load an artifact `write_artifact` saved."""
-        return json.loads(gzip.decompress(self.read_version(key, None)))
+        artifact: dict[str, Any] = json.loads(gzip.decompress(self.read_version(key, None)))
+        return artifact
 
     @staticmethod
     def _ref(key: str, response: dict[str, Any]) -> SourceRef:

@@ -215,7 +215,7 @@ def _search_text(old: PostRecord | None, new: PostRecord | None, text: SearchTex
     """
     if _searchable(new) and text is not None:
         writes.put(Update(model.text_key(text.slug), set=text.queued()))
-    if _searchable(old) and (not _searchable(new) or new is None or new.slug != old.slug):
+    if old is not None and _searchable(old) and (new is None or not _searchable(new) or new.slug != old.slug):
         stamp = f"removed@{model.utc_text(now)}"
         writes.put(Update(model.text_key(old.slug), set=SearchText(old.slug, {}, "", stamp).queued()))
 
