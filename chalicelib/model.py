@@ -135,6 +135,40 @@ def upper_bound(now: dt.datetime) -> str:
     return utc_text(now) + "#" + LAST_CHAR
 
 
+# DynamoDB refuses an item over 400 KB and a transaction over 4 MB; every item type here has a
+# bound below that, whatever the upload held (tests/test_limits.py proves each worst case).
+MAX_ITEM_BYTES = 400 * 1024
+MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
+
+
+def item_size(item: Mapping[str, Any]) -> int:
+    """An item's size as DynamoDB counts it (not moto, which undercounts).
+
+    Per AWS's rules: each attribute name's UTF-8 bytes plus its value's size; a string is
+    its UTF-8 bytes, a number about one byte per two significant digits plus one, a boolean
+    or null one byte, a list or map three bytes plus one byte and the size of each element
+    (with its name, in a map). Errs on the large side.
+    """
+    return sum(len(name.encode("utf-8", "surrogatepass")) + _value_size(value) for name, value in item.items())
+
+
+def _value_size(value: Any) -> int:
+    if isinstance(value, bool) or value is None:
+        return 1
+    if isinstance(value, str):
+        return len(value.encode("utf-8", "surrogatepass"))
+    if isinstance(value, (int, float)):
+        digits = len(str(abs(value)).replace(".", "").strip("0")) or 1
+        return (digits + 1) // 2 + 1
+    if isinstance(value, bytes):
+        return len(value)
+    if isinstance(value, Mapping):
+        return 3 + sum(1 + len(str(k).encode("utf-8", "surrogatepass")) + _value_size(v) for k, v in value.items())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return 3 + sum(1 + _value_size(v) for v in value)
+    raise TypeError(f"no DynamoDB size for {type(value).__name__}")
+
+
 def render_params(title: str, extra: Mapping[str, Any]) -> dict[str, Any]:
     """The front matter values a body may refer to (Hugo's `param`, Liquid's `page.x`)."""
     return {**extra, "title": title}

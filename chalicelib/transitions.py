@@ -21,7 +21,8 @@ from chalicelib.model import (
 
 # Bounds on what an error may store: one bad upload must only ever affect itself.
 MAX_PROBLEMS = 20
-MAX_ERROR_CHARS = 2000
+MAX_PROBLEM_CHARS = 500   # each problem or warning
+MAX_ERROR_CHARS = 2000    # the joined message
 MAX_WARNINGS = 20
 MAX_CLAIMANTS = 20
 MAX_MOVED_FROM = 8  # earlier paths a renamed post keeps redirecting (the most recent ones)
@@ -126,14 +127,14 @@ def _bounded(text: str, limit: int) -> str:
 
 def rejection(problems: Iterable[str], source_id: str, etag: str, now: dt.datetime) -> Rejection:
     """A rejection's record, bounded whatever the upload held."""
-    kept = [_bounded(str(p), MAX_ERROR_CHARS) for p in list(problems)[:MAX_PROBLEMS]]
+    kept = [_bounded(str(p), MAX_PROBLEM_CHARS) for p in list(problems)[:MAX_PROBLEMS]]
     return Rejection(message=_bounded("; ".join(kept), MAX_ERROR_CHARS), problems=tuple(kept),
                      source_id=source_id, etag=etag, at=model.utc_text(now))
 
 
 def bounded_warnings(warnings: Iterable[str]) -> tuple[str, ...]:
     """At most MAX_WARNINGS warnings, each of bounded length."""
-    return tuple(_bounded(str(w), MAX_ERROR_CHARS) for w in list(warnings)[:MAX_WARNINGS])
+    return tuple(_bounded(str(w), MAX_PROBLEM_CHARS) for w in list(warnings)[:MAX_WARNINGS])
 
 
 # -- one post's change --
