@@ -33,6 +33,11 @@ log = logging.getLogger(__name__)
 
 MAX_REPORTED = 50          # keys listed by name in a report; the rest are counted
 MAX_DUE_PER_RUN = 500      # scheduled/expiring posts moved per run; the next run takes the rest
+# The function may run 15 minutes; a run stops comparing shards after this long and the next
+# one carries on where it stopped (agreed shards keep their digests), so even a first run over
+# a hundred thousand posts loses nothing if it needs several.
+RUN_BUDGET_SECONDS = 600
+SAVE_EVERY_SHARDS = 16     # a run that dies keeps the digests of the shards it had agreed
 
 
 @dataclass
@@ -48,6 +53,7 @@ class Report:
     expired: list[str] = field(default_factory=list)
     search_merged: int = 0
     failures: int = 0
+    shards_left: int = 0   # shards the run had no time for: the next run compares them
     writes: int = 0
     duration_ms: int = 0
     stale: list[str] = field(default_factory=list)  # URLs for the CDN to drop (bounded: cdn.plan)
@@ -70,19 +76,17 @@ class Report:
         return asdict(self)
 
 
-def rebuild(index: PostIndex, content: ContentStore, now: dt.datetime) -> Report:
+def rebuild(index: PostIndex, content: ContentStore, now: dt.datetime,
+            budget_seconds: float = RUN_BUDGET_SECONDS) -> Report:
     """Repair the index from the bucket, apply time, merge the search queue."""
     clock = time.monotonic()
     report = Report(started_at=model.utc_text(now))
     state = index.get(model.REBUILD_KEY) or {}
     digests: dict[str, str] = dict(state.get("digests") or {})
-    moved = _repair(index, content, now, digests, report)
+    _repair(index, content, now, digests, report, deadline=clock + budget_seconds)
     _apply_time(index, content, now, report)
     report.search_merged = search_index.merge_queue(index, content)
     report.writes += report.search_merged
-    if moved:
-        index.put({**model.REBUILD_KEY, "digests": digests})
-        report.writes += 1
     report.duration_ms = int((time.monotonic() - clock) * 1000)
     if report.writes or report.failures:
         site = index.get_site()
@@ -108,22 +112,32 @@ def digest_of(entries: dict[str, str]) -> str:
 
 
 def _repair(index: PostIndex, content: ContentStore, now: dt.datetime, digests: dict[str, str],
-            report: Report) -> bool:
-    """Compare the bucket with the index, shard by shard where the bucket moved; True if a digest changed."""
+            report: Report, deadline: float) -> None:
+    """Compare the bucket with the index, shard by shard where the bucket moved, until the deadline."""
     sources = [ref for ref in content.list(posts.POSTS_PREFIX) if posts.is_post_key(ref.key)]
     report.sources = len(sources)
     shards = shards_of(sources)
-    changed = False
-    for shard in model.all_shards():  # empty ones too: the index may hold keys the bucket lost
-        entries = shards.get(shard, {})
-        digest = digest_of(entries)
-        if digests.get(shard) == digest:
-            continue
+    unsaved = 0
+    pending = [s for s in model.all_shards() if digests.get(s) != digest_of(shards.get(s, {}))]
+    for number, shard in enumerate(pending):  # empty shards too: the index may hold keys the bucket lost
+        if number and time.monotonic() > deadline:  # every run makes progress: one shard at least
+            report.shards_left = len(pending) - number
+            break
         report.shards_checked += 1
+        entries = shards.get(shard, {})
         if _repair_shard(index, content, now, entries, list(index.shard_states(shard)), report):
-            digests[shard] = digest
-            changed = True
-    return changed
+            digests[shard] = digest_of(entries)
+            unsaved += 1
+        if unsaved >= SAVE_EVERY_SHARDS:
+            _save_digests(index, digests, report)
+            unsaved = 0
+    if unsaved:
+        _save_digests(index, digests, report)
+
+
+def _save_digests(index: PostIndex, digests: dict[str, str], report: Report) -> None:
+    index.put({**model.REBUILD_KEY, "digests": digests})
+    report.writes += 1
 
 
 def stale_keys(entries: dict[str, str], states: list[SourceState]) -> list[str]:

@@ -165,3 +165,22 @@ def test_time_never_undoes_an_edit_made_meanwhile(publish, index, content, clock
     assert index.post("later").status is Status.DRAFT
     assert index.group(model.tag_group("x"), "9999", 10).items == []
     assert isinstance(index.post("later"), PostRecord)
+
+
+def test_a_run_out_of_time_stops_and_the_next_carries_on(index, content, clock):
+    for n in range(40):
+        content.put(f"posts/m{n}.md", source(f"M{n}"), "text/markdown")  # none ingested
+    first = rebuild.rebuild(index, content, clock(), budget_seconds=0)
+    assert first.shards_checked == 1 and first.shards_left == model.SHARD_COUNT - 1
+    runs = 1
+    while rebuild.rebuild(index, content, clock(), budget_seconds=0).shards_left:
+        runs += 1
+    assert runs == model.SHARD_COUNT - 1
+    assert len(index.listing("9999", 100).items) == 40
+    assert run(index, content, clock).shards_checked == 0  # everything agreed, and nothing was lost
+
+
+def test_digests_are_saved_as_the_run_goes(index, content, clock, calls):
+    run(index, content, clock)
+    puts = [c for c in calls.keys() if c == ("dynamodb", "PutItem")]
+    assert len(puts) >= model.SHARD_COUNT // rebuild.SAVE_EVERY_SHARDS
