@@ -1288,6 +1288,9 @@ def _extra(unused: dict[str, Any], found: _Collector) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     size = 2
     for name, value in unused.items():
+        if not clean_text(name):
+            found.warn(name, "an empty key; left out")
+            continue
         try:
             safe = _json_safe(value, 0)
         except ValueError as err:
@@ -1306,8 +1309,9 @@ def _json_safe(value: Any, depth: int) -> Any:
     """Front matter values as JSON data DynamoDB can store too: no floats, no integers over 38 digits."""
     if depth > MAX_EXTRA_DEPTH:
         raise ValueError(f"nested more than {MAX_EXTRA_DEPTH} levels (MAX_EXTRA_DEPTH)")
-    if isinstance(value, dict):
-        return {clean_text(_key_text(k)): _json_safe(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, dict):  # DynamoDB refuses an empty map key: such entries are left out
+        named = ((clean_text(_key_text(k)), v) for k, v in value.items())
+        return {name: _json_safe(v, depth + 1) for name, v in named if name}
     if isinstance(value, (list, tuple, set)):
         return [_json_safe(v, depth + 1) for v in value]
     if value is None or isinstance(value, bool):

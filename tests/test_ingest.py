@@ -266,3 +266,10 @@ def test_a_failed_key_fails_only_its_own_message(index, content, clock, monkeypa
 def test_only_the_post_item_is_found_by_its_source(publish, index):
     publish("posts/tagged.md", source("Tagged", tags=["a", "b", "c"], author="Ann"))
     assert [type(s) for s in index.source_states("posts/tagged.md")] == [PostRecord]
+
+
+def test_empty_keys_in_unknown_front_matter_are_left_out_not_fatal(publish, index):
+    """DynamoDB refuses an empty map key: a post must publish without it (found by tests/test_fuzz.py)."""
+    outcome = publish("posts/p.md", b'---\ntitle: P\ndate: 2024-01-02\n"": top\nweird: {"": 1, "k": {"": 2}}\n---\nx')
+    assert outcome.action == "published", outcome.message
+    assert index.post("p").extra == {"weird": {"k": {}}}
