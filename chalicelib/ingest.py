@@ -26,7 +26,7 @@ from urllib.parse import unquote_plus
 from chalicelib import cdn, model, posts, render, search, transitions
 from chalicelib.errors import InvalidPost, Problem
 from chalicelib.model import Named, PostCard, PostRecord, SourceRejection, SourceState, Status, Tombstone
-from chalicelib.store import ConflictError, ContentStore, PostIndex, SourceRef
+from chalicelib.store import ConflictError, ContentStore, PostIndex, Refused, SourceRef
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +182,10 @@ def _reconcile_once(key: str, states: list[SourceState], source: Any, index: Pos
         if 0 in err.failed and (live is None or live.slug != record.slug) and _held_by_another(record.slug, key, index):
             taken.add(record.slug)
         raise
+    except Refused as err:  # every upload ends published or as an error its editor can see
+        error = transitions.rejection([f"the index refused this post ({err}); tell the blog's operator"],
+                                      ref.identity, ref.etag, now)
+        return _reject(key, primary, error, index)
     recheck = live.claimants if live is not None and live.slug != record.slug else ()
     return Outcome(key, record.status.value, record.slug, "; ".join(record.warnings), recheck,
                    stale_paths(live, record, now))

@@ -316,6 +316,17 @@ class ConflictError(Exception):
         self.failed = failed
 
 
+class Refused(Exception):
+    """DynamoDB refused a write as invalid (ValidationException): retrying cannot help."""
+
+
+def _refused(err: ClientError) -> Refused | None:
+    code = err.response.get("Error", {}).get("Code")
+    if code == "ValidationException":
+        return Refused(str(err.response.get("Error", {}).get("Message", err))[:500])
+    return None
+
+
 class PostIndex:
     """The index table, read and written as the typed items of chalicelib.model."""
 
@@ -498,7 +509,14 @@ class PostIndex:
         try:
             self._db.transact_write_items(TransactItems=actions)
         except ClientError as err:
-            if err.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+            refused = _refused(err)
+            if refused is not None:
+                raise refused from None
+            reasons_code = err.response.get("Error", {}).get("Code")
+            validation = [r for r in err.response.get("CancellationReasons") or [] if r.get("Code") == "ValidationError"]
+            if reasons_code == "TransactionCanceledException" and validation:
+                raise Refused(str(validation[0].get("Message", "invalid item"))[:500]) from None
+            if reasons_code != "TransactionCanceledException":
                 raise
             reasons = err.response.get("CancellationReasons") or []
             failed = tuple(i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed")
@@ -514,6 +532,9 @@ class PostIndex:
         except ClientError as err:
             if err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 raise ConflictError(str(err), (0,)) from None
+            refused = _refused(err)
+            if refused is not None:
+                raise refused from None
             raise
 
     def put_site(self, site: dict[str, Any]) -> None:

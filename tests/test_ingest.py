@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from chalicelib import ingest, model
+from chalicelib import ingest, model, transitions
 from chalicelib.model import PostRecord, SourceRejection, Status, Tombstone
 from conftest import source
 
@@ -273,3 +273,22 @@ def test_empty_keys_in_unknown_front_matter_are_left_out_not_fatal(publish, inde
     outcome = publish("posts/p.md", b'---\ntitle: P\ndate: 2024-01-02\n"": top\nweird: {"": 1, "k": {"": 2}}\n---\nx')
     assert outcome.action == "published", outcome.message
     assert index.post("p").extra == {"weird": {"k": {}}}
+
+
+def test_an_item_dynamodb_refuses_becomes_an_error_on_the_status_row(publish, index, monkeypatch):
+    """Whatever slips past validation, the upload ends as an error an editor sees, not a retried crash."""
+    from chalicelib import store
+
+    publish("posts/p.md", source("Good"))
+    real = store.PostIndex._transact
+
+    def refuse(self, writes):
+        if any(isinstance(w, transitions.Put) and w.item.get("title") == "Poison" for w in writes):
+            raise store.Refused("Item size has exceeded the maximum allowed size")
+        return real(self, writes)
+
+    monkeypatch.setattr(store.PostIndex, "_transact", refuse)
+    outcome = publish("posts/p.md", source("Poison", tags=["t"]))
+    assert outcome.action == "error"
+    record = index.post("p")
+    assert record.card.title == "Good" and "refused" in record.error.message
