@@ -26,7 +26,7 @@ from chalicelib import posts
 from chalicelib.errors import InvalidPost
 
 DEFAULT_AWS_PORT = 4566
-STATUS_ORDER = {"error": 0, "scheduled": 1, "draft": 2, "published": 3, "expired": 4, "deleted": 5}
+STATUS_ORDER = {"error": 0, "scheduled": 1, "draft": 2, "published": 3, "expired": 4, "deleted": 5, "skipped": 6}
 
 
 def connect(args: argparse.Namespace) -> None:
@@ -188,11 +188,13 @@ def status_rows(items: list[dict[str, Any]], now: dt.datetime) -> list[dict[str,
             warnings = "; ".join(state.warnings)
         elif isinstance(state, model.Tombstone):
             slug, status, date, title, key, warnings = state.slug, "deleted", "", "", state.source_key, ""
-        else:
+        else:  # a source that never published; a skipped one (not a post) is a note, not an error
             key = state.source_key
-            slug, status, date, title, warnings = posts.slug_from_key(key), "error", "", "", ""
+            slug, status, date, title = posts.slug_from_key(key), state.status.value, "", ""
+            warnings = state.error.message if state.skipped else ""
+        error = state.error.message if state.error and state.status is not model.Status.SKIPPED else ""
         rows.append({"slug": slug, "status": status, "date": date, "title": title, "source": key,
-                     "error": state.error.message if state.error else "", "warnings": warnings})
+                     "error": error, "warnings": warnings})
     return sorted(rows, key=lambda r: (0 if r["error"] else 1, STATUS_ORDER.get(r["status"], 9), r["date"]))
 
 

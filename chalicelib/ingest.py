@@ -131,10 +131,18 @@ def _reconcile_logged(key: str, index: PostIndex, content: ContentStore, now: dt
     return done
 
 
+# Files under posts/ that are not posts but look meant as one get a row in `blogctl status`
+# saying why they were skipped; images and other files of a bundle are simply not posts.
+NOTED_SUFFIXES = frozenset({".txt", ".text", ".html", ".htm", ".rst", ".adoc", ".asciidoc", ".org", ".textile",
+                            ".ipynb", ".mdx", *posts.SOURCE_SUFFIXES})
+
+
 def reconcile(key: str, index: PostIndex, content: ContentStore, now: dt.datetime) -> Outcome:
     """Make the index agree with the current state of `key` in the bucket."""
-    if not posts.is_post_key(key):
-        return Outcome(key, "ignored")
+    problem = posts.post_key_problem(key)
+    if problem is not None:
+        noted = key.startswith(posts.POSTS_PREFIX) and "." + key.rsplit(".", 1)[-1].lower() in NOTED_SUFFIXES
+        return _note_skipped(key, problem, index, content, now) if noted else Outcome(key, "ignored")
     taken: set[str] = set()
     for attempt in range(MAX_ATTEMPTS):
         states = index.source_states(key)  # first the index, then S3: see the module's docstring
@@ -300,6 +308,24 @@ def _reject_clash(key: str, slug: str, primary: SourceState | None, ref: SourceR
         index.commit(writes.writes())
         return Outcome(key, "error", "", error.message)
     return _reject(key, primary, error, index)
+
+
+def _note_skipped(key: str, problem: str, index: PostIndex, content: ContentStore, now: dt.datetime) -> Outcome:
+    """A file under posts/ that is not a post: a 'skipped' row saying why, while the file is there."""
+    states = [s for s in index.source_states(key) if isinstance(s, SourceRejection)]
+    ref = content.head(key)
+    writes = transitions.WriteSet()
+    if ref is None:
+        for state in states:
+            writes.delete(model.rejection_key(key), transitions.unchanged_revision(state))
+    elif not states or states[0].seen_etag != ref.etag:
+        note = SourceRejection(key, transitions.rejection([f"not published: {problem}"], ref.identity, ref.etag, now),
+                               rev=(states[0].rev + 1) if states else 1, skipped=True)
+        guard = transitions.unchanged_revision(states[0]) if states else transitions.Condition("attribute_not_exists(pk)")
+        writes.put(transitions.Put(note.to_item(), guard))
+    pending = writes.writes()
+    index.commit(pending)
+    return Outcome(key, "skipped" if ref is not None else "deleted" if pending else "unchanged", "", problem)
 
 
 def _retire(key: str, states: list[SourceState], index: PostIndex, now: dt.datetime) -> Outcome:

@@ -186,6 +186,7 @@ class Status(str, enum.Enum):
     EXPIRED = "expired"      # its expiryDate has passed
     DELETED = "deleted"      # a tombstone: readers saw it once, the source is gone (410)
     ERROR = "error"          # rejected, with no good version to show
+    SKIPPED = "skipped"      # a file under posts/ that is not a post (a .txt, Hugo's _index.md): noted, not an error
 
 
 @dataclass(frozen=True)
@@ -459,8 +460,12 @@ class SourceRejection:
     error: Rejection
     claims: str = ""                   # the slug it asked for, when another source holds it
     rev: int = 0
+    skipped: bool = False              # not a post at all: `error` says why, and it is no error
 
-    status = Status.ERROR
+    @property
+    def status(self) -> Status:
+        """ERROR, or SKIPPED for a file that is not a post."""
+        return Status.SKIPPED if self.skipped else Status.ERROR
 
     @property
     def seen_id(self) -> str:
@@ -474,7 +479,7 @@ class SourceRejection:
 
     def to_item(self) -> dict[str, Any]:
         """The item."""
-        item: dict[str, Any] = {**rejection_key(self.source_key), "status": Status.ERROR.value,
+        item: dict[str, Any] = {**rejection_key(self.source_key), "status": self.status.value,
                                 "error": self.error.to_dict(), "rev": self.rev,
                                 **_source_attributes(self.source_key, self.seen_id, self.seen_etag)}
         if self.claims:
@@ -485,7 +490,8 @@ class SourceRejection:
     def from_item(cls, item: Mapping[str, Any]) -> "SourceRejection":
         """Back from a rejection item."""
         return cls(source_key=item["source_key"], error=Rejection.from_dict(item["error"]),
-                   claims=item.get("claims", ""), rev=int(item.get("rev", 0)))
+                   claims=item.get("claims", ""), rev=int(item.get("rev", 0)),
+                   skipped=item.get("status") == Status.SKIPPED.value)
 
 
 SourceState = PostRecord | Tombstone | SourceRejection

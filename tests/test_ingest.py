@@ -292,3 +292,24 @@ def test_an_item_dynamodb_refuses_becomes_an_error_on_the_status_row(publish, in
     assert outcome.action == "error"
     record = index.post("p")
     assert record.card.title == "Good" and "refused" in record.error.message
+
+
+@pytest.mark.parametrize("key", ["posts/notes.txt", "posts/_index.md", "posts/old-post.html"])
+def test_a_file_that_is_not_a_post_gets_a_skipped_row_not_silence(index, content, clock, key):
+    from blogctl.cli import status_rows
+
+    content.put(key, b"some text", "text/plain")
+    outcome = ingest.reconcile(key, index, content, clock())
+    assert outcome.action == "skipped"
+    [row] = status_rows(list(index.scan()), clock())
+    assert (row["status"], row["source"], row["error"]) == ("skipped", key, "")
+    assert "not published" in row["warnings"]
+    content.delete(key)
+    assert ingest.reconcile(key, index, content, clock()).action == "deleted"
+    assert status_rows(list(index.scan()), clock()) == []
+
+
+def test_a_bundles_images_are_not_posts_and_make_no_row(index, content, clock):
+    content.put("posts/trip/cover.jpg", b"\xff\xd8\xff", "image/jpeg")
+    assert ingest.reconcile("posts/trip/cover.jpg", index, content, clock()).action == "ignored"
+    assert index.source_states("posts/trip/cover.jpg") == []
