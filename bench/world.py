@@ -269,6 +269,8 @@ def seed(index: PostIndex, content: ContentStore, dynamodb: Any, count: int) -> 
             for write in transitions.publish(None, record, [], now, text).writes():
                 if isinstance(write, transitions.Put):
                     rows.append(write.item)
+                elif isinstance(write, transitions.Delete):
+                    continue  # a new blog: nothing to delete
                 elif write.add:
                     counter = counters.setdefault((write.key["pk"], write.key["sk"]), {**write.key, "count": 0})
                     counter["count"] += write.add["count"]
