@@ -57,3 +57,9 @@ class InvalidPost(BlogError):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("; ".join(str(p) for p in problems))
         self.problems = problems
+
+
+class CorruptIndex(BlogError):
+    """A stored search index part (manifest, shard, batch, pending entry) cannot be read."""
+
+    status = 500
