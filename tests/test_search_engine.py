@@ -205,6 +205,8 @@ def test_candidates_are_bounded(monkeypatch, store):
     assert len(found.ranked) == query.MAX_CANDIDATES and found.total == query.MAX_CANDIDATES + 22
     results = engine.search(store, "kangaroo")
     assert len(results.hits) == engine.PAGE_SIZE and results.total == query.MAX_CANDIDATES + 22
+    assert not results.exact  # counted by the index, not every post checked
+    assert engine.search(store, "boxes").exact
 
 
 def test_phrases_are_checked_in_the_text_and_the_title(store):

@@ -43,26 +43,37 @@ def test_growing_by_one_shard_moves_only_the_split_shards_keys(count, keys):
 
 def test_encoding_round_trips_deterministically():
     shard = Shard(number=3, count=4, generation=2, completed=1,
-                  terms={"box": [2, "a:120:19000 b:80:18000"]}, prefixes={"kan": "kangaroo:2:"})
+                  terms={"box": [2, "a b", "120 80", "19000 18000"]}, prefixes={"kan": "kangaroo:2:"})
     data = shards.encode_shard(shard)
     assert data == shards.encode_shard(shard) and data[:2] == b"\x1f\x8b"  # gzip, same bytes every time
     assert shards.decode_shard(data, 3) == shard
     assert shards.decoded_size(data) == len(gzip.decompress(data))
-    assert shards.decode_shard(data, 3).postings("box") == [("a", 120, 19000), ("b", 80, 18000)]
-    assert shards.decode_shard(data, 3).completions("kan") == [("kangaroo", 2, "kangaroo")]
+    for reader in (shards.decode_shard(data, 3), shards.view_shard(data, 3)):
+        assert reader.postings("box") == [("a", 120, 19000), ("b", 80, 18000)] and reader.df("box") == 2
+        assert reader.completions("kan") == [("kangaroo", 2, "kangaroo")]
+        assert reader.postings("bo") == [] and reader.df("kangaroo") == 0 and reader.completions("bo") == []
 
 
 @pytest.mark.parametrize("data", [
     b"not gzip at all",
     gzip.compress(b"{}"),
-    gzip.compress(json.dumps({"format": 1, "number": 4, "count": 1, "generation": 0, "completed": 0,
-                              "terms": {}, "prefixes": {}}).encode()),  # another shard's number
-    gzip.compress(b'{"format": 1, "number": 3'),
+    shards.encode_shard(Shard(number=4)),  # another shard
+    gzip.compress(b"search-shard\t1\t3\t1\t0"),  # a header cut short
     shards.encode_shard(Shard(number=3))[:-9],  # truncated
 ])
 def test_a_broken_shard_is_a_clear_error(data):
     with pytest.raises(CorruptIndex):
         shards.decode_shard(data, 3)
+    with pytest.raises(CorruptIndex):
+        shards.view_shard(data, 3)
+
+
+def test_a_broken_entry_is_a_clear_error():
+    data = gzip.compress(b"search-shard\t1\t3\t1\t0\t0\nbox\t2\ta b\n")
+    with pytest.raises(CorruptIndex):
+        shards.decode_shard(data, 3)
+    with pytest.raises(CorruptIndex):
+        shards.view_shard(data, 3).postings("box")
 
 
 def test_a_shard_that_decodes_to_too_much_is_refused(monkeypatch):
@@ -142,7 +153,7 @@ def test_group_changes_sends_each_term_to_its_shard():
 
 def test_a_split_keeps_every_key_and_routes_it():
     shard = Shard(number=0, count=1, generation=4,
-                  terms={f"t{n}": [1, f"p:1:1"] for n in range(200)}, prefixes={f"p{n}x": "t1:1:" for n in range(50)})
+                  terms={f"t{n}": [1, "p", "1", "1"] for n in range(200)}, prefixes={f"p{n}x": "t1:1:" for n in range(50)})
     kept, moved = shards.split_shard(shard, 1)
     assert (kept.number, moved.number) == (0, 1) and kept.generation == moved.generation == 4
     assert kept.terms.keys() | moved.terms.keys() == shard.terms.keys() and kept.terms and moved.terms
@@ -155,7 +166,7 @@ def test_a_split_keeps_every_key_and_routes_it():
 
 
 def test_a_merge_after_an_interrupted_split_drops_the_strays():
-    shard = Shard(number=0, count=1, terms={f"t{n}": [1, "p:1:1"] for n in range(50)})
+    shard = Shard(number=0, count=1, terms={f"t{n}": [1, "p", "1", "1"] for n in range(50)})
     strays = [t for t in shard.terms if shards.shard_of(t, 2) == 1]
     result, _ = merged(shard, count=2)
     assert strays and not set(strays) & set(result.terms) and result.count == 2

@@ -14,6 +14,7 @@ the model of the S3/DynamoDB one:
 """
 from __future__ import annotations
 
+import itertools
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -99,7 +100,8 @@ class Results:
 
     query: ParsedQuery
     hits: tuple[Hit, ...] = ()
-    total: int = 0  # posts matching (a lower bound for very common words; the hits when phrases are checked)
+    total: int = 0  # posts matching (see `exact`)
+    exact: bool = True  # False: `total` counts the index's matches, unchecked (phrases: the hits found so far)
     suggestion: str | None = None  # "did you mean", when nothing matched
     bytes_read: int = 0  # of shards
 
@@ -113,9 +115,11 @@ def search(source: Source, text: str, limit: int = PAGE_SIZE) -> Results:
     pending = [PendingEntry.from_item(item) for item in source.pending(MAX_PENDING)]
     found = find(query, manifest, source.shards, pending)
     hits, checked = _checked_hits(source, query, found, limit)
-    # Every candidate checked: the count is exact. Otherwise the index's count (phrases unchecked).
-    total = len(hits) if checked >= found.total else found.total
-    return Results(query, hits, total, suggest(query, found) if not hits else None, found.bytes_read)
+    # Every candidate checked: the count is exact. Otherwise the index's count, or with phrases the
+    # hits found (the index cannot tell which of its matches have the phrase).
+    exact = checked >= found.total
+    total = len(hits) if exact or query.phrases else found.total
+    return Results(query, hits, total, exact, suggest(query, found) if not hits else None, found.bytes_read)
 
 
 def _checked_hits(source: Source, query: ParsedQuery, found: Candidates, limit: int) -> tuple[tuple[Hit, ...], int]:
@@ -286,6 +290,7 @@ class MemoryStore:
     batch_data: bytes | None = None
     progress_data: bytes | None = None
     records: dict[str, dict[str, Any]] = field(default_factory=dict)  # slug -> search record
+    marked: dict[str, None] = field(default_factory=dict)  # slugs with the pending mark, oldest first
     items: dict[str, dict[str, Any]] = field(default_factory=dict)  # slug -> index item ('public': bool)
     texts: dict[str, str] = field(default_factory=dict)
     bytes_read: int = 0
@@ -303,6 +308,7 @@ class MemoryStore:
         record = self.records.get(slug, {})
         entry = PendingEntry.of(slug, rev, document, record.get("indexed", ""), record.get("indexed_length", 0))
         self.records[slug] = {**entry.to_item(), "pending": True}
+        self.marked[slug] = None
 
     def delete_post(self, slug: str, rev: int) -> None:
         """A post deleted: gone from the site, and from the index once merged."""
@@ -323,8 +329,8 @@ class MemoryStore:
         return found
 
     def pending(self, limit: int) -> list[dict[str, Any]]:
-        """Pending entries' items, in slug order."""
-        return [r for _, r in sorted(self.records.items()) if r.get("pending")][:limit]
+        """Pending entries' items, the oldest marked first (as a sparse index on the mark would list them)."""
+        return [self.records[slug] for slug in itertools.islice(self.marked, limit)]
 
     def posts(self, slugs: Sequence[str]) -> dict[str, tuple[dict[str, Any], str]]:
         """Public posts' items and texts."""
@@ -363,6 +369,7 @@ class MemoryStore:
             record["indexed"], record["indexed_length"] = entry.settled()
             if record["rev"] == entry.rev:
                 record["pending"] = False
+                self.marked.pop(entry.slug, None)
 
     def refresh(self, budget: int = MAX_SHARD_WRITES, batch_docs: int = MAX_BATCH_DOCS) -> None:
         """Merge and split until nothing is pending and no shard is over its target (what rebuild runs do)."""

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from chalicelib.errors import BadRequest
 from chalicelib.search import text as analysis
 from chalicelib.search.shards import (
-    IMPACT_SCALE, PREFIX_MAX_CHARS, PREFIX_MIN_CHARS, Manifest, Overlay, PendingEntry, Shard, decode_shard,
-    empty_shard, idf, prefix_key, shard_of,
+    IMPACT_SCALE, PREFIX_MAX_CHARS, PREFIX_MIN_CHARS, Manifest, Overlay, PendingEntry, Shard, ShardView,
+    empty_shard, idf, prefix_key, shard_of, view_shard,
 )
 
 MAX_QUERY_CHARS = 500
@@ -29,6 +29,7 @@ PREFIX_WEIGHT = 0.6  # a completion counts this much of the word itself
 MAX_CANDIDATES = 60  # ranked candidates a query hands to the caller
 MAX_PENDING = 500  # pending entries a query reads; past it, a post shows up when merged
 MAX_CORRECTED_WORDS = 2
+SCORE_DIGITS = 6  # scores equal to this many decimals (in impact units) tie, and the newer post wins
 QUOTES = "\"“”„‟«»＂"
 _QUOTE_TABLE = str.maketrans({q: '"' for q in QUOTES})
 
@@ -80,7 +81,7 @@ def parse_query(text: str) -> ParsedQuery:
                       and len(word) >= MIN_PREFIX_CHARS)
             found.pop(term, None)  # a repeated word counts once, where it was last typed
             found[term] = Word(text=word, term=term, prefix=prefix)
-    words = tuple(found.values())[-MAX_QUERY_WORDS:] if len(found) > MAX_QUERY_WORDS else tuple(found.values())
+    words = tuple(found.values())[-MAX_QUERY_WORDS:]  # past the bound, the words typed last count
     return ParsedQuery(text=shown, words=words, phrases=tuple(phrases))
 
 
@@ -92,7 +93,7 @@ class ShardReader:
     def __init__(self, manifest: Manifest, read: Read) -> None:
         self._count = manifest.shards
         self._read = read
-        self._shards: dict[int, Shard] = {}
+        self._shards: dict[int, Shard | ShardView] = {}
         self.calls = 0
         self.bytes_read = 0
 
@@ -106,14 +107,14 @@ class ShardReader:
         for number in wanted:
             data = stored.get(number)
             self.bytes_read += len(data or b"")
-            self._shards[number] = decode_shard(data, number) if data else empty_shard(number, self._count)
+            self._shards[number] = view_shard(data, number) if data else empty_shard(number, self._count)
 
     @property
     def shards_read(self) -> int:
         """How many shards were read."""
         return len(self._shards)
 
-    def shard(self, key: str) -> Shard:
+    def shard(self, key: str) -> Shard | ShardView:
         """The (loaded) shard holding `key`."""
         return self._shards[shard_of(key, self._count)]
 
@@ -159,36 +160,54 @@ def find(query: ParsedQuery, manifest: Manifest, read: Read, pending: Iterable[P
     alternatives = [_alternatives(w, reader, overlay) for w in query.words]
     reader.load(term for alts in alternatives for term in alts)
     docs = manifest.docs + overlay.docs_change()
+    per_word = [_word_scores(alts, reader, overlay, docs) for alts in alternatives]
+    missing = tuple(w for w, (best, _, _) in zip(query.words, per_word) if not best)
+    scores: dict[str, float] = {}
     days: dict[str, int] = {}
-    per_word: list[dict[str, float]] = []
-    matched: list[frozenset[str]] = []
-    for alts in alternatives:
-        best: dict[str, float] = {}
-        hits = set()
-        for term, weight in alts.items():
-            shard = reader.shard(term)
-            postings = [p for p in shard.postings(term) if p.slug not in overlay.hidden] + overlay.postings(term)
-            if not postings:
-                continue
-            hits.add(term)
-            weighted = weight * idf(max(shard.df(term) + overlay.df_change(term), len(postings)), docs)
-            for posting in postings:
-                score = weighted * posting.impact
-                if score > best.get(posting.slug, 0.0):
-                    best[posting.slug] = score
-                    days[posting.slug] = posting.day
-        per_word.append(best)
-        matched.append(frozenset(hits))
-    missing = tuple(w for w, best in zip(query.words, per_word) if not best)
-    common: Iterable[str] = ()
     if not missing:
-        smallest, *others = sorted(per_word, key=len)
-        common = [slug for slug in smallest if all(slug in other for other in others)]
-    scores = {slug: sum(best[slug] for best in per_word) / IMPACT_SCALE for slug in common}
-    ranked = heapq.nsmallest(MAX_CANDIDATES, scores, key=lambda s: (-round(scores[s], 9), -days[s], s))
-    return Candidates(ranked=tuple(Candidate(s, round(scores[s], 4), days[s]) for s in ranked), total=len(scores),
-                      terms=tuple(matched), missing=missing, shards_read=reader.shards_read,
-                      bytes_read=reader.bytes_read, reader=reader)
+        (smallest, days, _), *others = sorted(per_word, key=lambda found: len(found[0]))
+        scores = smallest
+        for best, _, _ in others:  # every word must match: keep the slugs all of them have
+            scores = {slug: score + best[slug] for slug, score in scores.items() if slug in best}
+    pool: Iterable[str] = scores
+    if len(scores) > MAX_CANDIDATES:  # the best scores (at C speed), and whatever ties with the last of them
+        cut = heapq.nlargest(MAX_CANDIDATES, scores.values())[-1] - 10 ** -SCORE_DIGITS
+        pool = [slug for slug, score in scores.items() if score >= cut]
+    ranked = sorted(pool, key=lambda s: (-round(scores[s], SCORE_DIGITS), -days[s], s))[:MAX_CANDIDATES]
+    return Candidates(ranked=tuple(Candidate(s, round(scores[s] / IMPACT_SCALE, 4), days[s]) for s in ranked),
+                      total=len(scores), terms=tuple(matched for _, _, matched in per_word), missing=missing,
+                      shards_read=reader.shards_read, bytes_read=reader.bytes_read, reader=reader)
+
+
+def _word_scores(alts: dict[str, float], reader: ShardReader, overlay: Overlay,
+                 docs: int) -> tuple[dict[str, float], dict[str, int], frozenset[str]]:
+    """(slug -> best score, slug -> day, terms that matched) of one word over its alternatives.
+
+    Postings come as columns (str.split, map(int)): a word costs little more than its bytes.
+    """
+    best: dict[str, float] = {}
+    days: dict[str, int] = {}
+    matched = set()
+    for term, weight in alts.items():
+        shard = reader.shard(term)
+        slugs, impacts, term_days = shard.columns(term)
+        if overlay.hidden and not overlay.hidden.isdisjoint(slugs):
+            kept = [i for i, slug in enumerate(slugs) if slug not in overlay.hidden]
+            slugs, impacts, term_days = ([column[i] for i in kept] for column in (slugs, impacts, term_days))
+        for posting in overlay.postings(term):
+            slugs.append(posting.slug)
+            impacts.append(posting.impact)
+            term_days.append(posting.day)
+        if not slugs:
+            continue
+        matched.add(term)
+        weighted = weight * idf(max(shard.df(term) + overlay.df_change(term), len(slugs)), docs)
+        scored = dict(zip(slugs, map(weighted.__mul__, impacts)))
+        if best:
+            scored = {slug: score for slug, score in scored.items() if score > best.get(slug, 0.0)}
+        best.update(scored)
+        days.update(zip(slugs, term_days))
+    return best, days, frozenset(matched)
 
 
 def _alternatives(word: Word, reader: ShardReader, overlay: Overlay) -> dict[str, float]:

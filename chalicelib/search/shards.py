@@ -5,7 +5,8 @@ Layout (the caller stores the bytes; key names are its choice, e.g. `_search/sha
 - A **manifest** (`Manifest`, a few dozen bytes of JSON): the shard count, the number of
   documents and their total length (for BM25), the last merged batch's generation, and the
   shards' total size (which decides when to split).
-- **Shards** (`Shard`, gzip'd JSON, `encode_shard`/`decode_shard`). Every key lives in the
+- **Shards** (`Shard`, gzip'd lines of text, `encode_shard`/`decode_shard`; a query reads one
+  with `view_shard`, which finds the lines it needs without parsing the rest). Every key lives in the
   shard `shard_of(key, count)` picks by a stable hash (linear hashing, so the count grows one
   shard at a time: `split_shard`). A term's entry holds its true document frequency and its
   postings (slug, impact, day), best first, cut to MAX_POSTINGS_PER_TERM: reading a term costs
@@ -43,6 +44,7 @@ PREFIX_MIN_CHARS = 3
 PREFIX_MAX_CHARS = 6  # longer prefixes are answered from the 6-letter entry, filtered
 PREFIX_KEEP = 16  # completions kept per prefix, most frequent first
 PREFIX_SIGIL = "~"  # prefix keys share the hash space with terms; no term contains '~'
+SHARD_MAGIC = "search-shard"
 IMPACT_SCALE = 100  # impacts are BM25's term-frequency part x 100, as integers
 BM25_K1 = 1.2
 BM25_B = 0.75
@@ -156,14 +158,43 @@ class Manifest:
 
 # -- shards -------------------------------------------------------------------------------
 
-@dataclass
-class Shard:
-    """One shard: term entries and prefix entries, kept encoded until a reader asks for one.
+class _Entries:
+    """What a query asks of a shard, over its term and prefix entries however they are held."""
 
-    `terms` maps a term to [document frequency, postings], the postings a string
-    'slug:impact:day slug:impact:day' (best first); `prefixes` maps a prefix to
-    'term:df:form ...' (most frequent first; form empty when it is the term itself).
-    Strings keep decoding to one json.loads: a reader parses only the entries it needs.
+    def _entry(self, term: str) -> list[Any] | None:
+        raise NotImplementedError
+
+    def _prefix(self, prefix: str) -> str:
+        raise NotImplementedError
+
+    def df(self, term: str) -> int:
+        """The number of documents containing `term`."""
+        entry = self._entry(term)
+        return int(entry[0]) if entry else 0
+
+    def columns(self, term: str) -> tuple[list[str], list[int], list[int]]:
+        """`term`'s postings as (slugs, impacts, days), best first (at most MAX_POSTINGS_PER_TERM)."""
+        entry = self._entry(term)
+        if not entry:
+            return [], [], []
+        return entry[1].split(), list(map(int, entry[2].split())), list(map(int, entry[3].split()))
+
+    def postings(self, term: str) -> list[Posting]:
+        """`term`'s postings, best first."""
+        return [Posting(*p) for p in zip(*self.columns(term))]
+
+    def completions(self, prefix: str) -> list[Completion]:
+        """The terms `prefix` begins, most frequent first (prefixes of 3 to 6 letters only)."""
+        return parse_completions(self._prefix(prefix))
+
+
+@dataclass
+class Shard(_Entries):
+    """One shard, decoded whole (to merge or split it).
+
+    `terms` maps a term to [document frequency, slugs, impacts, days], its postings as three
+    space-separated columns, best first; `prefixes` maps a prefix to 'term:df:form ...' (most
+    frequent first; form empty when it is the term itself).
     """
 
     number: int
@@ -173,28 +204,37 @@ class Shard:
     terms: dict[str, list[Any]] = field(default_factory=dict)
     prefixes: dict[str, str] = field(default_factory=dict)
 
-    def df(self, term: str) -> int:
-        """The number of documents containing `term`."""
-        entry = self.terms.get(term)
-        return entry[0] if entry else 0
+    def _entry(self, term: str) -> list[Any] | None:
+        return self.terms.get(term)
 
-    def postings(self, term: str) -> list[Posting]:
-        """`term`'s postings, best first (at most MAX_POSTINGS_PER_TERM)."""
-        entry = self.terms.get(term)
-        return parse_postings(entry[1]) if entry else []
-
-    def completions(self, prefix: str) -> list[Completion]:
-        """The terms `prefix` begins, most frequent first (prefixes of 3 to 6 letters only)."""
-        return parse_completions(self.prefixes.get(prefix, ""))
+    def _prefix(self, prefix: str) -> str:
+        return self.prefixes.get(prefix, "")
 
 
-def parse_postings(text: str) -> list[Posting]:
-    """Postings from their stored string."""
-    found = []
-    for part in text.split():
-        slug, value, day = part.split(":")
-        found.append(Posting(slug, int(value), int(day)))
-    return found
+class ShardView(_Entries):
+    """A stored shard as a query reads it: its text, searched for the few lines it needs (no parsing
+    of the rest: a query's cost does not grow with what else the shard holds)."""
+
+    def __init__(self, number: int, raw: bytes) -> None:
+        self.number = number
+        self._raw = raw
+
+    def _line(self, key: str) -> list[str] | None:
+        at = self._raw.find(b"\n" + key.encode() + b"\t")
+        if at < 0:
+            return None
+        end = self._raw.find(b"\n", at + 1)
+        return self._raw[at + 1:end].decode().split("\t")[1:]
+
+    def _entry(self, term: str) -> list[Any] | None:
+        found = self._line(term)
+        if found is not None and len(found) != 4:
+            raise CorruptIndex(f"search shard {self.number} has a malformed entry for {term!r}")
+        return found
+
+    def _prefix(self, prefix: str) -> str:
+        found = self._line(prefix_key(prefix))
+        return found[0] if found else ""
 
 
 def parse_completions(text: str) -> list[Completion]:
@@ -212,11 +252,16 @@ def format_completions(completions: Iterable[Completion]) -> str:
 
 
 def encode_shard(shard: Shard) -> bytes:
-    """A shard as stored: gzip'd compact JSON (deterministic: same shard, same bytes)."""
-    data = {"format": FORMAT, "number": shard.number, "count": shard.count, "generation": shard.generation,
-            "completed": shard.completed, "terms": shard.terms, "prefixes": shard.prefixes}
-    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
-    return gzip.compress(raw, compresslevel=GZIP_LEVEL, mtime=0)
+    """A shard as stored: gzip'd UTF-8 lines (deterministic: same shard, same bytes).
+
+    A header line ('search-shard', format, number, count, generation, completed), then one line
+    per term ('term, df, slugs, impacts, days') and per prefix ('~prefix, completions'), fields
+    separated by tabs, in key order. No key or field holds a tab or a line end.
+    """
+    lines = [f"{SHARD_MAGIC}\t{FORMAT}\t{shard.number}\t{shard.count}\t{shard.generation}\t{shard.completed}"]
+    lines += [f"{term}\t{entry[0]}\t{entry[1]}\t{entry[2]}\t{entry[3]}" for term, entry in sorted(shard.terms.items())]
+    lines += [f"{prefix_key(prefix)}\t{entry}" for prefix, entry in sorted(shard.prefixes.items())]
+    return gzip.compress(("\n".join(lines) + "\n").encode(), compresslevel=GZIP_LEVEL, mtime=0)
 
 
 def decoded_size(data: bytes) -> int:
@@ -225,16 +270,39 @@ def decoded_size(data: bytes) -> int:
 
 
 def decode_shard(data: bytes, number: int) -> Shard:
-    """The shard stored as `data`; CorruptIndex when it is not one (or not shard `number`)."""
+    """The shard stored as `data`, decoded whole; CorruptIndex when it is not one (or not shard `number`)."""
     raw = _gunzip(data, MAX_SHARD_BYTES, f"search shard {number}")
+    header = _header(raw, number)
+    shard = Shard(number=number, count=header[0], generation=header[1], completed=header[2])
     try:
-        obj = json.loads(raw)
-        if obj.get("format") != FORMAT or obj.get("number") != number:
-            raise ValueError(f"format {obj.get('format')!r}, number {obj.get('number')!r}")
-        return Shard(number=number, count=int(obj["count"]), generation=int(obj["generation"]),
-                     completed=int(obj["completed"]), terms=dict(obj["terms"]), prefixes=dict(obj["prefixes"]))
-    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        for line in raw.decode().split("\n")[1:-1]:
+            key, rest = line.split("\t", 1)
+            if key.startswith(PREFIX_SIGIL):
+                shard.prefixes[key[1:]] = rest
+            else:
+                df, slugs, impacts, days = rest.split("\t")
+                shard.terms[key] = [int(df), slugs, impacts, days]
+    except ValueError as err:
         raise CorruptIndex(f"search shard {number} is malformed: {err}") from None
+    return shard
+
+
+def view_shard(data: bytes, number: int) -> ShardView:
+    """The shard stored as `data`, for a query: decompressed and checked, its lines found on demand."""
+    raw = _gunzip(data, MAX_SHARD_BYTES, f"search shard {number}")
+    _header(raw, number)
+    return ShardView(number, raw)
+
+
+def _header(raw: bytes, number: int) -> tuple[int, int, int]:
+    """(count, generation, completed) from a decoded shard's header line, checked."""
+    first = raw[:raw.find(b"\n")].decode(errors="replace").split("\t")
+    try:
+        if first[0] != SHARD_MAGIC or int(first[1]) != FORMAT or int(first[2]) != number or not raw.endswith(b"\n"):
+            raise ValueError(f"header {first[:3]!r}")
+        return int(first[3]), int(first[4]), int(first[5])
+    except (ValueError, IndexError) as err:
+        raise CorruptIndex(f"search shard {number} is not one: {err}") from None
 
 
 def empty_shard(number: int, count: int) -> Shard:
@@ -429,13 +497,15 @@ def merge_shard(shard: Shard, removed: Mapping[str, Iterable[str]], added: Mappi
     if shard.generation >= generation:
         return shard, {}
     terms = _owned(shard.terms, shard, count, lambda t: t)
-    changed = set(removed) | set(added)
     # Postings as (-impact, -day, slug): the natural tuple order is best first.
     new_postings: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    dropped: dict[str, set[str]] = defaultdict(set)  # term -> slugs whose stale posting goes
     df_change: Counter[str] = Counter()
     forms: dict[str, str] = {}
-    for stale in removed.values():
-        df_change.update(dict.fromkeys(stale, -1))
+    for slug, stale in removed.items():
+        for term in stale:
+            dropped[term].add(slug)
+            df_change[term] -= 1
     for slug, document in added.items():
         forms.update(document.forms)
         norm = length_norm(document.length, average_length)
@@ -443,13 +513,13 @@ def merge_shard(shard: Shard, removed: Mapping[str, Iterable[str]], added: Mappi
             df_change[term] += 1
             new_postings[term].append((-impact(weight, norm), -document.day, slug))
     reported: dict[str, tuple[int, str]] = {}
-    for term, change in df_change.items():
-        old_df, stored = terms.get(term) or (0, "")
-        df = old_df + change
-        text = _merged_postings(stored, new_postings.get(term, []), changed)
-        df = max(df, text.count(" ") + 1 if text else 0)
+    for term in df_change.keys() | new_postings.keys():
+        entry = terms.get(term)
+        old_df = entry[0] if entry else 0
+        columns = _merged_postings(entry, new_postings.get(term, []), dropped.get(term, set()))
+        df = max(old_df + df_change[term], columns[0].count(" ") + 1 if columns[0] else 0)
         if df > 0:
-            terms[term] = [df, text]
+            terms[term] = [df, *columns]
         else:
             terms.pop(term, None)
         if df != old_df and (min(df, old_df) == 0 or df.bit_length() != old_df.bit_length()):
@@ -458,21 +528,22 @@ def merge_shard(shard: Shard, removed: Mapping[str, Iterable[str]], added: Mappi
     return replace(shard, count=count, generation=generation, terms=terms, prefixes=prefixes), reported
 
 
-def _merged_postings(stored: str, new: list[tuple[int, int, str]], changed: set[str]) -> str:
-    """A term's stored postings without the changed slugs' old ones, with the new ones (keyed
+def _merged_postings(entry: list[Any] | None, new: list[tuple[int, int, str]],
+                     dropped: set[str]) -> tuple[str, str, str]:
+    """A term's posting columns without the `dropped` slugs, with the `new` postings (keyed
     (-impact, -day, slug)), best first, cut to MAX_POSTINGS_PER_TERM."""
-    padded = f" {stored}"
-    if not new and not any(f" {slug}:" in padded for slug in changed):
-        return stored  # nothing of this term changed but its frequency: no parsing
-    keyed = [(-int(value), -int(day), slug) for slug, value, day in map(_split_posting, stored.split())
-             if slug not in changed]
-    keyed += new
+    if entry and not new and not dropped:
+        return entry[1], entry[2], entry[3]  # only its frequency changed: no parsing
+    keyed = new
+    if entry:
+        dropped = dropped | {slug for _, _, slug in new}  # a slug has one posting per term
+        keyed = [(-value, -day, slug) for slug, value, day in
+                 zip(entry[1].split(), map(int, entry[2].split()), map(int, entry[3].split()))
+                 if slug not in dropped] + new
     keyed.sort()
-    return " ".join(f"{slug}:{-value}:{-day}" for value, day, slug in keyed[:MAX_POSTINGS_PER_TERM])
-
-
-def _split_posting(text: str) -> list[str]:
-    return text.split(":")
+    kept = keyed[:MAX_POSTINGS_PER_TERM]
+    return (" ".join(slug for _, _, slug in kept), " ".join(str(-value) for value, _, _ in kept),
+            " ".join(str(-day) for _, day, _ in kept))
 
 
 def group_completions(reported: Mapping[str, tuple[int, str]], count: int) -> dict[int, dict[str, dict[str, tuple[int, str]]]]:
