@@ -88,7 +88,7 @@ def test_did_you_mean_offers_a_known_word(store):
 
 
 def test_a_merge_cut_short_resumes_to_the_same_index(monkeypatch):
-    monkeypatch.setattr(shards, "SHARD_TARGET_BYTES", 1000)  # many shards
+    monkeypatch.setattr(shards, "SHARD_TARGET_BYTES", 300)  # many shards
     whole = engine.MemoryStore()
     stepwise = engine.MemoryStore()
     for target in (whole, stepwise):
@@ -120,7 +120,7 @@ class Crashing(engine.MemoryStore):
 
 def test_a_merge_that_dies_midway_is_finished_by_the_next_run(monkeypatch):
     monkeypatch.setattr(engine, "MERGE_CHUNK", 1)
-    monkeypatch.setattr(shards, "SHARD_TARGET_BYTES", 2000)  # many shards
+    monkeypatch.setattr(shards, "SHARD_TARGET_BYTES", 300)  # many shards
     clean, crashing = engine.MemoryStore(), Crashing()
     for target in (clean, crashing):
         for n in range(40):
@@ -154,7 +154,7 @@ def test_a_newer_revision_during_a_merge_stays_pending(store):
 
 
 def test_shards_split_as_the_index_grows_and_answers_stay_the_same(monkeypatch):
-    monkeypatch.setattr(shards, "SHARD_TARGET_BYTES", 1500)
+    monkeypatch.setattr(shards, "SHARD_TARGET_BYTES", 400)
     store = engine.MemoryStore()
     for n in range(60):
         put(store, f"post-{n}", f"word{n} kangaroo shared{n % 5} stories boxes")
@@ -162,8 +162,8 @@ def test_shards_split_as_the_index_grows_and_answers_stay_the_same(monkeypatch):
             store.refresh()
     manifest = Manifest.from_dict(store.manifest())
     assert manifest.shards > 4
-    assert sum(map(shards.decoded_size, store.shard_data.values())) <= 1500 * manifest.shards
-    assert abs(manifest.bytes - sum(map(shards.decoded_size, store.shard_data.values()))) < 0.05 * manifest.bytes
+    stored = sum(map(len, store.shard_data.values()))
+    assert stored <= 400 * manifest.shards and abs(manifest.bytes - stored) < 0.05 * stored
     assert slugs(store, "word42") == ["post-42"] and len(slugs(store, "kangaroo")) == engine.PAGE_SIZE
     assert engine.search(store, "kangaroo").total == 60 and engine.search(store, "shared3").total == 12
     assert slugs(store, "story box word7") == ["post-7"]
@@ -179,7 +179,7 @@ def test_an_interrupted_split_loses_nothing(monkeypatch, store):
 
 
 def test_a_query_reads_a_bounded_number_of_shards_and_pending_entries(monkeypatch):
-    monkeypatch.setattr(shards, "SHARD_TARGET_BYTES", 1000)
+    monkeypatch.setattr(shards, "SHARD_TARGET_BYTES", 300)
     store = engine.MemoryStore()
     for n in range(80):
         put(store, f"post-{n}", f"alpha{n} beta{n} gamma kangaroo{n} kangaroo")
@@ -195,6 +195,40 @@ def test_a_query_reads_a_bounded_number_of_shards_and_pending_entries(monkeypatc
     store.pending = lambda limit: seen.append(limit) or []  # type: ignore[method-assign]
     engine.search(store, "kangaroo")
     assert seen == [query.MAX_PENDING]
+
+
+def test_a_query_reads_a_bounded_part_of_the_pending_entries(monkeypatch):
+    monkeypatch.setattr(query, "MAX_PENDING_BYTES", 2000)
+    store = engine.MemoryStore()
+    for n in range(40):
+        put(store, f"post-{n:02d}", f"kangaroo word{n} " + " ".join(f"filler{n}x{i}" for i in range(20)))
+    found = engine.search(store, "kangaroo")
+    assert 0 < found.total < 40  # the first pending entries, up to the byte bound
+    store.refresh()
+    assert engine.search(store, "kangaroo").total == 40
+
+
+def test_the_last_word_completes_only_while_it_is_no_word_of_the_blog():
+    store = engine.MemoryStore()
+    put(store, "gallery", "Modern art on the walls.")
+    put(store, "painter", "An artist paints every day.")
+    put(store, "writer", "How to write an article.")
+    store.refresh()
+    assert slugs(store, "art") == ["gallery"]  # a word: itself only
+    assert slugs(store, "arti") == ["painter", "writer"] or slugs(store, "arti") == ["writer", "painter"]
+    assert slugs(store, "artis") == ["painter"]
+    assert slugs(store, "art ") == ["gallery"] and slugs(store, "arti ") == []  # typing is over
+
+
+def test_a_completion_brings_only_its_best_postings(monkeypatch):
+    monkeypatch.setattr(query, "MAX_COMPLETION_POSTINGS", 2)
+    store = engine.MemoryStore()
+    for n in range(5):
+        put(store, f"post-{n}", "kangaroo " * (n + 1) + "filler words here")
+    put(store, "kangaroos", "kangaroo", title="Kangaroos")
+    store.refresh()
+    assert slugs(store, "kang") == ["kangaroos", "post-4"]  # 'kangaroo' completes 'kang': its best two
+    assert len(slugs(store, "kangaroo")) == 6  # the word itself: every posting
 
 
 def test_candidates_are_bounded(monkeypatch, store):

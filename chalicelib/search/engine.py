@@ -6,7 +6,8 @@ the model of the S3/DynamoDB one:
 
 - the manifest: one small JSON object (`Manifest.to_dict`);
 - shard n: one object of bytes (`encode_shard`), e.g. S3 `_search/shards/<n>`;
-- the open batch: one object of bytes (`encode_batch`) or none;
+- the open batch: one object of bytes (`encode_batch`) or none, and its progress, another
+  (`encode_progress`, small; rewritten as the merge goes);
 - one search record per post (`PendingEntry.to_item` plus a `pending` mark): ingest writes the
   new terms and sets the mark in the same transaction as the post, never touching `indexed`;
   `settle` (after a merge) writes `indexed` and clears the mark unless a newer revision came;
@@ -23,9 +24,9 @@ from markupsafe import Markup
 
 from chalicelib.search.query import MAX_PENDING, Candidates, ParsedQuery, find, parse_query, suggest
 from chalicelib.search.shards import (
-    Batch, Manifest, PendingEntry, Progress, Shard, decode_batch, decode_progress, decode_shard, decoded_size,
-    empty_shard, encode_batch, encode_progress, encode_shard, estimated_bytes, group_changes, group_completions, merge_completions, merge_shard, split_shard,
-    split_source, start_batch,
+    Batch, Manifest, PendingEntry, Progress, Shard, decode_batch, decode_progress, decode_shard, empty_shard,
+    encode_batch, encode_progress, encode_shard, estimated_bytes, group_changes, group_completions,
+    merge_completions, merge_shard, pending_fields, split_shard, split_source, start_batch,
 )
 from chalicelib.search.snippets import excerpt
 from chalicelib.search.text import Document
@@ -250,8 +251,8 @@ def _chunks(numbers: list[int]) -> Iterator[list[int]]:
 
 
 def _growth(before: Mapping[int, bytes], after: Mapping[int, bytes]) -> int:
-    """Decoded bytes the rewritten shards gained."""
-    return sum(decoded_size(data) - decoded_size(before.get(n) or b"") for n, data in after.items())
+    """Bytes the rewritten shards gained."""
+    return sum(len(data) - len(before.get(n) or b"") for n, data in after.items())
 
 
 def grow(store: Store, budget: int = MAX_SPLITS, incoming: int = 0) -> int:
@@ -267,8 +268,8 @@ def grow(store: Store, budget: int = MAX_SPLITS, incoming: int = 0) -> int:
         kept, moved = split_shard(_decoded(data, source, count), count)
         kept_data, moved_data = encode_shard(kept), encode_shard(moved)
         store.put_shards({count: moved_data})  # first the new shard, then the manifest that sends readers to it
-        manifest = replace(manifest, shards=count + 1, bytes=manifest.bytes - decoded_size(data or b"")
-                           + decoded_size(kept_data) + decoded_size(moved_data))
+        manifest = replace(manifest, shards=count + 1,
+                           bytes=manifest.bytes - len(data or b"") + len(kept_data) + len(moved_data))
         store.put_manifest(manifest.to_dict())
         store.put_shards({source: kept_data})
         splits += 1
@@ -304,10 +305,9 @@ class MemoryStore:
         self.mark_pending(slug, int(item.get("rev", 0)), document if item.get("public", True) else None)
 
     def mark_pending(self, slug: str, rev: int, document: Document | None) -> None:
-        """Write a post's new terms and its pending mark; `indexed` stays what the merges wrote."""
-        record = self.records.get(slug, {})
-        entry = PendingEntry.of(slug, rev, document, record.get("indexed", ""), record.get("indexed_length", 0))
-        self.records[slug] = {**entry.to_item(), "pending": True}
+        """Write a post's new terms and its pending mark (what ingest writes; `indexed` is the merges')."""
+        record = self.records.setdefault(slug, {})
+        record.update(pending_fields(slug, rev, document), pending=True)
         self.marked[slug] = None
 
     def delete_post(self, slug: str, rev: int) -> None:
@@ -365,7 +365,7 @@ class MemoryStore:
     def settle(self, entries: Sequence[PendingEntry]) -> None:
         """Merged entries: `indexed` updated, pending mark cleared unless a newer revision came."""
         for entry in entries:
-            record = self.records.setdefault(entry.slug, PendingEntry(entry.slug, entry.rev).to_item())
+            record = self.records.setdefault(entry.slug, pending_fields(entry.slug, entry.rev, None))
             record["indexed"], record["indexed_length"] = entry.settled()
             if record["rev"] == entry.rev:
                 record["pending"] = False

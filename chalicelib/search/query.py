@@ -1,8 +1,8 @@
 """A reader's query: parsing, ranked candidates from shards and pending entries, "did you mean". Pure.
 
 Every word must match (AND); "quoted phrases" must appear as written (the caller checks
-them in the candidates' text, see snippets.py); the last word also matches the words it
-begins (search as you type). Candidates are ranked by BM25 from the postings' impacts
+them in the candidates' text, see snippets.py); a last word that is no word of the blog
+matches the words it begins instead (search as you type: 'kang' finds 'kangaroo'). Candidates are ranked by BM25 from the postings' impacts
 (titles and tags weigh more: text.TITLE_WEIGHT), ties newest first. Reads go through a
 `read(numbers) -> {number: bytes}` callable, at most three times per query.
 """
@@ -25,9 +25,11 @@ MAX_PHRASES = 4
 MAX_PHRASE_WORDS = 10
 MIN_PREFIX_CHARS = PREFIX_MIN_CHARS  # 'ka' completes to nothing: too many words begin so
 MAX_PREFIX_EXPANSIONS = 6  # words the last word may complete to, most frequent first
-PREFIX_WEIGHT = 0.6  # a completion counts this much of the word itself
+PREFIX_WEIGHT = 0.6  # a completion counts this much of the word itself...
+MAX_COMPLETION_POSTINGS = 200  # ...and brings its best postings only
 MAX_CANDIDATES = 60  # ranked candidates a query hands to the caller
-MAX_PENDING = 500  # pending entries a query reads; past it, a post shows up when merged
+MAX_PENDING = 100  # pending entries a query reads...
+MAX_PENDING_BYTES = 1024 * 1024  # ...and their bytes (one DynamoDB Query page); past it, posts show up when merged
 MAX_CORRECTED_WORDS = 2
 SCORE_DIGITS = 6  # scores equal to this many decimals (in impact units) tie, and the newer post wins
 QUOTES = "\"“”„‟«»＂"
@@ -153,7 +155,7 @@ def find(query: ParsedQuery, manifest: Manifest, read: Read, pending: Iterable[P
     """The documents matching every word of `query`, best first, from the shards and pending entries."""
     if not query:
         return Candidates()
-    overlay = Overlay(list(pending)[:MAX_PENDING], manifest.average_length)
+    overlay = Overlay(_bounded(pending), manifest.average_length)
     reader = ShardReader(manifest, read)
     prefixed = [w for w in query.words if w.prefix]
     reader.load([w.term for w in query.words] + [prefix_key(w.text[:PREFIX_MAX_CHARS]) for w in prefixed])
@@ -190,7 +192,7 @@ def _word_scores(alts: dict[str, float], reader: ShardReader, overlay: Overlay,
     matched = set()
     for term, weight in alts.items():
         shard = reader.shard(term)
-        slugs, impacts, term_days = shard.columns(term)
+        slugs, impacts, term_days = shard.columns(term, -1 if weight == 1.0 else MAX_COMPLETION_POSTINGS)
         if overlay.hidden and not overlay.hidden.isdisjoint(slugs):
             kept = [i for i, slug in enumerate(slugs) if slug not in overlay.hidden]
             slugs, impacts, term_days = ([column[i] for i in kept] for column in (slugs, impacts, term_days))
@@ -210,10 +212,23 @@ def _word_scores(alts: dict[str, float], reader: ShardReader, overlay: Overlay,
     return best, days, frozenset(matched)
 
 
+def _bounded(pending: Iterable[PendingEntry]) -> list[PendingEntry]:
+    """The pending entries a query reads: at most MAX_PENDING, at most MAX_PENDING_BYTES."""
+    kept: list[PendingEntry] = []
+    size = 0
+    for entry in pending:
+        size += len(entry.terms) + len(entry.forms) + len(entry.indexed)
+        if len(kept) >= MAX_PENDING or size > MAX_PENDING_BYTES:
+            break
+        kept.append(entry)
+    return kept
+
+
 def _alternatives(word: Word, reader: ShardReader, overlay: Overlay) -> dict[str, float]:
-    """The terms that satisfy `word`, with their weights: itself, and for the last word its completions."""
+    """The terms that satisfy `word`, with their weights: itself, and for a last word that is no word
+    of the blog (yet: it is being typed), the words it begins."""
     alts = {word.term: 1.0}
-    if word.prefix:
+    if word.prefix and not reader.shard(word.term).df(word.term) and not overlay.postings(word.term):
         completions = [term for term, _, _ in reader.completions(word.text)]
         completions += overlay.completions(word.text, MAX_PREFIX_EXPANSIONS)
         for term in completions:

@@ -37,7 +37,7 @@ from chalicelib.search.text import Document
 
 FORMAT = 1
 MAX_POSTINGS_PER_TERM = 1000  # postings kept per term, by impact: the cost of reading a term
-SHARD_TARGET_BYTES = 128 * 1024  # decoded bytes per shard, on average, before one splits
+SHARD_TARGET_BYTES = 32 * 1024  # stored bytes per shard, on average, before one splits (what a read costs)
 MAX_SHARD_BYTES = 16 * 1024 * 1024  # decoded bytes a reader accepts from one shard object
 MAX_BATCH_BYTES = 64 * 1024 * 1024  # decoded bytes a reader accepts from one batch object
 PREFIX_MIN_CHARS = 3
@@ -48,9 +48,9 @@ SHARD_MAGIC = "search-shard"
 IMPACT_SCALE = 100  # impacts are BM25's term-frequency part x 100, as integers
 BM25_K1 = 1.2
 BM25_B = 0.75
-GZIP_LEVEL = 6
+GZIP_LEVEL = 3  # 5% larger than level 6, twice as fast to write: merges rewrite many shards
 PHASES = ("terms", "completions", "finished")
-POSTING_OVERHEAD = 12  # bytes of a posting besides its slug: ':impact:day ' and the term's share
+STORED_POSTING_BYTES = 10  # a posting's share of a stored shard, about (gzip'd slug, impact, day)
 
 
 class Posting(NamedTuple):
@@ -124,7 +124,7 @@ class Manifest:
     docs: int = 0
     length: int = 0  # total weighted length of the documents
     generation: int = 0  # the last batch merged
-    bytes: int = 0  # decoded bytes of all shards (an estimate kept up to date by merges and splits)
+    bytes: int = 0  # stored bytes of all shards (an estimate kept up to date by merges and splits)
 
     @property
     def average_length(self) -> float:
@@ -172,12 +172,14 @@ class _Entries:
         entry = self._entry(term)
         return int(entry[0]) if entry else 0
 
-    def columns(self, term: str) -> tuple[list[str], list[int], list[int]]:
-        """`term`'s postings as (slugs, impacts, days), best first (at most MAX_POSTINGS_PER_TERM)."""
+    def columns(self, term: str, limit: int = -1) -> tuple[list[str], list[int], list[int]]:
+        """`term`'s best postings (`limit`, or all: at most MAX_POSTINGS_PER_TERM) as (slugs, impacts, days)."""
         entry = self._entry(term)
-        if not entry:
+        if not entry or not entry[1]:
             return [], [], []
-        return entry[1].split(), list(map(int, entry[2].split())), list(map(int, entry[3].split()))
+        slugs, impacts, days = (column.split(" ", limit)[:limit] if limit >= 0 else column.split(" ")
+                                for column in entry[1:4])
+        return slugs, list(map(int, impacts)), list(map(int, days))
 
     def postings(self, term: str) -> list[Posting]:
         """`term`'s postings, best first."""
@@ -262,11 +264,6 @@ def encode_shard(shard: Shard) -> bytes:
     lines += [f"{term}\t{entry[0]}\t{entry[1]}\t{entry[2]}\t{entry[3]}" for term, entry in sorted(shard.terms.items())]
     lines += [f"{prefix_key(prefix)}\t{entry}" for prefix, entry in sorted(shard.prefixes.items())]
     return gzip.compress(("\n".join(lines) + "\n").encode(), compresslevel=GZIP_LEVEL, mtime=0)
-
-
-def decoded_size(data: bytes) -> int:
-    """The decoded size of an encoded shard or batch (gzip's trailer carries it)."""
-    return int.from_bytes(data[-4:], "little") if len(data) >= 4 else 0
 
 
 def decode_shard(data: bytes, number: int) -> Shard:
@@ -398,9 +395,17 @@ class PendingEntry:
             raise CorruptIndex(f"pending search entry is malformed: {err}") from None
 
 
+def pending_fields(slug: str, rev: int, document: Document | None) -> dict[str, Any]:
+    """The attributes ingest writes for a post's new version, in the post's own transaction: all of
+    an entry but `indexed` and `indexed_length`, which only merges write (so ingest reads nothing)."""
+    item = PendingEntry.of(slug, rev, document).to_item()
+    del item["indexed"], item["indexed_length"]
+    return item
+
+
 def estimated_bytes(entry: PendingEntry) -> int:
-    """About how many decoded shard bytes merging `entry` adds (a posting per term, an upper bound)."""
-    return (entry.terms.count(" ") + 1 if entry.terms else 0) * (len(entry.slug) + POSTING_OVERHEAD)
+    """About how many stored shard bytes merging `entry` adds (a posting per term)."""
+    return (entry.terms.count(" ") + 1 if entry.terms else 0) * STORED_POSTING_BYTES
 
 
 def latest(entries: Iterable[PendingEntry]) -> list[PendingEntry]:
@@ -479,9 +484,9 @@ def group_changes(entries: Iterable[PendingEntry], count: int) -> dict[int, Shar
         by_shard: dict[int, dict[str, int]] = defaultdict(dict)
         for term, weight in document.terms.items():
             by_shard[shard_of(term, count)][term] = weight
-        for number, weights in by_shard.items():
-            forms = {t: document.forms[t] for t in weights if t in document.forms}
-            changes[number].added[entry.slug] = Document(entry.slug, document.day, document.length, weights, forms)
+        for number, weights in by_shard.items():  # (forms shared, not cut: merge_shard only looks terms up)
+            changes[number].added[entry.slug] = Document(entry.slug, document.day, document.length, weights,
+                                                         document.forms)
     return dict(changes)
 
 
@@ -501,13 +506,11 @@ def merge_shard(shard: Shard, removed: Mapping[str, Iterable[str]], added: Mappi
     new_postings: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
     dropped: dict[str, set[str]] = defaultdict(set)  # term -> slugs whose stale posting goes
     df_change: Counter[str] = Counter()
-    forms: dict[str, str] = {}
     for slug, stale in removed.items():
         for term in stale:
             dropped[term].add(slug)
             df_change[term] -= 1
     for slug, document in added.items():
-        forms.update(document.forms)
         norm = length_norm(document.length, average_length)
         for term, weight in document.terms.items():
             df_change[term] += 1
@@ -523,7 +526,7 @@ def merge_shard(shard: Shard, removed: Mapping[str, Iterable[str]], added: Mappi
         else:
             terms.pop(term, None)
         if df != old_df and (min(df, old_df) == 0 or df.bit_length() != old_df.bit_length()):
-            reported[term] = (df, forms.get(term, term))
+            reported[term] = (df, next((d.forms[term] for d in added.values() if term in d.forms), term))
     prefixes = _owned(shard.prefixes, shard, count, prefix_key)
     return replace(shard, count=count, generation=generation, terms=terms, prefixes=prefixes), reported
 
@@ -646,7 +649,7 @@ class Progress:
     phase: str = "terms"  # or "completions"
     done: int = 0  # shards of the current phase merged, in shard order
     reported: dict[str, tuple[int, str]] = field(default_factory=dict)  # term -> (df, form)
-    bytes_change: int = 0  # decoded bytes the merged shards gained (negative: lost)
+    bytes_change: int = 0  # stored bytes the merged shards gained (negative: lost)
 
 
 def start_batch(manifest: Manifest, entries: Iterable[PendingEntry]) -> Batch:
@@ -674,8 +677,9 @@ def decode_batch(data: bytes) -> Batch:
 
 def encode_progress(progress: Progress) -> bytes:
     """A batch's progress as stored: gzip'd JSON (small but for the first merges of a new vocabulary)."""
+    reported = " ".join(f"{term}:{df}:{form}" for term, (df, form) in progress.reported.items())
     return _gzip_json({"format": FORMAT, "phase": progress.phase, "done": progress.done,
-                       "reported": progress.reported, "bytes_change": progress.bytes_change})
+                       "reported": reported, "bytes_change": progress.bytes_change})
 
 
 def decode_progress(data: bytes | None) -> Progress:
@@ -686,8 +690,9 @@ def decode_progress(data: bytes | None) -> Progress:
     try:
         if obj["phase"] not in PHASES:
             raise ValueError(f"phase {obj['phase']!r}")
+        reported = {term: (int(df), form) for term, df, form in (p.split(":") for p in obj["reported"].split())}
         return Progress(phase=obj["phase"], done=int(obj["done"]), bytes_change=int(obj["bytes_change"]),
-                        reported={t: (int(df), str(form)) for t, (df, form) in obj["reported"].items()})
+                        reported=reported)
     except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise CorruptIndex(f"search batch progress is malformed: {err}") from None
 
