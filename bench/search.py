@@ -1,4 +1,4 @@
-"""Search at scale: the same queries on an index of 10,000 posts and one of 100, side by side.
+"""Search at scale: the same queries on indexes of 100, 2,000 and 10,000 posts, side by side.
 
 The posts are generated: 500 to 3,000 words each from a Zipf-like vocabulary of 40,000
 words, 1 to 4 of 300 tags, dates over 15 years. Each blog is indexed the way the rebuild
@@ -6,7 +6,8 @@ will do it (pending entries merged in batches, shards split as they grow) into a
 `MemoryStore`, so a query reads shards, pending entries and post texts from dicts: what is
 measured is the engine's own work (decoding, scoring, checking phrases, excerpts), not
 storage latency. Figures: the query mix's own time (thread CPU, medians) and peak memory
-(tracemalloc) at 10,000 against 100 posts, and the bytes of shards a query reads.
+(tracemalloc) at 10,000 against 100 posts (judged), and against 2,000 (where every bound of
+a query is reached already), and the bytes a query reads.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from bench.timing import interleave, median, ratio, seconds
 from chalicelib.search import engine, text
 from chalicelib.search.shards import Manifest
 
-SMALL, LARGE = 100, 10_000
+SMALL, MIDDLE, LARGE = 100, 2_000, 10_000  # past MIDDLE, every bound of a query is reached
 VOCABULARY_WORDS = 40_000
 ZIPF_SHIFT = 2.7  # Zipf-Mandelbrot: weight 1 / (rank + shift), like word counts in prose
 TAG_NAMES = 300
@@ -122,6 +123,12 @@ def queries(corpus: Corpus) -> dict[str, str]:
     first_text = corpus.post(0)[1].split()
     phrase = " ".join(w.strip(".").lower() for w in first_text[10:12])
     rare = next(w for w in (x.strip(".").lower() for x in first_text) if words.index(w) > 5000)
+    vocabulary = set(words)
+
+    def typing(word: str) -> str:
+        """The first letters of `word` that are no word themselves: a word being typed."""
+        return next(word[:n] for n in range(4, len(word)) if word[:n] not in vocabulary)
+
     known = next(w for w in words[100:] if len(w) >= 7)
     typo = known[:4] + known[5] + known[4] + known[6:]  # two letters swapped
     return {
@@ -131,8 +138,8 @@ def queries(corpus: Corpus) -> dict[str, str]:
         "two words": f"{words[40]} {words[350]}",
         "three words": f"{words[15]} {words[200]} {words[1200]}",
         "phrase": f'"{phrase}"',
-        "prefix": words[90][:4],
-        "word and prefix": f"{words[60]} {words[700][:4]}",
+        "prefix": typing(next(w for w in words[90:] if len(w) >= 6)),
+        "word and prefix": f"{words[60]} {typing(next(w for w in words[700:] if len(w) >= 6))}",
         "tag": corpus.tags[7],
         "typo": typo,
     }
@@ -144,7 +151,7 @@ def figures_of(store: BenchStore, mix: dict[str, str]) -> dict[str, Any]:
     store.counting = True
     found = {name: engine.search(store, query) for name, query in mix.items()}
     store.counting = False
-    return {"matches": {n: r.total for n, r in found.items()},
+    return {"matches": {n: r.total for n, r in found.items()}, "hits": {n: len(r.hits) for n, r in found.items()},
             "suggestions": {n: r.suggestion for n, r in found.items() if r.suggestion},
             "shard_bytes": (store.bytes_read - shard_bytes) / len(mix),
             "other_bytes": (store.other_bytes - other_bytes) / len(mix)}
@@ -162,11 +169,11 @@ def measure_memory(store: engine.MemoryStore, query: str) -> int:
 
 
 def run(world: object = None) -> list[Figure]:
-    """Own time, peak memory and shard bytes of the query mix at 10,000 against 100 posts."""
+    """Own time, peak memory and bytes read of the query mix at 10,000 against 100 and 2,000 posts."""
     started = time.monotonic()
     corpus = Corpus()
-    stores = {SMALL: blog(corpus, SMALL), LARGE: blog(corpus, LARGE)}
-    print(f"[bench] search: indexed {SMALL} and {LARGE} posts in {time.monotonic() - started:.0f} s",
+    stores = {size: blog(corpus, size) for size in (SMALL, MIDDLE, LARGE)}
+    print(f"[bench] search: indexed {SMALL}, {MIDDLE} and {LARGE} posts in {time.monotonic() - started:.0f} s",
           file=sys.stderr, flush=True)
     mix = queries(corpus)
     for store in stores.values():
@@ -184,6 +191,9 @@ def run(world: object = None) -> list[Figure]:
     manifests = {size: Manifest.from_dict(store.manifest()) for size, store in stores.items()}
     index = {size: sum(map(len, store.shard_data.values())) for size, store in stores.items()}
     time_ratio, memory_ratio = ratio(own[LARGE], own[SMALL]), ratio(peak[LARGE], peak[SMALL])
+    bounded_time, bounded_memory = ratio(own[LARGE], own[MIDDLE]), ratio(peak[LARGE], peak[MIDDLE])
+    full = [name for name in mix if all(seen[size]["hits"][name] == engine.PAGE_SIZE for size in stores)]
+    full_ratio = ratio(sum(samples[f"{LARGE}|{n}"] for n in full), sum(samples[f"{SMALL}|{n}"] for n in full))
     data = {"queries": mix, "rounds": ROUNDS, "pending_posts": PENDING_POSTS,
             "own_ms": {key: round(value * 1000, 3) for key, value in samples.items()},
             "peak_bytes": {str(size): values for size, values in memory.items()},
@@ -193,6 +203,13 @@ def run(world: object = None) -> list[Figure]:
         judged("search.own_time", "Search own time (10 queries), 10,000 vs 100 posts",
                f"{times(time_ratio)} ({ms(own[LARGE])} vs {ms(own[SMALL])})", f"≤ {times(GOAL)}",
                time_ratio <= GOAL, ratio=round(time_ratio, 3), **data),
+        reported("search.own_time_full_pages", "Search own time, queries with a full page at every size, "
+                 "10,000 vs 100 posts", f"{times(full_ratio)} ({', '.join(full)})" if full else "no such query",
+                 ratio=round(full_ratio, 3), queries=full),
+        reported("search.bounded", "Search own time and peak memory, 10,000 vs 2,000 posts (every bound reached)",
+                 f"time {times(bounded_time)} ({ms(own[LARGE])} vs {ms(own[MIDDLE])}); "
+                 f"memory {times(bounded_memory)}", time_ratio=round(bounded_time, 3),
+                 memory_ratio=round(bounded_memory, 3)),
         judged("search.peak_memory", "Search peak memory (mean of 10 queries), 10,000 vs 100 posts",
                f"{times(memory_ratio)} ({peak[LARGE] / 1024:.0f} KiB vs {peak[SMALL] / 1024:.0f} KiB; worst "
                f"{worst[LARGE] / 1024:.0f} KiB vs {worst[SMALL] / 1024:.0f} KiB)",
@@ -202,9 +219,9 @@ def run(world: object = None) -> list[Figure]:
                  f"texts {seen[LARGE]['other_bytes'] / 1024:.0f} KiB vs {seen[SMALL]['other_bytes'] / 1024:.0f} KiB",
                  shard_bytes={str(size): round(value) for size, value in read.items()},
                  other_bytes={str(size): round(seen[size]["other_bytes"]) for size in stores}),
-        reported("search.index", "Search index at 10,000 and 100 posts (gzip'd shards)",
-                 f"{manifests[LARGE].shards} shards, {index[LARGE] / 2**20:.1f} MiB; "
-                 f"{manifests[SMALL].shards} shards, {index[SMALL] / 2**20:.2f} MiB",
+        reported("search.index", "Search index (gzip'd shards) at 10,000, 2,000 and 100 posts",
+                 "; ".join(f"{manifests[size].shards} shards, {index[size] / 2**20:.2f} MiB"
+                           for size in (LARGE, MIDDLE, SMALL)),
                  shards={str(s): m.shards for s, m in manifests.items()},
                  bytes={str(s): v for s, v in index.items()}),
     ]
