@@ -152,7 +152,8 @@ def test_group_changes_sends_each_term_to_its_shard():
 
 def test_a_split_keeps_every_key_and_routes_it():
     shard = Shard(number=0, count=1, generation=4,
-                  terms={f"t{n}": [1, "p", "1", "1"] for n in range(200)}, prefixes={f"p{n}x": "t1:1:" for n in range(50)})
+                  terms={f"t{n}": [1, "p", "1", "1"] for n in range(200)},
+                  prefixes={f"p{n}x": "t1:1:" for n in range(50)})
     kept, moved = shards.split_shard(shard, 1)
     assert (kept.number, moved.number) == (0, 1) and kept.generation == moved.generation == 4
     assert kept.terms.keys() | moved.terms.keys() == shard.terms.keys() and kept.terms and moved.terms

@@ -2,9 +2,16 @@
 
 Every word must match (AND); "quoted phrases" must appear as written (the caller checks
 them in the candidates' text, see snippets.py); a last word that is no word of the blog
-matches the words it begins instead (search as you type: 'kang' finds 'kangaroo'). Candidates are ranked by BM25 from the postings' impacts
-(titles and tags weigh more: text.TITLE_WEIGHT), ties newest first. Reads go through a
-`read(numbers) -> {number: bytes}` callable, at most three times per query.
+matches the words it begins instead (search as you type: 'kang' finds 'kangaroo').
+Candidates are ranked by BM25 from the postings' impacts (titles and tags weigh more:
+text.TITLE_WEIGHT), ties newest first. Reads go through a `read(numbers) -> {number: bytes}`
+callable, at most three times per query.
+
+Quality limits, the price of bounded reads: a word's postings are cut to its best
+MAX_POSTINGS_PER_TERM, so two very common words intersect their best postings only (and
+`total` is then a lower bound); a phrase is checked in the best MAX_CHECKED candidates only
+(engine.py), so a phrase of common words in a big blog may be missed; "did you mean" corrects
+frequent words whose first three or four letters are right (or swapped).
 """
 from __future__ import annotations
 

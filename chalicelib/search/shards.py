@@ -6,12 +6,13 @@ Layout (the caller stores the bytes; key names are its choice, e.g. `_search/sha
   documents and their total length (for BM25), the last merged batch's generation, and the
   shards' total size (which decides when to split).
 - **Shards** (`Shard`, gzip'd lines of text, `encode_shard`/`decode_shard`; a query reads one
-  with `view_shard`, which finds the lines it needs without parsing the rest). Every key lives in the
-  shard `shard_of(key, count)` picks by a stable hash (linear hashing, so the count grows one
-  shard at a time: `split_shard`). A term's entry holds its true document frequency and its
-  postings (slug, impact, day), best first, cut to MAX_POSTINGS_PER_TERM: reading a term costs
-  the same at 100 and 100,000 posts. A prefix's entry (key '~' + prefix, 3 to 6 letters) holds
-  the terms it begins, most frequent first: search-as-you-type and "did you mean" read it.
+  with `view_shard`, which finds the lines it needs without parsing the rest). Every key lives
+  in the shard `shard_of(key, count)` picks by a stable hash (linear hashing, so the count grows
+  one shard at a time: `split_shard`), and shards stay about SHARD_TARGET_BYTES. A term's entry
+  holds its true document frequency and its postings (slug, impact, day), best first, cut to
+  MAX_POSTINGS_PER_TERM: reading a term costs no more at 100,000 posts than at 10,000. A
+  prefix's entry (key '~' + prefix, 3 to 6 letters) holds the terms it begins, most frequent
+  first: search-as-you-type and "did you mean" read it.
 - **Pending entries** (`PendingEntry`, one per changed post, written by ingest): the post's new
   terms (none when it left the index) and the terms the shards hold for it. Queries read them
   beside the shards (`Overlay`); the rebuild merges them in batches (`Batch`, `Progress`):
@@ -549,7 +550,8 @@ def _merged_postings(entry: list[Any] | None, new: list[tuple[int, int, str]],
             " ".join(str(-day) for _, day, _ in kept))
 
 
-def group_completions(reported: Mapping[str, tuple[int, str]], count: int) -> dict[int, dict[str, dict[str, tuple[int, str]]]]:
+def group_completions(reported: Mapping[str, tuple[int, str]],
+                      count: int) -> dict[int, dict[str, dict[str, tuple[int, str]]]]:
     """Completion changes (term -> (df, form)), grouped by the shard (of `count`) of each prefix they touch."""
     changes: dict[int, dict[str, dict[str, tuple[int, str]]]] = defaultdict(lambda: defaultdict(dict))
     for term, (df, form) in reported.items():
