@@ -84,3 +84,9 @@ class InvalidPost(BlogError):
             problems = [*problems[: MAX_PROBLEMS - 1], Problem(f"… and {more} more problem(s)")]
         super().__init__("; ".join(str(p) for p in problems))
         self.problems = problems
+
+
+class CorruptIndex(BlogError):
+    """A stored search index part (manifest, shard, batch, pending entry) cannot be read."""
+
+    status = 500

@@ -107,7 +107,8 @@ def test_command_line_groups():
     assert parse_args(["calls", "render"]).groups == ["calls", "render"]
     with pytest.raises(SystemExit):
         parse_args(["nonsense"])
-    assert set(GROUPS) == {"calls", "listing", "render", "markdown", "startup", "ingest", "throughput", "package"}
+    assert set(GROUPS) == {"calls", "listing", "render", "markdown", "startup", "ingest", "throughput", "package",
+                           "search"}
 
 
 def test_describe_calls():

@@ -1,4 +1,7 @@
-"""Full-text search over titles, tags and bodies. Pure: no I/O.
+"""Full-text search over titles, tags and bodies, as one artifact loaded whole. Pure: no I/O.
+
+Legacy: the site and the rebuild use it until they switch to the sharded engine
+(`chalicelib.search.engine`), which reads only what a query needs.
 
 The scheduled rebuild turns every listed post into a document (`document`) and saves
 the collection as one artifact (`build_artifact`); the site loads it once per

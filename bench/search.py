@@ -1,0 +1,227 @@
+"""Search at scale: the same queries on indexes of 100, 2,000 and 10,000 posts, side by side.
+
+The posts are generated: 500 to 3,000 words each from a Zipf-like vocabulary of 40,000
+words, 1 to 4 of 300 tags, dates over 15 years. Each blog is indexed the way the rebuild
+will do it (pending entries merged in batches, shards split as they grow) into a
+`MemoryStore`, so a query reads shards, pending entries and post texts from dicts: what is
+measured is the engine's own work (decoding, scoring, checking phrases, excerpts), not
+storage latency. Figures: the query mix's own time (thread CPU, medians) and peak memory
+(tracemalloc) at 10,000 against 100 posts (judged), and against 2,000 (where every bound of
+a query is reached already), and the bytes a query reads.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import random
+import sys
+import time
+import tracemalloc
+from collections.abc import Sequence
+from typing import Any
+
+from bench.figures import Figure, judged, ms, reported, times
+from bench.timing import interleave, median, ratio, seconds
+from chalicelib.search import engine, text
+from chalicelib.search.shards import Manifest
+
+SMALL, MIDDLE, LARGE = 100, 2_000, 10_000  # past MIDDLE, every bound of a query is reached
+VOCABULARY_WORDS = 40_000
+ZIPF_SHIFT = 2.7  # Zipf-Mandelbrot: weight 1 / (rank + shift), like word counts in prose
+TAG_NAMES = 300
+WORDS_PER_POST = (500, 3_000)
+SENTENCE_WORDS = (6, 22)
+PENDING_POSTS = 20  # recently changed posts, not merged yet, at both sizes
+BUILD_BATCH = 2_500  # posts merged at once while building (an import's batches; fewer rewrites of the shards)
+ROUNDS = 9
+GOAL = 1.2
+SEED = 20_240_101
+FIRST_DAY = dt.date(2010, 1, 1)
+DAYS = 15 * 365
+_SYLLABLES = [c + v for c in "bcdfghjklmnprstvwz" for v in "aeiou"] + ["ar", "en", "il", "or", "us", "th", "qu"]
+
+
+def vocabulary(size: int, rng: random.Random) -> list[str]:
+    """`size` distinct pronounceable words, none a stop word, most frequent first."""
+    found: dict[str, None] = {}
+    while len(found) < size:
+        word = "".join(rng.choice(_SYLLABLES) for _ in range(rng.choice((1, 2, 2, 3, 3, 3, 4))))
+        if len(word) > 2 and word not in text.STOP_WORDS:
+            found[word] = None
+    return list(found)
+
+
+class Corpus:
+    """Generated posts: post n is the same in a blog of any size (the small blog is the big one's start)."""
+
+    def __init__(self) -> None:
+        rng = random.Random(SEED)
+        self.words = vocabulary(VOCABULARY_WORDS, rng)
+        self.weights = list(itertools.accumulate(1 / (rank + ZIPF_SHIFT) for rank in range(VOCABULARY_WORDS)))
+        tag_words = self.words[200:2000]
+        self.tags = list(dict.fromkeys(" ".join(rng.sample(tag_words, 2)).title() for _ in range(TAG_NAMES * 2)))
+        self.tags = self.tags[:TAG_NAMES]
+
+    def post(self, number: int) -> tuple[dict[str, Any], str, text.Document]:
+        """Post `number`: its index item, its plain text and its search document."""
+        rng = random.Random(SEED + number)
+        body = self.body(rng, rng.randint(*WORDS_PER_POST))
+        title = " ".join(rng.choices(self.words[50:5000], k=rng.randint(3, 8))).capitalize()
+        tags = rng.sample(self.tags, rng.randint(1, 4))
+        date = (FIRST_DAY + dt.timedelta(days=rng.randrange(DAYS))).isoformat() + "T09:00:00Z"
+        slug = f"post-{number:06d}-{'-'.join(title.lower().split()[:3])}"
+        item = {"slug": slug, "title": title, "date": date, "tags": tags, "rev": 1}
+        return item, body, text.analyze(slug, date, title, tags, body)
+
+    def body(self, rng: random.Random, count: int) -> str:
+        """`count` words of prose: sentences and paragraphs."""
+        chosen = rng.choices(self.words, cum_weights=self.weights, k=count)
+        sentences, at = [], 0
+        while at < count:
+            size = rng.randint(*SENTENCE_WORDS)
+            sentences.append(" ".join(chosen[at:at + size]).capitalize() + ".")
+            at += size
+        return "\n\n".join(" ".join(sentences[i:i + 5]) for i in range(0, len(sentences), 5))
+
+
+class BenchStore(engine.MemoryStore):
+    """A MemoryStore that also counts the bytes of pending entries and post texts a query reads."""
+
+    counting = False  # (counting costs time: only while not timed)
+    other_bytes = 0
+
+    def pending(self, limit: int) -> list[dict[str, Any]]:
+        """Pending entries, counted as their JSON."""
+        found = super().pending(limit)
+        self.other_bytes += sum(len(json.dumps(item)) for item in found) if self.counting else 0
+        return found
+
+    def posts(self, slugs: Sequence[str]) -> dict[str, tuple[dict[str, Any], str]]:
+        """Posts, counted as their UTF-8 text."""
+        found = super().posts(slugs)
+        self.other_bytes += sum(len(body.encode()) for _, body in found.values()) if self.counting else 0
+        return found
+
+
+def blog(corpus: Corpus, size: int) -> BenchStore:
+    """A blog of `size` posts, merged, with PENDING_POSTS more changed since the last merge."""
+    store = BenchStore()
+    for number in range(size):
+        store.put_post(*corpus.post(number))
+        if (number + 1) % BUILD_BATCH == 0:
+            store.refresh(batch_docs=BUILD_BATCH)
+    store.refresh(batch_docs=BUILD_BATCH)
+    for number in range(size, size + PENDING_POSTS):  # new posts, visible through their pending entries
+        store.put_post(*corpus.post(number))
+    return store
+
+
+def queries(corpus: Corpus) -> dict[str, str]:
+    """The query mix: common and rare words, several words, a phrase, a prefix, a typo."""
+    words = corpus.words
+    first_text = corpus.post(0)[1].split()
+    phrase = " ".join(w.strip(".").lower() for w in first_text[10:12])
+    rare = next(w for w in (x.strip(".").lower() for x in first_text) if words.index(w) > 5000)
+    vocabulary = set(words)
+
+    def typing(word: str) -> str:
+        """The first letters of `word` that are no word themselves: a word being typed."""
+        return next(word[:n] for n in range(4, len(word)) if word[:n] not in vocabulary)
+
+    known = next(w for w in words[100:] if len(w) >= 7)
+    typo = known[:4] + known[5] + known[4] + known[6:]  # two letters swapped
+    return {
+        "common word": words[30],
+        "mid word": words[600],
+        "rare word": rare,
+        "two words": f"{words[40]} {words[350]}",
+        "three words": f"{words[15]} {words[200]} {words[1200]}",
+        "phrase": f'"{phrase}"',
+        "prefix": typing(next(w for w in words[90:] if len(w) >= 6)),
+        "word and prefix": f"{words[60]} {typing(next(w for w in words[700:] if len(w) >= 6))}",
+        "tag": corpus.tags[7],
+        "typo": typo,
+    }
+
+
+def figures_of(store: BenchStore, mix: dict[str, str]) -> dict[str, Any]:
+    """What the query mix finds and reads at one size (not timed)."""
+    shard_bytes, other_bytes = store.bytes_read, store.other_bytes
+    store.counting = True
+    found = {name: engine.search(store, query) for name, query in mix.items()}
+    store.counting = False
+    return {"matches": {n: r.total for n, r in found.items()}, "hits": {n: len(r.hits) for n, r in found.items()},
+            "suggestions": {n: r.suggestion for n, r in found.items() if r.suggestion},
+            "shard_bytes": (store.bytes_read - shard_bytes) / len(mix),
+            "other_bytes": (store.other_bytes - other_bytes) / len(mix)}
+
+
+def measure_memory(store: engine.MemoryStore, query: str) -> int:
+    """Peak bytes allocated while running `query`."""
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        engine.search(store, query)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def run(world: object = None) -> list[Figure]:
+    """Own time, peak memory and bytes read of the query mix at 10,000 against 100 and 2,000 posts."""
+    started = time.monotonic()
+    corpus = Corpus()
+    stores = {size: blog(corpus, size) for size in (SMALL, MIDDLE, LARGE)}
+    print(f"[bench] search: indexed {SMALL}, {MIDDLE} and {LARGE} posts in {time.monotonic() - started:.0f} s",
+          file=sys.stderr, flush=True)
+    mix = queries(corpus)
+    for store in stores.values():
+        for query in mix.values():
+            engine.search(store, query)  # warm: caches of folded words, as in a warm container
+    cases = {f"{size}|{name}": (lambda s=store, q=query: seconds(lambda: engine.search(s, q)))
+             for size, store in stores.items() for name, query in mix.items()}
+    samples = {key: median(values) for key, values in interleave(cases, ROUNDS).items()}
+    own = {size: sum(samples[f"{size}|{name}"] for name in mix) for size in stores}
+    memory = {size: {name: measure_memory(store, query) for name, query in mix.items()}
+              for size, store in stores.items()}
+    peak = {size: sum(values.values()) / len(values) for size, values in memory.items()}
+    worst = {size: max(values.values()) for size, values in memory.items()}
+    seen = {size: figures_of(store, mix) for size, store in stores.items()}
+    manifests = {size: Manifest.from_dict(store.manifest()) for size, store in stores.items()}
+    index = {size: sum(map(len, store.shard_data.values())) for size, store in stores.items()}
+    time_ratio, memory_ratio = ratio(own[LARGE], own[SMALL]), ratio(peak[LARGE], peak[SMALL])
+    bounded_time, bounded_memory = ratio(own[LARGE], own[MIDDLE]), ratio(peak[LARGE], peak[MIDDLE])
+    full = [name for name in mix if all(seen[size]["hits"][name] == engine.PAGE_SIZE for size in stores)]
+    full_ratio = ratio(sum(samples[f"{LARGE}|{n}"] for n in full), sum(samples[f"{SMALL}|{n}"] for n in full))
+    data = {"queries": mix, "rounds": ROUNDS, "pending_posts": PENDING_POSTS,
+            "own_ms": {key: round(value * 1000, 3) for key, value in samples.items()},
+            "peak_bytes": {str(size): values for size, values in memory.items()},
+            "found": {str(size): values for size, values in seen.items()}}
+    read = {size: seen[size]["shard_bytes"] for size in stores}
+    return [
+        judged("search.own_time", "Search own time (10 queries), 10,000 vs 100 posts",
+               f"{times(time_ratio)} ({ms(own[LARGE])} vs {ms(own[SMALL])})", f"≤ {times(GOAL)}",
+               time_ratio <= GOAL, ratio=round(time_ratio, 3), **data),
+        reported("search.own_time_full_pages", "Search own time, queries with a full page at every size, "
+                 "10,000 vs 100 posts", f"{times(full_ratio)} ({', '.join(full)})" if full else "no such query",
+                 ratio=round(full_ratio, 3), queries=full),
+        reported("search.bounded", "Search own time and peak memory, 10,000 vs 2,000 posts (every bound reached)",
+                 f"time {times(bounded_time)} ({ms(own[LARGE])} vs {ms(own[MIDDLE])}); "
+                 f"memory {times(bounded_memory)}", time_ratio=round(bounded_time, 3),
+                 memory_ratio=round(bounded_memory, 3)),
+        judged("search.peak_memory", "Search peak memory (mean of 10 queries), 10,000 vs 100 posts",
+               f"{times(memory_ratio)} ({peak[LARGE] / 1024:.0f} KiB vs {peak[SMALL] / 1024:.0f} KiB; worst "
+               f"{worst[LARGE] / 1024:.0f} KiB vs {worst[SMALL] / 1024:.0f} KiB)",
+               f"≤ {times(GOAL)}", memory_ratio <= GOAL, ratio=round(memory_ratio, 3)),
+        reported("search.bytes_read", "Bytes a search reads (mean of 10 queries), 10,000 vs 100 posts",
+                 f"shards {read[LARGE] / 1024:.0f} KiB vs {read[SMALL] / 1024:.0f} KiB; pending entries and "
+                 f"texts {seen[LARGE]['other_bytes'] / 1024:.0f} KiB vs {seen[SMALL]['other_bytes'] / 1024:.0f} KiB",
+                 shard_bytes={str(size): round(value) for size, value in read.items()},
+                 other_bytes={str(size): round(seen[size]["other_bytes"]) for size in stores}),
+        reported("search.index", "Search index (gzip'd shards) at 10,000, 2,000 and 100 posts",
+                 "; ".join(f"{manifests[size].shards} shards, {index[size] / 2**20:.2f} MiB"
+                           for size in (LARGE, MIDDLE, SMALL)),
+                 shards={str(s): m.shards for s, m in manifests.items()},
+                 bytes={str(s): v for s, v in index.items()}),
+    ]

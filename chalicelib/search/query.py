@@ -1,0 +1,309 @@
+"""A reader's query: parsing, ranked candidates from shards and pending entries, "did you mean". Pure.
+
+Every word must match (AND); "quoted phrases" must appear as written (the caller checks
+them in the candidates' text, see snippets.py); a last word that is no word of the blog
+matches the words it begins instead (search as you type: 'kang' finds 'kangaroo').
+Candidates are ranked by BM25 from the postings' impacts (titles and tags weigh more:
+text.TITLE_WEIGHT), ties newest first. Reads go through a `read(numbers) -> {number: bytes}`
+callable, at most three times per query.
+
+Quality limits, the price of bounded reads: a word's postings are cut to its best
+MAX_POSTINGS_PER_TERM, so two very common words intersect their best postings only (and
+`total` is then a lower bound); a phrase is checked in the best MAX_CHECKED candidates only
+(engine.py), so a phrase of common words in a big blog may be missed; "did you mean" corrects
+frequent words whose first three or four letters are right (or swapped).
+"""
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from chalicelib.errors import BadRequest
+from chalicelib.search import text as analysis
+from chalicelib.search.shards import (
+    IMPACT_SCALE, PREFIX_MAX_CHARS, PREFIX_MIN_CHARS, Manifest, Overlay, PendingEntry, Shard, ShardView,
+    empty_shard, idf, prefix_key, shard_of, view_shard,
+)
+
+MAX_QUERY_CHARS = 500
+MAX_QUERY_WORDS = 8  # distinct words that must match; more are ignored
+MAX_PHRASES = 4
+MAX_PHRASE_WORDS = 10
+MIN_PREFIX_CHARS = PREFIX_MIN_CHARS  # 'ka' completes to nothing: too many words begin so
+MAX_PREFIX_EXPANSIONS = 6  # words the last word may complete to, most frequent first
+PREFIX_WEIGHT = 0.6  # a completion counts this much of the word itself...
+MAX_COMPLETION_POSTINGS = 200  # ...and brings its best postings only
+MAX_CANDIDATES = 60  # ranked candidates a query hands to the caller
+MAX_PENDING = 100  # pending entries a query reads...
+MAX_PENDING_BYTES = 1024 * 1024  # ...and their bytes (one DynamoDB Query page); past it, posts show up when merged
+MAX_CORRECTED_WORDS = 2
+SCORE_DIGITS = 6  # scores equal to this many decimals (in impact units) tie, and the newer post wins
+QUOTES = "\"“”„‟«»＂"
+_QUOTE_TABLE = str.maketrans({q: '"' for q in QUOTES})
+
+Read = Callable[[Collection[int]], Mapping[int, bytes]]
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word every result must contain."""
+
+    text: str  # folded, as the reader typed it
+    term: str  # its index term
+    prefix: bool = False  # the last word: it also matches the words it begins
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A query trimmed to its limits; false when it has nothing to search for."""
+
+    text: str  # whitespace collapsed, as shown back to the reader
+    words: tuple[Word, ...] = ()
+    phrases: tuple[tuple[str, ...], ...] = ()  # each a run of stems (stop words included) to find in the text
+
+    def __bool__(self) -> bool:
+        return bool(self.words)
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Words, phrases and the last word's prefix of a query; BadRequest over MAX_QUERY_CHARS."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise BadRequest(f"Search for at most {MAX_QUERY_CHARS} characters.")
+    shown = " ".join(text.split())
+    parts = shown.translate(_QUOTE_TABLE).split('"')
+    closed = len(parts) % 2 == 1  # an unclosed quote's words count as plain words
+    found: dict[str, Word] = {}
+    phrases: list[tuple[str, ...]] = []
+    typing = bool(text) and not text[-1].isspace() and not text.translate(_QUOTE_TABLE).endswith('"')
+    for number, part in enumerate(parts):
+        quoted = number % 2 == 1 and (closed or number < len(parts) - 1)
+        folded = analysis.words(part)
+        if quoted and len(folded) > 1 and len(phrases) < MAX_PHRASES:
+            phrases.append(tuple(analysis.stem(w) for w in folded[:MAX_PHRASE_WORDS]))
+        last_part = number == len(parts) - 1
+        for position, word in enumerate(folded):
+            term = analysis.term(word)
+            if term is None:
+                continue
+            prefix = (not quoted and last_part and typing and position == len(folded) - 1
+                      and len(word) >= MIN_PREFIX_CHARS)
+            found.pop(term, None)  # a repeated word counts once, where it was last typed
+            found[term] = Word(text=word, term=term, prefix=prefix)
+    words = tuple(found.values())[-MAX_QUERY_WORDS:]  # past the bound, the words typed last count
+    return ParsedQuery(text=shown, words=words, phrases=tuple(phrases))
+
+
+# -- reading shards -------------------------------------------------------------------------
+
+class ShardReader:
+    """The shards a query has read so far, decoded; each `load` is one call of `read`."""
+
+    def __init__(self, manifest: Manifest, read: Read) -> None:
+        self._count = manifest.shards
+        self._read = read
+        self._shards: dict[int, Shard | ShardView] = {}
+        self.calls = 0
+        self.bytes_read = 0
+
+    def load(self, keys: Iterable[str]) -> None:
+        """Read and decode the shards holding `keys` that are not read yet (one call, or none)."""
+        wanted = {shard_of(key, self._count) for key in keys} - set(self._shards)
+        if not wanted:
+            return
+        self.calls += 1
+        stored = self._read(sorted(wanted))
+        for number in wanted:
+            data = stored.get(number)
+            self.bytes_read += len(data or b"")
+            self._shards[number] = view_shard(data, number) if data else empty_shard(number, self._count)
+
+    @property
+    def shards_read(self) -> int:
+        """How many shards were read."""
+        return len(self._shards)
+
+    def shard(self, key: str) -> Shard | ShardView:
+        """The (loaded) shard holding `key`."""
+        return self._shards[shard_of(key, self._count)]
+
+    def completions(self, text: str) -> list[tuple[str, int, str]]:
+        """(term, df, form) of the terms `text` begins, from its loaded prefix entry, most frequent first."""
+        shard = self.shard(prefix_key(text[:PREFIX_MAX_CHARS]))
+        return [(c.term, c.df, c.form) for c in shard.completions(text[:PREFIX_MAX_CHARS])
+                if c.term.startswith(text)]
+
+
+# -- candidates -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Candidate:
+    """A document that contains every word, with its score."""
+
+    slug: str
+    score: float
+    day: int
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """A query's best documents from the index, before the caller checks them against the posts."""
+
+    ranked: tuple[Candidate, ...] = ()  # best first, at most MAX_CANDIDATES
+    total: int = 0  # documents matching every word (a lower bound when a word's postings are cut)
+    terms: tuple[frozenset[str], ...] = ()  # per word, the terms that matched it (to highlight)
+    missing: tuple[Word, ...] = ()  # words nothing matched
+    shards_read: int = 0
+    bytes_read: int = 0
+    reader: ShardReader | None = field(default=None, repr=False, compare=False)
+
+
+def find(query: ParsedQuery, manifest: Manifest, read: Read, pending: Iterable[PendingEntry]) -> Candidates:
+    """The documents matching every word of `query`, best first, from the shards and pending entries."""
+    if not query:
+        return Candidates()
+    overlay = Overlay(_bounded(pending), manifest.average_length)
+    reader = ShardReader(manifest, read)
+    prefixed = [w for w in query.words if w.prefix]
+    reader.load([w.term for w in query.words] + [prefix_key(w.text[:PREFIX_MAX_CHARS]) for w in prefixed])
+    alternatives = [_alternatives(w, reader, overlay) for w in query.words]
+    reader.load(term for alts in alternatives for term in alts)
+    docs = manifest.docs + overlay.docs_change()
+    per_word = [_word_scores(alts, reader, overlay, docs) for alts in alternatives]
+    missing = tuple(w for w, (best, _, _) in zip(query.words, per_word) if not best)
+    scores: dict[str, float] = {}
+    days: dict[str, int] = {}
+    if not missing:
+        (smallest, days, _), *others = sorted(per_word, key=lambda found: len(found[0]))
+        scores = smallest
+        for best, _, _ in others:  # every word must match: keep the slugs all of them have
+            scores = {slug: score + best[slug] for slug, score in scores.items() if slug in best}
+    pool: Iterable[str] = scores
+    if len(scores) > MAX_CANDIDATES:  # the best scores (at C speed), and whatever ties with the last of them
+        cut = heapq.nlargest(MAX_CANDIDATES, scores.values())[-1] - 10 ** -SCORE_DIGITS
+        pool = [slug for slug, score in scores.items() if score >= cut]
+    ranked = sorted(pool, key=lambda s: (-round(scores[s], SCORE_DIGITS), -days[s], s))[:MAX_CANDIDATES]
+    return Candidates(ranked=tuple(Candidate(s, round(scores[s] / IMPACT_SCALE, 4), days[s]) for s in ranked),
+                      total=len(scores), terms=tuple(matched for _, _, matched in per_word), missing=missing,
+                      shards_read=reader.shards_read, bytes_read=reader.bytes_read, reader=reader)
+
+
+def _word_scores(alts: dict[str, float], reader: ShardReader, overlay: Overlay,
+                 docs: int) -> tuple[dict[str, float], dict[str, int], frozenset[str]]:
+    """(slug -> best score, slug -> day, terms that matched) of one word over its alternatives.
+
+    Postings come as columns (str.split, map(int)): a word costs little more than its bytes.
+    """
+    best: dict[str, float] = {}
+    days: dict[str, int] = {}
+    matched = set()
+    for term, weight in alts.items():
+        shard = reader.shard(term)
+        slugs, impacts, term_days = shard.columns(term, -1 if weight == 1.0 else MAX_COMPLETION_POSTINGS)
+        if overlay.hidden and not overlay.hidden.isdisjoint(slugs):
+            kept = [i for i, slug in enumerate(slugs) if slug not in overlay.hidden]
+            slugs, impacts, term_days = ([column[i] for i in kept] for column in (slugs, impacts, term_days))
+        for posting in overlay.postings(term):
+            slugs.append(posting.slug)
+            impacts.append(posting.impact)
+            term_days.append(posting.day)
+        if not slugs:
+            continue
+        matched.add(term)
+        weighted = weight * idf(max(shard.df(term) + overlay.df_change(term), len(slugs)), docs)
+        scored = dict(zip(slugs, map(weighted.__mul__, impacts)))
+        if best:
+            scored = {slug: score for slug, score in scored.items() if score > best.get(slug, 0.0)}
+        best.update(scored)
+        days.update(zip(slugs, term_days))
+    return best, days, frozenset(matched)
+
+
+def _bounded(pending: Iterable[PendingEntry]) -> list[PendingEntry]:
+    """The pending entries a query reads: at most MAX_PENDING, at most MAX_PENDING_BYTES."""
+    kept: list[PendingEntry] = []
+    size = 0
+    for entry in pending:
+        size += len(entry.terms) + len(entry.forms) + len(entry.indexed)
+        if len(kept) >= MAX_PENDING or size > MAX_PENDING_BYTES:
+            break
+        kept.append(entry)
+    return kept
+
+
+def _alternatives(word: Word, reader: ShardReader, overlay: Overlay) -> dict[str, float]:
+    """The terms that satisfy `word`, with their weights: itself, and for a last word that is no word
+    of the blog (yet: it is being typed), the words it begins."""
+    alts = {word.term: 1.0}
+    if word.prefix and not reader.shard(word.term).df(word.term) and not overlay.postings(word.term):
+        completions = [term for term, _, _ in reader.completions(word.text)]
+        completions += overlay.completions(word.text, MAX_PREFIX_EXPANSIONS)
+        for term in completions:
+            if len(alts) > MAX_PREFIX_EXPANSIONS:
+                break
+            alts.setdefault(term, PREFIX_WEIGHT)
+    return alts
+
+
+# -- did you mean -------------------------------------------------------------------------
+
+def suggest(query: ParsedQuery, candidates: Candidates) -> str | None:
+    """The query with its unknown words replaced by the nearest known ones, or None.
+
+    Candidates come from the completions of the word's first three and four letters (and of
+    its first letters with one pair swapped): a typo in the first letters is not corrected,
+    and only frequent words are offered. One more call of `read`, at most.
+    """
+    reader = candidates.reader
+    if candidates.total or not candidates.missing or reader is None:
+        return None
+    wrong = [w for w in candidates.missing if len(w.text) >= MIN_PREFIX_CHARS + 1][:MAX_CORRECTED_WORDS]
+    probes = {w: _probes(w.text) for w in wrong}
+    reader.load(prefix_key(p) for found in probes.values() for p in found)
+    fixes: dict[str, str] = {}
+    for word, prefixes in probes.items():
+        best: tuple[int, int, str] | None = None
+        limit = 1 if len(word.text) <= 4 else 2
+        for prefix in prefixes:
+            for term, df, form in reader.completions(prefix):
+                distance = min(edit_distance(word.text, form, limit), edit_distance(word.term, term, limit))
+                if distance <= limit and (best is None or (distance, -df) < best[:2]):
+                    best = (distance, -df, form)
+        if best:
+            fixes[word.text] = best[2]
+    if not fixes:
+        return None
+    pieces, last = [], 0
+    for start, end, folded in analysis.spans(query.text):
+        if folded in fixes:
+            pieces += [query.text[last:start], fixes[folded]]
+            last = end
+    return "".join(pieces) + query.text[last:]
+
+
+def _probes(word: str) -> list[str]:
+    """Prefixes to look for a misspelt word's correction under."""
+    found = [word[:PREFIX_MIN_CHARS], word[:PREFIX_MIN_CHARS + 1]]
+    for i in range(PREFIX_MIN_CHARS):  # 'pyhton' -> 'python': a swap near the start
+        swapped = word[:i] + word[i + 1] + word[i] + word[i + 2:]
+        found.append(swapped[:PREFIX_MIN_CHARS + 1])
+    return list(dict.fromkeys(p for p in found if len(p) >= PREFIX_MIN_CHARS))
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Edits (insert, delete, replace, swap two neighbours) from `a` to `b`; limit + 1 when over `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before: list[int] = []
+    row = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        before, row = row, current
+    return min(row[-1], limit + 1)

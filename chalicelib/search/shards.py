@@ -1,0 +1,715 @@
+"""The search index at rest: shards of postings, a manifest, pending entries, and how they change. Pure.
+
+Layout (the caller stores the bytes; key names are its choice, e.g. `_search/shards/17`):
+
+- A **manifest** (`Manifest`, a few dozen bytes of JSON): the shard count, the number of
+  documents and their total length (for BM25), the last merged batch's generation, and the
+  shards' total size (which decides when to split).
+- **Shards** (`Shard`, gzip'd lines of text, `encode_shard`/`decode_shard`; a query reads one
+  with `view_shard`, which finds the lines it needs without parsing the rest). Every key lives
+  in the shard `shard_of(key, count)` picks by a stable hash (linear hashing, so the count grows
+  one shard at a time: `split_shard`), and shards stay about SHARD_TARGET_BYTES. A term's entry
+  holds its true document frequency and its postings (slug, impact, day), best first, cut to
+  MAX_POSTINGS_PER_TERM: reading a term costs no more at 100,000 posts than at 10,000. A
+  prefix's entry (key '~' + prefix, 3 to 6 letters) holds the terms it begins, most frequent
+  first: search-as-you-type and "did you mean" read it.
+- **Pending entries** (`PendingEntry`, one per changed post, written by ingest): the post's new
+  terms (none when it left the index) and the terms the shards hold for it. Queries read them
+  beside the shards (`Overlay`); the rebuild merges them in batches (`Batch`, `Progress`):
+  postings shard by shard (`group_changes`, `merge_shard`), then the completions of the terms
+  whose frequency changed enough (`group_completions`, `merge_completions`). Merges are
+  idempotent per shard (each shard records the last batch it has), so a run that dies resumes.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import re
+import zlib
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+from chalicelib.errors import CorruptIndex
+from chalicelib.search.text import Document
+
+FORMAT = 1
+MAX_POSTINGS_PER_TERM = 1000  # postings kept per term, by impact: the cost of reading a term
+SHARD_TARGET_BYTES = 32 * 1024  # stored bytes per shard, on average, before one splits (what a read costs)
+MAX_SHARD_BYTES = 16 * 1024 * 1024  # decoded bytes a reader accepts from one shard object
+MAX_BATCH_BYTES = 64 * 1024 * 1024  # decoded bytes a reader accepts from one batch object
+PREFIX_MIN_CHARS = 3
+PREFIX_MAX_CHARS = 6  # longer prefixes are answered from the 6-letter entry, filtered
+PREFIX_KEEP = 16  # completions kept per prefix, most frequent first
+PREFIX_SIGIL = "~"  # prefix keys share the hash space with terms; no term contains '~'
+SHARD_MAGIC = "search-shard"
+IMPACT_SCALE = 100  # impacts are BM25's term-frequency part x 100, as integers
+BM25_K1 = 1.2
+BM25_B = 0.75
+GZIP_LEVEL = 3  # 5% larger than level 6, twice as fast to write: merges rewrite many shards
+PHASES = ("terms", "completions", "finished")
+STORED_POSTING_BYTES = 10  # a posting's share of a stored shard, about (gzip'd slug, impact, day)
+
+
+class Posting(NamedTuple):
+    """One document in a term's postings."""
+
+    slug: str
+    impact: int  # BM25's term-frequency part for this document, x IMPACT_SCALE
+    day: int  # the post's day (days since 1970): newer wins a tie
+
+
+class Completion(NamedTuple):
+    """A term a prefix begins, with its document frequency and a word readers type for it."""
+
+    term: str
+    df: int
+    form: str
+
+
+# -- hashing ------------------------------------------------------------------------------
+
+def key_hash(key: str) -> int:
+    """A stable 32-bit hash of a key (the same in every process and Python version)."""
+    return zlib.crc32(key.encode())
+
+
+@lru_cache(maxsize=1 << 17)
+def shard_of(key: str, count: int) -> int:
+    """The shard holding `key` among `count` shards (linear hashing: growing by one moves one shard's keys)."""
+    if count < 1:
+        raise ValueError("a search index has at least one shard")
+    level = count.bit_length() - 1  # 2**level <= count < 2**(level + 1)
+    h = key_hash(key)
+    number = h % (2 << level)
+    return number if number < count else h % (1 << level)
+
+
+def prefix_key(prefix: str) -> str:
+    """The key of a prefix's completions."""
+    return PREFIX_SIGIL + prefix
+
+
+def prefixes_of(term: str) -> list[str]:
+    """The prefixes whose completions list `term` (3 to 6 letters, shorter than the term)."""
+    return [term[:n] for n in range(PREFIX_MIN_CHARS, min(PREFIX_MAX_CHARS, len(term) - 1) + 1)]
+
+
+def length_norm(length: int, average_length: float) -> float:
+    """BM25's length normalisation of a document of `length` (k1 included)."""
+    return BM25_K1 * (1 - BM25_B + BM25_B * length / max(average_length, 1.0))
+
+
+def impact(count: int, norm: float) -> int:
+    """BM25's term-frequency part, x IMPACT_SCALE, of a term met `count` (weighted) times in a
+    document whose `length_norm` is `norm`."""
+    return max(1, round(IMPACT_SCALE * count * (BM25_K1 + 1) / (count + norm)))
+
+
+def idf(df: int, docs: int) -> float:
+    """BM25's inverse document frequency of a term in `df` of `docs` documents."""
+    docs = max(docs, df)
+    return math.log(1 + (docs - df + 0.5) / (df + 0.5))
+
+
+# -- manifest -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a reader needs before any shard: how many there are, and the corpus figures for BM25."""
+
+    shards: int = 1
+    docs: int = 0
+    length: int = 0  # total weighted length of the documents
+    generation: int = 0  # the last batch merged
+    bytes: int = 0  # stored bytes of all shards (an estimate kept up to date by merges and splits)
+
+    @property
+    def average_length(self) -> float:
+        """The average document length (1 for an empty index)."""
+        return self.length / self.docs if self.docs else 1.0
+
+    def should_split(self, incoming: int = 0) -> bool:
+        """Are the shards, on average, over their target size (with `incoming` bytes more)?"""
+        return self.bytes + incoming > SHARD_TARGET_BYTES * self.shards
+
+    def to_dict(self) -> dict[str, int]:
+        """The manifest as JSON- and DynamoDB-safe data (integers only)."""
+        return {"format": FORMAT, "shards": self.shards, "docs": self.docs, "length": self.length,
+                "generation": self.generation, "bytes": self.bytes}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> "Manifest":
+        """A manifest from stored data; an empty index when there is none yet."""
+        if not data:
+            return cls()
+        if int(data.get("format", 0)) != FORMAT:
+            raise CorruptIndex(f"search manifest has format {data.get('format')!r}, expected {FORMAT}")
+        try:
+            manifest = cls(**{name: int(data[name]) for name in ("shards", "docs", "length", "generation", "bytes")})
+        except (KeyError, TypeError, ValueError) as err:
+            raise CorruptIndex(f"search manifest is malformed: {err}") from None
+        if manifest.shards < 1 or min(manifest.docs, manifest.length, manifest.generation, manifest.bytes) < 0:
+            raise CorruptIndex("search manifest has impossible figures")
+        return manifest
+
+
+# -- shards -------------------------------------------------------------------------------
+
+class _Entries:
+    """What a query asks of a shard, over its term and prefix entries however they are held."""
+
+    def _entry(self, term: str) -> list[Any] | None:
+        raise NotImplementedError
+
+    def _prefix(self, prefix: str) -> str:
+        raise NotImplementedError
+
+    def df(self, term: str) -> int:
+        """The number of documents containing `term`."""
+        entry = self._entry(term)
+        return int(entry[0]) if entry else 0
+
+    def columns(self, term: str, limit: int = -1) -> tuple[list[str], list[int], list[int]]:
+        """`term`'s best postings (`limit`, or all: at most MAX_POSTINGS_PER_TERM) as (slugs, impacts, days)."""
+        entry = self._entry(term)
+        if not entry or not entry[1]:
+            return [], [], []
+        slugs, impacts, days = (column.split(" ", limit)[:limit] if limit >= 0 else column.split(" ")
+                                for column in entry[1:4])
+        return slugs, list(map(int, impacts)), list(map(int, days))
+
+    def postings(self, term: str) -> list[Posting]:
+        """`term`'s postings, best first."""
+        return [Posting(*p) for p in zip(*self.columns(term))]
+
+    def completions(self, prefix: str) -> list[Completion]:
+        """The terms `prefix` begins, most frequent first (prefixes of 3 to 6 letters only)."""
+        return parse_completions(self._prefix(prefix))
+
+
+@dataclass
+class Shard(_Entries):
+    """One shard, decoded whole (to merge or split it).
+
+    `terms` maps a term to [document frequency, slugs, impacts, days], its postings as three
+    space-separated columns, best first; `prefixes` maps a prefix to 'term:df:form ...' (most
+    frequent first; form empty when it is the term itself).
+    """
+
+    number: int
+    count: int = 1  # the shard count this shard was last written for (a split leaves strays behind)
+    generation: int = 0  # the last batch whose terms are merged into it (merging twice changes nothing)
+    completed: int = 0  # the last batch whose completions are merged into it
+    terms: dict[str, list[Any]] = field(default_factory=dict)
+    prefixes: dict[str, str] = field(default_factory=dict)
+
+    def _entry(self, term: str) -> list[Any] | None:
+        return self.terms.get(term)
+
+    def _prefix(self, prefix: str) -> str:
+        return self.prefixes.get(prefix, "")
+
+
+class ShardView(_Entries):
+    """A stored shard as a query reads it: its text, searched for the few lines it needs (no parsing
+    of the rest: a query's cost does not grow with what else the shard holds)."""
+
+    def __init__(self, number: int, raw: bytes) -> None:
+        self.number = number
+        self._raw = raw
+
+    def _line(self, key: str) -> list[str] | None:
+        at = self._raw.find(b"\n" + key.encode() + b"\t")
+        if at < 0:
+            return None
+        end = self._raw.find(b"\n", at + 1)
+        return self._raw[at + 1:end].decode().split("\t")[1:]
+
+    def _entry(self, term: str) -> list[Any] | None:
+        found = self._line(term)
+        if found is not None and len(found) != 4:
+            raise CorruptIndex(f"search shard {self.number} has a malformed entry for {term!r}")
+        return found
+
+    def _prefix(self, prefix: str) -> str:
+        found = self._line(prefix_key(prefix))
+        return found[0] if found else ""
+
+
+def parse_completions(text: str) -> list[Completion]:
+    """Completions from their stored string."""
+    found = []
+    for part in text.split():
+        term, df, form = part.split(":")
+        found.append(Completion(term, int(df), form or term))
+    return found
+
+
+def format_completions(completions: Iterable[Completion]) -> str:
+    """Completions as their stored string."""
+    return " ".join(f"{c.term}:{c.df}:{'' if c.form == c.term else c.form}" for c in completions)
+
+
+def encode_shard(shard: Shard) -> bytes:
+    """A shard as stored: gzip'd UTF-8 lines (deterministic: same shard, same bytes).
+
+    A header line ('search-shard', format, number, count, generation, completed), then one line
+    per term ('term, df, slugs, impacts, days') and per prefix ('~prefix, completions'), fields
+    separated by tabs, in key order. No key or field holds a tab or a line end.
+    """
+    lines = [f"{SHARD_MAGIC}\t{FORMAT}\t{shard.number}\t{shard.count}\t{shard.generation}\t{shard.completed}"]
+    lines += [f"{term}\t{entry[0]}\t{entry[1]}\t{entry[2]}\t{entry[3]}" for term, entry in sorted(shard.terms.items())]
+    lines += [f"{prefix_key(prefix)}\t{entry}" for prefix, entry in sorted(shard.prefixes.items())]
+    return gzip.compress(("\n".join(lines) + "\n").encode(), compresslevel=GZIP_LEVEL, mtime=0)
+
+
+def decode_shard(data: bytes, number: int) -> Shard:
+    """The shard stored as `data`, decoded whole; CorruptIndex when it is not one (or not shard `number`)."""
+    raw = _gunzip(data, MAX_SHARD_BYTES, f"search shard {number}")
+    header = _header(raw, number)
+    shard = Shard(number=number, count=header[0], generation=header[1], completed=header[2])
+    try:
+        for line in raw.decode().split("\n")[1:-1]:
+            key, rest = line.split("\t", 1)
+            if key.startswith(PREFIX_SIGIL):
+                shard.prefixes[key[1:]] = rest
+            else:
+                df, slugs, impacts, days = rest.split("\t")
+                shard.terms[key] = [int(df), slugs, impacts, days]
+    except ValueError as err:
+        raise CorruptIndex(f"search shard {number} is malformed: {err}") from None
+    return shard
+
+
+def view_shard(data: bytes, number: int) -> ShardView:
+    """The shard stored as `data`, for a query: decompressed and checked, its lines found on demand."""
+    raw = _gunzip(data, MAX_SHARD_BYTES, f"search shard {number}")
+    _header(raw, number)
+    return ShardView(number, raw)
+
+
+def _header(raw: bytes, number: int) -> tuple[int, int, int]:
+    """(count, generation, completed) from a decoded shard's header line, checked."""
+    first = raw[:raw.find(b"\n")].decode(errors="replace").split("\t")
+    try:
+        if first[0] != SHARD_MAGIC or int(first[1]) != FORMAT or int(first[2]) != number or not raw.endswith(b"\n"):
+            raise ValueError(f"header {first[:3]!r}")
+        return int(first[3]), int(first[4]), int(first[5])
+    except (ValueError, IndexError) as err:
+        raise CorruptIndex(f"search shard {number} is not one: {err}") from None
+
+
+def empty_shard(number: int, count: int) -> Shard:
+    """A shard with nothing in it yet (what a reader sees for a shard never written)."""
+    return Shard(number=number, count=count)
+
+
+def _gunzip(data: bytes, limit: int, what: str) -> bytes:
+    inflater = zlib.decompressobj(wbits=31)  # gzip framing
+    try:
+        raw = inflater.decompress(data, limit + 1)
+    except zlib.error as err:
+        raise CorruptIndex(f"{what} is not gzip: {err}") from None
+    if len(raw) > limit:
+        raise CorruptIndex(f"{what} is over {limit} bytes decoded")
+    if not inflater.eof:
+        raise CorruptIndex(f"{what} is truncated")
+    return raw
+
+
+# -- pending entries ----------------------------------------------------------------------
+
+_ENTRY_FIELDS = ("slug", "rev", "day", "length", "terms", "forms", "indexed", "indexed_length")
+
+
+@dataclass(frozen=True)
+class PendingEntry:
+    """A post whose searchable form changed since the last merge.
+
+    `terms` is the new version ('term:count ...', empty when the post left the index:
+    deleted, drafted, not yet public); `indexed` is what the shards hold for it ('term ...')
+    and `indexed_length` its length, so a merge removes exactly the stale postings.
+    """
+
+    slug: str
+    rev: int
+    day: int = 0
+    length: int = 0
+    terms: str = ""
+    forms: str = ""  # 'term:word ...' for terms that are not words themselves
+    indexed: str = ""
+    indexed_length: int = 0
+
+    @classmethod
+    def of(cls, slug: str, rev: int, document: Document | None, indexed: str = "",
+           indexed_length: int = 0) -> "PendingEntry":
+        """The entry for a post's new version (`document`), or for its removal (None)."""
+        if document is None or not document.terms:
+            return cls(slug=slug, rev=rev, indexed=indexed, indexed_length=indexed_length)
+        return cls(slug=slug, rev=rev, day=document.day, length=document.length,
+                   terms=" ".join(f"{t}:{n}" for t, n in document.terms.items()),
+                   forms=" ".join(f"{t}:{f}" for t, f in document.forms.items()),
+                   indexed=indexed, indexed_length=indexed_length)
+
+    @property
+    def removed(self) -> bool:
+        """Does the post leave the index?"""
+        return not self.terms
+
+    def document(self) -> Document | None:
+        """The new version as a Document (None when the post leaves the index)."""
+        if not self.terms:
+            return None
+        counts = {}
+        for part in self.terms.split():
+            term, count = part.rsplit(":", 1)
+            counts[term] = int(count)
+        forms = dict(part.split(":", 1) for part in self.forms.split())
+        return Document(slug=self.slug, day=self.day, length=self.length, terms=counts, forms=forms)
+
+    def indexed_terms(self) -> list[str]:
+        """The terms the shards hold postings of this post for."""
+        return self.indexed.split()
+
+    def settled(self) -> tuple[str, int]:
+        """(indexed, indexed_length) once this entry is merged: what the shards then hold."""
+        document = self.document()
+        return (" ".join(document.terms), document.length) if document else ("", 0)
+
+    def to_item(self) -> dict[str, Any]:
+        """The entry as JSON- and DynamoDB-safe data: strings and small integers, no floats."""
+        return {name: getattr(self, name) for name in _ENTRY_FIELDS}
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> "PendingEntry":
+        """An entry from stored data (DynamoDB's Decimals become ints)."""
+        try:
+            return cls(slug=str(item["slug"]), rev=int(item["rev"]), day=int(item.get("day", 0)),
+                       length=int(item.get("length", 0)), terms=str(item.get("terms", "")),
+                       forms=str(item.get("forms", "")), indexed=str(item.get("indexed", "")),
+                       indexed_length=int(item.get("indexed_length", 0)))
+        except (KeyError, TypeError, ValueError) as err:
+            raise CorruptIndex(f"pending search entry is malformed: {err}") from None
+
+
+def pending_fields(slug: str, rev: int, document: Document | None) -> dict[str, Any]:
+    """The attributes ingest writes for a post's new version, in the post's own transaction: all of
+    an entry but `indexed` and `indexed_length`, which only merges write (so ingest reads nothing)."""
+    item = PendingEntry.of(slug, rev, document).to_item()
+    del item["indexed"], item["indexed_length"]
+    return item
+
+
+def estimated_bytes(entry: PendingEntry) -> int:
+    """About how many stored shard bytes merging `entry` adds (a posting per term)."""
+    return (entry.terms.count(" ") + 1 if entry.terms else 0) * STORED_POSTING_BYTES
+
+
+def latest(entries: Iterable[PendingEntry]) -> list[PendingEntry]:
+    """One entry per slug, the newest revision's, in slug order."""
+    newest: dict[str, PendingEntry] = {}
+    for entry in entries:
+        if entry.slug not in newest or entry.rev > newest[entry.slug].rev:
+            newest[entry.slug] = entry
+    return [newest[slug] for slug in sorted(newest)]
+
+
+class Overlay:
+    """Pending entries as a query sees them: they hide their slugs' shard postings and bring their own."""
+
+    def __init__(self, entries: Iterable[PendingEntry], average_length: float) -> None:
+        self.entries = latest(entries)
+        self.hidden = frozenset(e.slug for e in self.entries)
+        self._average_length = average_length
+        # Padded with spaces so that ' term:' and ' term ' find whole terms with str.find (no parsing).
+        self._terms = [(e, f" {e.terms} ") for e in self.entries if e.terms]
+        self._indexed = [f" {e.indexed} " for e in self.entries if e.indexed]
+
+    def docs_change(self) -> int:
+        """How many more (or fewer) documents the index has once these are merged."""
+        return len(self._terms) - len(self._indexed)
+
+    def df_change(self, term: str) -> int:
+        """How many more (or fewer) documents contain `term` once these are merged."""
+        added = sum(f" {term}:" in text for _, text in self._terms)
+        return added - sum(f" {term} " in text for text in self._indexed)
+
+    def postings(self, term: str) -> list[Posting]:
+        """The pending documents' postings for `term`."""
+        found = []
+        needle = f" {term}:"
+        for entry, text in self._terms:
+            at = text.find(needle)
+            if at >= 0:
+                start = at + len(needle)
+                count = int(text[start:text.index(" ", start)])
+                found.append(Posting(entry.slug, impact(count, length_norm(entry.length, self._average_length)),
+                                     entry.day))
+        return found
+
+    def completions(self, prefix: str, limit: int) -> list[str]:
+        """Terms of pending documents that `prefix` begins (at most `limit`, in no particular order)."""
+        pattern = re.compile(rf" ({re.escape(prefix)}[^: ]+):")
+        found: dict[str, None] = {}
+        for _, text in self._terms:
+            for match in pattern.finditer(text):
+                found[match.group(1)] = None
+                if len(found) >= limit:
+                    return list(found)
+        return list(found)
+
+
+# -- merging ------------------------------------------------------------------------------
+
+@dataclass
+class ShardChanges:
+    """What one batch changes in the terms of one shard."""
+
+    removed: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # slug -> stale terms here
+    added: dict[str, Document] = field(default_factory=dict)  # slug -> new document, cut to terms here
+
+
+def group_changes(entries: Iterable[PendingEntry], count: int) -> dict[int, ShardChanges]:
+    """A batch's changes, grouped by the shard (of `count`) whose terms they touch, to merge shard by shard."""
+    changes: dict[int, ShardChanges] = defaultdict(ShardChanges)
+    for entry in latest(entries):
+        for term in entry.indexed_terms():
+            changes[shard_of(term, count)].removed[entry.slug].add(term)
+        document = entry.document()
+        if document is None:
+            continue
+        by_shard: dict[int, dict[str, int]] = defaultdict(dict)
+        for term, weight in document.terms.items():
+            by_shard[shard_of(term, count)][term] = weight
+        for number, weights in by_shard.items():  # (forms shared, not cut: merge_shard only looks terms up)
+            changes[number].added[entry.slug] = Document(entry.slug, document.day, document.length, weights,
+                                                         document.forms)
+    return dict(changes)
+
+
+def merge_shard(shard: Shard, removed: Mapping[str, Iterable[str]], added: Mapping[str, Document], *,
+                generation: int, count: int, average_length: float) -> tuple[Shard, dict[str, tuple[int, str]]]:
+    """`shard` with a batch's term changes: stale postings out, new ones in, document frequencies updated.
+
+    Also returns the terms whose completions must change, with their new document frequency
+    and form: new terms, vanished ones (0), and those whose frequency crossed a power of two
+    (so completions stay ranked within a factor of two without rewriting them for every post).
+    A shard that already has this batch (its generation) comes back as is.
+    """
+    if shard.generation >= generation:
+        return shard, {}
+    terms = _owned(shard.terms, shard, count, lambda t: t)
+    # Postings as (-impact, -day, slug): the natural tuple order is best first.
+    new_postings: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    dropped: dict[str, set[str]] = defaultdict(set)  # term -> slugs whose stale posting goes
+    df_change: Counter[str] = Counter()
+    for slug, stale in removed.items():
+        for term in stale:
+            dropped[term].add(slug)
+            df_change[term] -= 1
+    for slug, document in added.items():
+        norm = length_norm(document.length, average_length)
+        for term, weight in document.terms.items():
+            df_change[term] += 1
+            new_postings[term].append((-impact(weight, norm), -document.day, slug))
+    reported: dict[str, tuple[int, str]] = {}
+    for term in df_change.keys() | new_postings.keys():
+        entry = terms.get(term)
+        old_df = entry[0] if entry else 0
+        columns = _merged_postings(entry, new_postings.get(term, []), dropped.get(term, set()))
+        df = max(old_df + df_change[term], columns[0].count(" ") + 1 if columns[0] else 0)
+        if df > 0:
+            terms[term] = [df, *columns]
+        else:
+            terms.pop(term, None)
+        if df != old_df and (min(df, old_df) == 0 or df.bit_length() != old_df.bit_length()):
+            reported[term] = (df, next((d.forms[term] for d in added.values() if term in d.forms), term))
+    prefixes = _owned(shard.prefixes, shard, count, prefix_key)
+    return replace(shard, count=count, generation=generation, terms=terms, prefixes=prefixes), reported
+
+
+def _merged_postings(entry: list[Any] | None, new: list[tuple[int, int, str]],
+                     dropped: set[str]) -> tuple[str, str, str]:
+    """A term's posting columns without the `dropped` slugs, with the `new` postings (keyed
+    (-impact, -day, slug)), best first, cut to MAX_POSTINGS_PER_TERM."""
+    if entry and not new and not dropped:
+        return entry[1], entry[2], entry[3]  # only its frequency changed: no parsing
+    keyed = new
+    if entry:
+        dropped = dropped | {slug for _, _, slug in new}  # a slug has one posting per term
+        keyed = [(-value, -day, slug) for slug, value, day in
+                 zip(entry[1].split(), map(int, entry[2].split()), map(int, entry[3].split()))
+                 if slug not in dropped] + new
+    keyed.sort()
+    kept = keyed[:MAX_POSTINGS_PER_TERM]
+    return (" ".join(slug for _, _, slug in kept), " ".join(str(-value) for value, _, _ in kept),
+            " ".join(str(-day) for _, day, _ in kept))
+
+
+def group_completions(reported: Mapping[str, tuple[int, str]],
+                      count: int) -> dict[int, dict[str, dict[str, tuple[int, str]]]]:
+    """Completion changes (term -> (df, form)), grouped by the shard (of `count`) of each prefix they touch."""
+    changes: dict[int, dict[str, dict[str, tuple[int, str]]]] = defaultdict(lambda: defaultdict(dict))
+    for term, (df, form) in reported.items():
+        for prefix in prefixes_of(term):
+            changes[shard_of(prefix_key(prefix), count)][prefix][term] = (df, form)
+    return {number: dict(updates) for number, updates in changes.items()}
+
+
+def merge_completions(shard: Shard, updates: Mapping[str, Mapping[str, tuple[int, str]]], *,
+                      generation: int, count: int) -> Shard:
+    """`shard` with some terms' completion entries set to their new document frequency (0: removed)."""
+    if shard.completed >= generation:
+        return shard
+    prefixes = _owned(shard.prefixes, shard, count, prefix_key)
+    for prefix, changes in updates.items():
+        by_term = {c.term: c for c in parse_completions(prefixes.get(prefix, ""))}
+        for term, (df, form) in changes.items():
+            if df > 0:
+                old = by_term.get(term)
+                by_term[term] = Completion(term, df, old.form if old and form == term else form)
+            else:
+                by_term.pop(term, None)
+        kept = sorted(by_term.values(), key=lambda c: (-c.df, c.term))[:PREFIX_KEEP]
+        if kept:
+            prefixes[prefix] = format_completions(kept)
+        else:
+            prefixes.pop(prefix, None)
+    terms = _owned(shard.terms, shard, count, lambda t: t)
+    return replace(shard, count=count, completed=generation, terms=terms, prefixes=prefixes)
+
+
+def _owned(entries: dict[str, Any], shard: Shard, count: int, key: Callable[[str], str]) -> dict[str, Any]:
+    """A copy of a shard's entries, without the strays an interrupted split left (their keys moved on)."""
+    if shard.count == count:
+        return dict(entries)
+    return {name: entry for name, entry in entries.items() if shard_of(key(name), count) == shard.number}
+
+
+def split_shard(shard: Shard, count: int) -> tuple[Shard, Shard]:
+    """Grow `count` shards to count + 1: shard `count - 2**level` keeps some keys, new shard `count` gets the rest.
+
+    Store the new shard first, then the manifest, then the kept one: a reader never misses a key.
+    """
+    source = split_source(count)
+    if shard.number != source:
+        raise ValueError(f"growing {count} shards splits shard {source}, not {shard.number}")
+    grown = count + 1
+    parts = [Shard(number=n, count=grown, generation=shard.generation, completed=shard.completed)
+             for n in (source, count)]
+    for term, entry in shard.terms.items():
+        number = shard_of(term, grown)
+        if number in (source, count):
+            parts[number == count].terms[term] = entry
+    for prefix, entry in shard.prefixes.items():
+        number = shard_of(prefix_key(prefix), grown)
+        if number in (source, count):
+            parts[number == count].prefixes[prefix] = entry
+    return parts[0], parts[1]
+
+
+def split_source(count: int) -> int:
+    """The shard that splits when `count` shards grow to count + 1."""
+    return count - (1 << (count.bit_length() - 1))
+
+
+# -- batches ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Batch:
+    """Pending entries being merged, frozen when the merge starts so that a merge cut short resumes
+    with the same plan (the shards it already merged skip it by generation)."""
+
+    generation: int
+    shards: int  # the shard count it is merged into (no split happens while a batch is open)
+    average_length: int  # of the index when the batch started, rounded (impacts use it)
+    entries: tuple[PendingEntry, ...]
+
+    def manifest_after(self, manifest: Manifest, bytes_change: int) -> Manifest:
+        """The manifest once every shard has the batch (and the shards grew by `bytes_change`)."""
+        docs, length = manifest.docs, manifest.length
+        for entry in self.entries:
+            if entry.indexed:
+                docs -= 1
+                length -= entry.indexed_length
+            if entry.terms:
+                docs += 1
+                length += entry.length
+        return Manifest(shards=manifest.shards, docs=max(docs, 0), length=max(length, 0),
+                        generation=self.generation, bytes=max(manifest.bytes + bytes_change, 0))
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a batch's merge got. Two phases: "terms" merges postings shard by shard and collects
+    the terms whose completions change (`reported`); "completions" merges those into the prefixes' shards."""
+
+    phase: str = "terms"  # or "completions"
+    done: int = 0  # shards of the current phase merged, in shard order
+    reported: dict[str, tuple[int, str]] = field(default_factory=dict)  # term -> (df, form)
+    bytes_change: int = 0  # stored bytes the merged shards gained (negative: lost)
+
+
+def start_batch(manifest: Manifest, entries: Iterable[PendingEntry]) -> Batch:
+    """A new batch of `entries` over the index `manifest` describes."""
+    return Batch(generation=manifest.generation + 1, shards=manifest.shards,
+                 average_length=max(1, round(manifest.average_length)), entries=tuple(latest(entries)))
+
+
+def encode_batch(batch: Batch) -> bytes:
+    """A batch as stored: gzip'd JSON."""
+    return _gzip_json({"format": FORMAT, "generation": batch.generation, "shards": batch.shards,
+                       "average_length": batch.average_length, "entries": [e.to_item() for e in batch.entries]})
+
+
+def decode_batch(data: bytes) -> Batch:
+    """The batch stored as `data`; CorruptIndex when it is not one."""
+    obj = _gunzip_json(data, "search batch")
+    try:
+        return Batch(generation=int(obj["generation"]), shards=int(obj["shards"]),
+                     average_length=int(obj["average_length"]),
+                     entries=tuple(PendingEntry.from_item(e) for e in obj["entries"]))
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise CorruptIndex(f"search batch is malformed: {err}") from None
+
+
+def encode_progress(progress: Progress) -> bytes:
+    """A batch's progress as stored: gzip'd JSON (small but for the first merges of a new vocabulary)."""
+    reported = " ".join(f"{term}:{df}:{form}" for term, (df, form) in progress.reported.items())
+    return _gzip_json({"format": FORMAT, "phase": progress.phase, "done": progress.done,
+                       "reported": reported, "bytes_change": progress.bytes_change})
+
+
+def decode_progress(data: bytes | None) -> Progress:
+    """The progress stored as `data` (none yet: the start); CorruptIndex when it is not one."""
+    if data is None:
+        return Progress()
+    obj = _gunzip_json(data, "search batch progress")
+    try:
+        if obj["phase"] not in PHASES:
+            raise ValueError(f"phase {obj['phase']!r}")
+        reported = {term: (int(df), form) for term, df, form in (p.split(":") for p in obj["reported"].split())}
+        return Progress(phase=obj["phase"], done=int(obj["done"]), bytes_change=int(obj["bytes_change"]),
+                        reported=reported)
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise CorruptIndex(f"search batch progress is malformed: {err}") from None
+
+
+def _gzip_json(data: Any) -> bytes:
+    return gzip.compress(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(),
+                         compresslevel=GZIP_LEVEL, mtime=0)
+
+
+def _gunzip_json(data: bytes, what: str) -> Any:
+    raw = _gunzip(data, MAX_BATCH_BYTES, what)
+    try:
+        obj = json.loads(raw)
+    except ValueError as err:
+        raise CorruptIndex(f"{what} is not JSON: {err}") from None
+    if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+        raise CorruptIndex(f"{what} has an unknown format")
+    return obj

@@ -1,0 +1,198 @@
+"""Checking a candidate's text for the query's phrases, and the excerpt a result shows. Pure.
+
+The excerpt is the window of the text with the most of the query in it (a phrase first,
+then the most distinct words), cut at words, the matches wrapped in <mark>, every other
+character HTML-escaped: it is safe to put in a page as is. Only the words that may match
+are looked at (one regular expression over the folded text), so a long post costs little.
+"""
+from __future__ import annotations
+
+import html
+import itertools
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+from chalicelib.search import text as analysis
+from chalicelib.search.query import ParsedQuery
+
+SNIPPET_CHARS = 240  # of text shown, about two lines
+SNIPPET_LEAD_CHARS = 60  # of context shown before the first match
+MAX_SCAN_CHARS = 100_000  # of a post's text read for phrases and excerpts (about 16,000 words)
+MAX_MARKS = 2_000  # words looked at (that may match) per text
+ELLIPSIS = "…"
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """What a candidate's text says about it: whether it has the query's phrases, and its excerpt."""
+
+    has_phrases: bool
+    html: Markup
+
+
+@dataclass(frozen=True)
+class _Mark:
+    start: int
+    end: int
+    words: frozenset[int]  # indexes of the query words it matches (-1 - n for phrase n)
+    phrase: bool
+
+
+def excerpt(text: str, query: ParsedQuery, terms: Sequence[frozenset[str]], headings: Sequence[str] = ()) -> Excerpt:
+    """Check `text` (and `headings`: title, tags) for `query`'s phrases and cut the text's best excerpt;
+    `terms[i]` are the terms that matched word i."""
+    source = _Text(text[:MAX_SCAN_CHARS])
+    word_of = {term: i for i, found in enumerate(terms) for term in found}
+    for i, word in enumerate(query.words):
+        word_of.setdefault(word.term, i)
+    openings = {_surface_start(t) for t in word_of} | {_surface_start(p[0]) for p in query.phrases}
+    marks: list[_Mark] = []
+    found: set[int] = set()
+    after_phrase = 0
+    for start, end, folded in source.words_beginning(tuple(openings)):
+        if start < after_phrase:
+            continue  # inside a phrase already marked
+        stem = analysis.stem(folded)
+        for n, phrase in enumerate(query.phrases):
+            phrase_end = stem == phrase[0] and source.phrase_end(start, phrase)
+            if phrase_end:
+                words = frozenset({-1 - n} | {word_of[s] for s in phrase if s in word_of})
+                marks.append(_Mark(start, phrase_end, words, True))
+                found.add(n)
+                after_phrase = phrase_end
+                break
+        else:
+            if stem in word_of:
+                marks.append(_Mark(start, end, frozenset({word_of[stem]}), False))
+    for heading in headings:
+        found |= _phrases_in(_Text(heading[:MAX_SCAN_CHARS]), query.phrases)
+    return Excerpt(len(found) == len(query.phrases), _render(text, marks))
+
+
+def _phrases_in(source: "_Text", phrases: Sequence[tuple[str, ...]]) -> set[int]:
+    """The indexes of the phrases found in `source`."""
+    return {n for n, phrase in enumerate(phrases)
+            if any(analysis.stem(w) == phrase[0] and source.phrase_end(start, phrase)
+                   for start, _, w in source.words_from(0))}
+
+
+def _surface_start(term: str) -> str:
+    """What every word stemming to `term` begins with (a stem changes only its last letter: 'stori' <- 'story')."""
+    return term[:-1] if term.endswith("i") and len(term) > 1 else term
+
+
+class _Text:
+    """A text's words, found through its folded form when folding keeps offsets, else word by word."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.folded = analysis.fold_in_place(text)
+
+    def words_from(self, position: int) -> Iterator[tuple[int, int, str]]:
+        """(start, end, folded word) of the words from `position` on."""
+        if self.folded is not None:
+            for match in analysis.WORD_RE.finditer(self.folded, position):
+                yield match.start(), match.end(), match.group()
+        else:
+            for match in analysis.WORD_RE.finditer(self.text, position):
+                yield match.start(), match.end(), analysis.fold(match.group())
+
+    def words_beginning(self, openings: tuple[str, ...]) -> Iterator[tuple[int, int, str]]:
+        """The words that begin with one of `openings`, in order (at most MAX_MARKS)."""
+        if self.folded is None:
+            yield from itertools.islice((w for w in self.words_from(0) if w[2].startswith(openings)), MAX_MARKS)
+            return
+        folded, found = self.folded, {}
+        for opening in openings:  # str.find runs at C speed; Python only sees the occurrences
+            at = folded.find(opening)
+            while at >= 0 and len(found) < MAX_MARKS:
+                if at == 0 or not folded[at - 1].isalnum():
+                    word = analysis.WORD_RE.match(folded, at)
+                    found[at] = (at, word.end(), word.group()) if word else (at, at, "")
+                at = folded.find(opening, at + 1)
+        yield from (found[at] for at in sorted(found))
+
+    def phrase_end(self, start: int, phrase: tuple[str, ...]) -> int:
+        """Where `phrase` ends if it begins at `start` (0 if it does not)."""
+        end = 0
+        words = self.words_from(start)
+        for expected in phrase:
+            found = next(words, None)
+            if found is None or analysis.stem(found[2]) != expected:
+                return 0
+            end = found[1]
+        return end
+
+
+def _render(text: str, marks: list[_Mark]) -> Markup:
+    """The best window of `text` around `marks`, escaped, the marks in <mark>."""
+    if not marks:
+        start, end = 0, _cut_end(text, 0)
+    else:
+        first, last = _best_window(marks)
+        start = _cut_start(text, max(0, marks[first].start - SNIPPET_LEAD_CHARS), marks[first].start)
+        end = max(_cut_end(text, start), marks[first].end)
+        marks = [m for m in marks[first:last + 1] if m.end <= end]
+    pieces = [ELLIPSIS] if start > 0 else []
+    at = start
+    for mark in marks:
+        pieces += [_escape(text[at:mark.start]), f"<mark>{_escape(text[mark.start:mark.end])}</mark>"]
+        at = mark.end
+    pieces.append(_escape(text[at:end]))
+    if end < len(text):
+        pieces.append(ELLIPSIS)
+    return Markup("".join(pieces).strip())
+
+
+def _best_window(marks: list[_Mark]) -> tuple[int, int]:
+    """(first, last) indexes of the marks in the window with the most of the query (earliest wins a tie)."""
+    best, best_span = (-1, -1, -1), (0, 0)
+    inside: dict[int, int] = {}  # query words in the window -> their marks there, sliding
+    phrases, last = 0, -1
+    for first, mark in enumerate(marks):
+        while last + 1 < len(marks) and marks[last + 1].end - mark.start <= SNIPPET_CHARS - SNIPPET_LEAD_CHARS:
+            last += 1
+            _count(inside, marks[last].words, 1)
+            phrases += marks[last].phrase
+        if last < first:  # one mark longer than the window: a window of its own
+            last = first
+            _count(inside, mark.words, 1)
+            phrases += mark.phrase
+        score = (phrases, len(inside), last - first + 1)
+        if score > best:
+            best, best_span = score, (first, last)
+        _count(inside, mark.words, -1)
+        phrases -= mark.phrase
+    return best_span
+
+
+def _count(inside: dict[int, int], words: frozenset[int], change: int) -> None:
+    for word in words:
+        inside[word] = inside.get(word, 0) + change
+        if not inside[word]:
+            del inside[word]
+
+
+def _cut_start(text: str, start: int, limit: int) -> int:
+    """`start` moved forward to the beginning of a word (not past `limit`)."""
+    if start == 0:
+        return 0
+    space = _SPACES.search(text, start, limit)
+    return space.end() if space else limit
+
+
+def _cut_end(text: str, start: int) -> int:
+    """Where an excerpt beginning at `start` ends: SNIPPET_CHARS on, at the end of a word."""
+    end = start + SNIPPET_CHARS
+    if end >= len(text):
+        return len(text)
+    space = text.rfind(" ", start, end)
+    return space if space > start else end
+
+
+def _escape(piece: str) -> str:
+    return html.escape(_SPACES.sub(" ", piece), quote=True)

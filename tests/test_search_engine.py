@@ -1,0 +1,300 @@
+"""The search engine end to end on a MemoryStore: pending entries, merges, splits, excerpts, bounds."""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import pytest
+from markupsafe import Markup
+
+from chalicelib.search import engine, query, shards, snippets, text
+from chalicelib.search.shards import Manifest
+
+
+def put(store: engine.MemoryStore, slug: str, body: str, title: str = "", date: str = "2024-01-02",
+        rev: int = 1, public: bool = True, tags: tuple[str, ...] = ()) -> None:
+    item = {"slug": slug, "title": title or slug, "date": date, "rev": rev, "public": public, "tags": list(tags)}
+    store.put_post(item, body, text.analyze(slug, date, item["title"], tags, body))
+
+
+def slugs(store: engine.MemoryStore, q: str) -> list[str]:
+    return [hit.slug for hit in engine.search(store, q).hits]
+
+
+@pytest.fixture
+def store() -> engine.MemoryStore:
+    store = engine.MemoryStore()
+    put(store, "kangaroos", "A kangaroo hops across the red plain.", title="Kangaroo facts")
+    put(store, "wombats", "Wombats dig burrows; a kangaroo sometimes shelters there.")
+    put(store, "boxes", "Pack heavy things in small boxes.", title="Moving boxes")
+    store.refresh()
+    return store
+
+
+def test_a_new_post_is_found_before_any_merge(store):
+    put(store, "emus", "An emu cannot walk backwards, like a kangaroo.")
+    assert store.pending(10) and slugs(store, "emu") == ["emus"]
+    assert "emus" in slugs(store, "kangaroo")
+    store.refresh()
+    assert not store.pending(10) and slugs(store, "emu") == ["emus"]
+
+
+def test_an_edit_replaces_the_old_words_before_the_merge(store):
+    put(store, "wombats", "Wombats dig burrows with strong claws.", rev=2)
+    assert slugs(store, "kangaroo") == ["kangaroos"]  # the stale posting is hidden
+    assert slugs(store, "claws") == ["wombats"]
+    store.refresh()
+    assert slugs(store, "kangaroo") == ["kangaroos"] and slugs(store, "claws") == ["wombats"]
+    assert "wombats" not in [p.slug for p in _shard_postings(store, "kangaroo")]  # gone from the shards too
+
+
+def test_a_deleted_or_unpublished_post_disappears_at_once(store):
+    store.delete_post("boxes", rev=2)
+    put(store, "kangaroos", "A kangaroo hops.", title="Kangaroo facts", rev=2, public=False)  # drafted again
+    assert slugs(store, "boxes") == [] and slugs(store, "kangaroo") == ["wombats"]
+    store.refresh()
+    assert slugs(store, "boxes") == [] and slugs(store, "kangaroo") == ["wombats"]
+    assert Manifest.from_dict(store.manifest()).docs == 1
+
+
+def test_a_private_post_is_never_shown_even_if_the_index_still_has_it(store):
+    store.items["boxes"]["public"] = False  # made private; its pending entry not written yet
+    assert slugs(store, "boxes") == []
+    results = engine.search(store, "boxes")
+    assert results.total == 0 and results.hits == ()
+
+
+def test_results_carry_the_current_item_a_score_and_an_excerpt(store):
+    results = engine.search(store, "kangaroo")
+    assert [h.slug for h in results.hits] == ["kangaroos", "wombats"]  # the title counts more
+    first = results.hits[0]
+    assert first.item["title"] == "Kangaroo facts" and first.score > results.hits[1].score > 0
+    assert isinstance(first.snippet, Markup) and "<mark>kangaroo</mark>" in first.snippet
+    assert results.total == 2 and results.suggestion is None
+
+
+def test_equal_scores_list_the_newest_first():
+    store = engine.MemoryStore()
+    for slug, date in [("b-old", "2020-01-01"), ("a-new", "2024-01-01"), ("c-mid", "2022-01-01")]:
+        put(store, slug, "kangaroo", title="Same", date=date)
+    store.refresh()
+    assert slugs(store, "kangaroo") == ["a-new", "c-mid", "b-old"]
+
+
+def test_did_you_mean_offers_a_known_word(store):
+    results = engine.search(store, "kangaroi boxes")
+    assert results.hits == () and results.suggestion == "kangaroo boxes"
+    assert engine.search(store, "zzzzzz").suggestion is None
+
+
+def test_a_merge_cut_short_resumes_to_the_same_index(monkeypatch):
+    monkeypatch.setattr(shards, "SHARD_TARGET_BYTES", 300)  # many shards
+    whole = engine.MemoryStore()
+    stepwise = engine.MemoryStore()
+    for target in (whole, stepwise):
+        for n in range(30):
+            put(target, f"post-{n}", f"word{n} kangaroo common{n % 3} and more words here")
+    engine.merge(whole)
+    calls = 0
+    while True:
+        report = engine.merge(stepwise, budget=2)
+        calls += 1
+        if report.finished:
+            break
+        assert stepwise.batch() is not None and slugs(stepwise, "word7") == ["post-7"]  # pending still answers
+    assert calls > 2 and stepwise.batch() is None and not stepwise.pending(100)
+    assert stepwise.shard_data == whole.shard_data and stepwise.manifest_data == whole.manifest_data
+
+
+class Crashing(engine.MemoryStore):
+    """A store whose next `fail_after` shard writes succeed and the one after raises."""
+
+    fail_after = -1
+
+    def put_shards(self, shards: Mapping[int, bytes]) -> None:
+        if self.fail_after == 0:
+            raise RuntimeError("the run died")
+        self.fail_after -= 1
+        super().put_shards(shards)
+
+
+def test_a_merge_that_dies_midway_is_finished_by_the_next_run(monkeypatch):
+    monkeypatch.setattr(engine, "MERGE_CHUNK", 1)
+    monkeypatch.setattr(shards, "SHARD_TARGET_BYTES", 300)  # many shards
+    clean, crashing = engine.MemoryStore(), Crashing()
+    for target in (clean, crashing):
+        for n in range(40):
+            put(target, f"post-{n}", f"word{n} kangaroo shared{n % 4} text")
+        target.refresh()
+    for n in range(5):  # a second batch, on an index of many shards
+        for target in (clean, crashing):
+            put(target, f"late-{n}", f"late{n} kangaroo", rev=1)
+    clean.refresh()
+    crashing.fail_after = 3
+    with pytest.raises(RuntimeError):
+        engine.merge(crashing)
+    assert crashing.batch() is not None
+    crashing.fail_after = -1  # the next run goes well
+    crashing.refresh()
+    assert crashing.shard_data == clean.shard_data
+    crashed, expected = dict(crashing.manifest_data), dict(clean.manifest_data)
+    estimate = crashed.pop("bytes")  # an estimate: a crash may lose one chunk's growth
+    assert abs(estimate - expected.pop("bytes")) < 0.1 * estimate and crashed == expected
+    assert slugs(crashing, "late3") == ["late-3"]
+
+
+def test_a_newer_revision_during_a_merge_stays_pending(store):
+    put(store, "emus", "An emu.", rev=1)
+    engine.merge(store, budget=0)  # the batch is open, nothing written yet
+    put(store, "emus", "An emu and an ostrich.", rev=2)
+    store.refresh()
+    record = store.records["emus"]
+    assert not record["pending"] and record["rev"] == 2 and "ostrich" in record["indexed"]
+    assert slugs(store, "ostrich") == ["emus"]
+
+
+def test_shards_split_as_the_index_grows_and_answers_stay_the_same(monkeypatch):
+    monkeypatch.setattr(shards, "SHARD_TARGET_BYTES", 400)
+    store = engine.MemoryStore()
+    for n in range(60):
+        put(store, f"post-{n}", f"word{n} kangaroo shared{n % 5} stories boxes")
+        if n % 20 == 19:
+            store.refresh()
+    manifest = Manifest.from_dict(store.manifest())
+    assert manifest.shards > 4
+    stored = sum(map(len, store.shard_data.values()))
+    assert stored <= 400 * manifest.shards and abs(manifest.bytes - stored) < 0.05 * stored
+    assert slugs(store, "word42") == ["post-42"] and len(slugs(store, "kangaroo")) == engine.PAGE_SIZE
+    assert engine.search(store, "kangaroo").total == 60 and engine.search(store, "shared3").total == 12
+    assert slugs(store, "story box word7") == ["post-7"]
+
+
+def test_an_interrupted_split_loses_nothing(monkeypatch, store):
+    count = Manifest.from_dict(store.manifest()).shards
+    source = shards.split_source(count)
+    kept, moved = shards.split_shard(shards.decode_shard(store.shard_data[source], source), count)
+    store.put_shards({count: shards.encode_shard(moved)})
+    store.put_manifest({**store.manifest(), "shards": count + 1})  # and the run dies before writing `kept`
+    assert slugs(store, "kangaroo") == ["kangaroos", "wombats"] and slugs(store, "boxes") == ["boxes"]
+
+
+def test_a_query_reads_a_bounded_number_of_shards_and_pending_entries(monkeypatch):
+    monkeypatch.setattr(shards, "SHARD_TARGET_BYTES", 300)
+    store = engine.MemoryStore()
+    for n in range(80):
+        put(store, f"post-{n}", f"alpha{n} beta{n} gamma kangaroo{n} kangaroo")
+    store.refresh()
+    reads: list[int] = []
+    original = store.shards
+    store.shards = lambda numbers: reads.append(len(numbers)) or original(numbers)  # type: ignore[method-assign]
+    words = " ".join(f"word{n}" for n in range(30)) + " kang"
+    engine.search(store, words)
+    assert len(reads) <= 3  # words, then completions; a third call only for "did you mean"
+    assert sum(reads) <= query.MAX_QUERY_WORDS + 1 + query.MAX_PREFIX_EXPANSIONS * 2
+    seen: list[int] = []
+    store.pending = lambda limit: seen.append(limit) or []  # type: ignore[method-assign]
+    engine.search(store, "kangaroo")
+    assert seen == [query.MAX_PENDING]
+
+
+def test_a_query_reads_a_bounded_part_of_the_pending_entries(monkeypatch):
+    monkeypatch.setattr(query, "MAX_PENDING_BYTES", 2000)
+    store = engine.MemoryStore()
+    for n in range(40):
+        put(store, f"post-{n:02d}", f"kangaroo word{n} " + " ".join(f"filler{n}x{i}" for i in range(20)))
+    found = engine.search(store, "kangaroo")
+    assert 0 < found.total < 40  # the first pending entries, up to the byte bound
+    store.refresh()
+    assert engine.search(store, "kangaroo").total == 40
+
+
+def test_the_last_word_completes_only_while_it_is_no_word_of_the_blog():
+    store = engine.MemoryStore()
+    put(store, "gallery", "Modern art on the walls.")
+    put(store, "painter", "An artist paints every day.")
+    put(store, "writer", "How to write an article.")
+    store.refresh()
+    assert slugs(store, "art") == ["gallery"]  # a word: itself only
+    assert slugs(store, "arti") == ["painter", "writer"] or slugs(store, "arti") == ["writer", "painter"]
+    assert slugs(store, "artis") == ["painter"]
+    assert slugs(store, "art ") == ["gallery"] and slugs(store, "arti ") == []  # typing is over
+
+
+def test_a_completion_brings_only_its_best_postings(monkeypatch):
+    monkeypatch.setattr(query, "MAX_COMPLETION_POSTINGS", 2)
+    store = engine.MemoryStore()
+    for n in range(5):
+        put(store, f"post-{n}", "kangaroo " * (n + 1) + "filler words here")
+    put(store, "kangaroos", "kangaroo", title="Kangaroos")
+    store.refresh()
+    assert slugs(store, "kang") == ["kangaroos", "post-4"]  # 'kangaroo' completes 'kang': its best two
+    assert len(slugs(store, "kangaroo")) == 6  # the word itself: every posting
+
+
+def test_candidates_are_bounded(monkeypatch, store):
+    for n in range(query.MAX_CANDIDATES + 20):
+        put(store, f"extra-{n}", "kangaroo")
+    store.refresh()
+    found = query.find(query.parse_query("kangaroo "), Manifest.from_dict(store.manifest()), store.shards, [])
+    assert len(found.ranked) == query.MAX_CANDIDATES and found.total == query.MAX_CANDIDATES + 22
+    results = engine.search(store, "kangaroo")
+    assert len(results.hits) == engine.PAGE_SIZE and results.total == query.MAX_CANDIDATES + 22
+    assert not results.exact  # counted by the index, not every post checked
+    assert engine.search(store, "boxes").exact
+
+
+def test_phrases_are_checked_in_the_text_and_the_title(store):
+    put(store, "rescue", "The lifeguard saved one swimmer.")
+    put(store, "seats", "A seat is saved for one latecomer.", title="One saved seat")
+    assert slugs(store, '"saved one"') == ["rescue"]
+    assert slugs(store, '"one saved"') == ["seats"]
+    assert sorted(slugs(store, "saved one")) == ["rescue", "seats"]
+
+
+def excerpt(body: str, q: str, headings: tuple[str, ...] = ()) -> snippets.Excerpt:
+    parsed = query.parse_query(q)
+    return snippets.excerpt(body, parsed, [frozenset({w.term}) for w in parsed.words], headings)
+
+
+def test_excerpts_escape_hostile_text_and_mark_only_words():
+    body = 'Say <script>alert("kangaroo")</script> & <b onclick=x>kangaroos</b> \'hop\''
+    html = str(excerpt(body, "kangaroo").html)
+    assert "<script" not in html and "<b " not in html and "onclick" not in html.split("&lt;b ")[0]
+    assert html.count("<mark>") == 2 and re.sub(r"</?mark>", "", html).count("<") == 0
+    assert "&lt;script&gt;" in html and "&amp;" in html and "&#x27;hop&#x27;" in html
+    assert "<mark>kangaroos</mark>" in html
+
+
+def test_an_excerpt_is_a_bounded_window_around_the_most_of_the_query():
+    filler = "Lorem ipsum dolor sit amet. " * 40
+    body = f"Kangaroo once. {filler}Here a kangaroo meets a wombat in the same sentence. {filler}"
+    html = str(excerpt(body, "kangaroo wombat").html)
+    assert html.startswith("…") and html.endswith("…")
+    assert "<mark>kangaroo</mark> meets a <mark>wombat</mark>" in html
+    assert len(re.sub(r"</?mark>", "", html)) <= snippets.SNIPPET_CHARS + 2
+    plain = str(excerpt("No match at all here. " * 50, "kangaroo").html)
+    assert plain.startswith("No match") and plain.endswith("…") and len(plain) <= snippets.SNIPPET_CHARS + 1
+
+
+def test_a_phrase_is_marked_whole_and_checked():
+    found = excerpt("We saved one joey, and one saved us.", '"saved one"')
+    assert found.has_phrases and "<mark>saved one</mark>" in found.html
+    assert not excerpt("One saved us.", '"saved one"').has_phrases
+    assert excerpt("Nothing here.", '"one saved"', headings=("One Saved Seat",)).has_phrases
+
+
+def test_excerpts_fold_texts_whose_folding_changes_lengths():
+    found = excerpt("Die Straße ist lang, e\u0301clairs au café.", "strasse eclair")
+    assert "<mark>Straße</mark>" in found.html and "<mark>e\u0301clairs</mark>" in found.html
+
+
+def test_excerpts_scan_a_bounded_part_of_a_long_text():
+    body = "word " * (snippets.MAX_SCAN_CHARS // 5) + '"late phrase"'
+    assert not excerpt(body, '"late phrase"').has_phrases  # beyond the scan: not seen
+    assert excerpt("late phrase " + body, '"late phrase"').has_phrases
+
+
+def _shard_postings(store: engine.MemoryStore, term: str) -> list[shards.Posting]:
+    count = Manifest.from_dict(store.manifest()).shards
+    number = shards.shard_of(term, count)
+    return shards.decode_shard(store.shard_data[number], number).postings(term)
