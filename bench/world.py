@@ -25,7 +25,7 @@ from bench.timing import meter
 from blogctl.publishing import MARKDOWN_TYPE
 from blogctl.resources import Names, ensure_resources
 from blogctl.stage import PROJECT_DIR
-from chalicelib import aws, config, ingest, model, posts, rebuild, render, search, services, transitions
+from chalicelib import aws, config, ingest, model, posts, rebuild, render, services, transitions
 from chalicelib.site import Site, now_utc
 from chalicelib.store import ContentStore, PostIndex, table_definition, to_item
 
@@ -265,7 +265,7 @@ def seed(index: PostIndex, content: ContentStore, dynamodb: Any, count: int) -> 
             post = posts.parse_post(key, data)
             rendered = render.render_markdown(post.body)
             record = ingest.record_of(post, rendered, content.put(key, data, MARKDOWN_TYPE), now, rev=1)
-            text = model.SearchText(record.slug, *search.post_document(record, rendered.text), stamp="seed")
+            text = ingest.search_record(record, rendered.text)
             for write in transitions.publish(None, record, [], now, text).writes():
                 if isinstance(write, transitions.Put):
                     rows.append(write.item)

@@ -33,7 +33,6 @@ PURE_MODULES = (
     "chalicelib/sanitizer.py",
     "chalicelib/images.py",
     "chalicelib/search/__init__.py",
-    "chalicelib/search/legacy.py",
     "chalicelib/search/text.py",
     "chalicelib/search/shards.py",
     "chalicelib/search/query.py",

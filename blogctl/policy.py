@@ -28,10 +28,10 @@ from typing import Any
 from blogctl.resources import Names
 from blogctl.stage import CONFIG_FILE, Stage, load_stage
 from chalicelib.posts import POSTS_PREFIX
-from chalicelib.store import LISTING_INDEX, SEARCH_ARTIFACT_KEY, SEARCH_INDEX, SOURCE_INDEX
+from chalicelib.model import LISTING_INDEX, SEARCH_INDEX, SOURCE_INDEX
+from chalicelib.store import SITE_PREFIX
 
 ASSETS_PREFIX = "assets/"
-SITE_PREFIX = SEARCH_ARTIFACT_KEY.split("/", 1)[0] + "/"
 
 API, INGEST, REBUILD = "api_handler", "ingest_uploads", "rebuild_index"
 INVALIDATING_FUNCTIONS = (INGEST, REBUILD)  # they change what URLs serve; the API function never does
@@ -100,7 +100,8 @@ GRANTS: dict[str, list[tuple[str, list[str], list[str]]]] = {
                             "dynamodb:UpdateItem", "dynamodb:DeleteItem"], ["table"]),
         ("FindPostsBySource", ["dynamodb:Query"], ["source index", "search queue index"]),
         ("ReadContent", ["s3:GetObject"], ["posts", "site artifacts"]),
-        ("WriteSearchIndex", ["s3:PutObject"], ["site artifacts"]),
+        # Shards and the manifest; a merge's batch and progress live there until it finishes.
+        ("WriteSearchIndex", ["s3:PutObject", "s3:DeleteObject"], ["site artifacts"]),
         ("ListBucket", ["s3:ListBucket"], ["bucket"]),
         *LOGS,
     ],

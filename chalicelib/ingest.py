@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from chalicelib import cdn, model, posts, render, search, transitions
+from chalicelib import cdn, model, posts, render, transitions
+from chalicelib.search import shards
+from chalicelib.search import text as search_text
 from chalicelib.errors import InvalidPost, Problem
 from chalicelib.model import Named, PostCard, PostRecord, SourceRejection, SourceState, Status, Tombstone
 from chalicelib.store import ConflictError, ContentStore, PostIndex, Refused, SourceRef
@@ -181,8 +183,7 @@ def _reconcile_once(key: str, states: list[SourceState], source: Any, index: Pos
     record = record_of(post, rendered, ref, now, rev, kept=live if live is not None and live.slug == slug else None)
     record = dataclasses.replace(record, moved_from=transitions.moved_from(live, record.slug))
     record = _without_taken_aliases(record, live, index)
-    text = model.SearchText(record.slug, *search.post_document(record, rendered.text),
-                            stamp=f"{ref.identity}@{model.utc_text(now)}")
+    text = search_record(record, rendered.text)
     writes = transitions.publish(live, record, [s for s in states if isinstance(s, SourceRejection)], now, text)
     try:
         index.commit(writes.writes())
@@ -218,6 +219,13 @@ def stale_paths(old: PostRecord | None, new: PostRecord | None, now: dt.datetime
     card = new.card
     return frozenset(cdn.paths_for_posts([card.slug], [t.slug for t in card.tags],
                                          [model.month_of(card.date)]))
+
+
+def search_record(record: PostRecord, text: str) -> model.SearchText:
+    """A post's search record: its entry for the search index, and its plain text for excerpts."""
+    card = record.card
+    document = search_text.analyze(card.slug, card.date, card.title, [t.name for t in card.tags], text)
+    return model.SearchText(card.slug, shards.pending_fields(card.slug, record.rev, document), text)
 
 
 def record_of(post: posts.Post, rendered: render.Rendered, ref: SourceRef, now: dt.datetime, rev: int,

@@ -643,27 +643,33 @@ def markers(record: PostRecord | None) -> list[Marker]:
     return found
 
 
+# Of a post's plain text, the search record keeps this much for excerpts and phrase checks: a
+# long post's tail is still found by its words, but shown and phrase-checked from its start.
+MAX_SEARCH_TEXT_CHARS = 20_000
+
+
 @dataclass(frozen=True)
 class SearchText:
-    """A listed post's searchable form: its plain text and terms (see search.py)."""
+    """A post's search record (`POST#<slug>` / `TEXT`), queued for the next merge of the search index.
+
+    `entry` is its pending entry (chalicelib.search.shards.pending_fields: slug, rev, day,
+    length, terms, forms; empty terms mean "leave the index"); `text` its plain text for
+    excerpts; `waiting`, while it is scheduled, the entry it takes when it goes live.
+    The merge writes `indexed`/`indexed_length` on the record; ingest never touches them.
+    """
 
     slug: str
-    document: dict[str, Any]            # search.py's document: terms, length, title, tags, dates
-    text: str
-    stamp: str = ""                     # which change queued it: the merge dequeues only that one
+    entry: dict[str, Any]
+    text: str = ""
+    waiting: dict[str, Any] = field(default_factory=dict)
 
     def queued(self) -> dict[str, Any]:
-        """The attributes ingest sets (an update keeps what the last merge indexed), queued for the next merge."""
-        return {"slug": self.slug, "document": self.document, "text": self.text, "stamp": self.stamp,
+        """The attributes ingest sets, with the mark that queues it for the merge."""
+        return {**self.entry, "text": self.text[:MAX_SEARCH_TEXT_CHARS], "waiting": self.waiting,
                 "search_queue": SEARCH_QUEUE_PARTITION}
-
-    @property
-    def removed(self) -> bool:
-        """Queued to leave the search index."""
-        return not self.document
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> "SearchText":
-        """Back from a search text item."""
-        return cls(slug=item["slug"], document=dict(item.get("document") or {}), text=item.get("text", ""),
-                   stamp=item.get("stamp", ""))
+        """Back from a search record."""
+        entry = {k: item[k] for k in ("slug", "rev", "day", "length", "terms", "forms") if k in item}
+        return cls(slug=item["slug"], entry=entry, text=item.get("text", ""), waiting=dict(item.get("waiting") or {}))

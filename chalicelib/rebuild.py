@@ -85,7 +85,7 @@ def rebuild(index: PostIndex, content: ContentStore, now: dt.datetime,
     digests: dict[str, str] = dict(state.get("digests") or {})
     _repair(index, content, now, digests, report, deadline=clock + budget_seconds)
     _apply_time(index, content, now, report)
-    report.search_merged = search_index.merge_queue(index, content)
+    report.search_merged = search_index.merge_queue(index, content, now)
     report.writes += report.search_merged
     report.duration_ms = int((time.monotonic() - clock) * 1000)
     if report.writes or report.failures:
@@ -191,8 +191,10 @@ def _apply_time(index: PostIndex, content: ContentStore, now: dt.datetime, repor
                 continue
             if record.status_now(now) is record.status:
                 continue
+            stored = index.get(model.text_key(record.slug)) if record.is_public(now) else None
+            text = model.SearchText.from_item(stored) if stored else None  # its search entry waits there
             try:
-                index.commit(transitions.time_passed(record, now).writes())
+                index.commit(transitions.time_passed(record, now, text).writes())
             except ConflictError:
                 continue  # ingest changed the post meanwhile; the next run looks again
             report.writes += 1

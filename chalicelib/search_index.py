@@ -1,85 +1,153 @@
-"""The search index in storage: merging ingest's queue into it, and loading it for queries.
+"""The search index in storage: what a query reads, and how the rebuild merges ingest's queue.
 
-Ingest queues each changed post's search text (model.SearchText) in the same transaction
-as the post; the rebuild merges the queue into the stored index; a query reads the
-stored index and the queue, so a change is searchable at once.
+The engine (chalicelib/search) is pure; this module gives it its storage:
+
+- shards: S3 objects under `_site/search/shards/<n>`, read a handful per query, side by side;
+- the manifest (shard count, documents, generation): the item `SITE` / `SEARCH`;
+- pending entries: the search records ingest queued in each post's own transaction
+  (model.SearchText, read through the sparse `search_queue` index, without their texts);
+- the posts a query checks: their items and search records, one BatchGetItem, and only the
+  ones public now count, so nothing withdrawn is ever shown, even before a merge;
+- a merge's open batch and progress: S3 objects, present only while a merge is unfinished.
 """
 from __future__ import annotations
 
-import hashlib
-import logging
+import datetime as dt
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from chalicelib import model, search
-from chalicelib.store import SEARCH_ARTIFACT_KEY, ContentStore, PostIndex, dumps
+from chalicelib import model
+from chalicelib.model import PostRecord
+from chalicelib.search import engine
+from chalicelib.search.shards import PendingEntry
+from chalicelib.store import ConflictError, ContentStore, PostIndex
 from chalicelib.transitions import Condition, Delete, Update
 
-log = logging.getLogger(__name__)
-
-MAX_QUEUE_READ = 200    # queued texts a query reads; more means the merge is behind (a bulk import)
-MAX_MERGE_PER_RUN = 5000
-
-
-def merge_queue(index: PostIndex, content: ContentStore) -> int:
-    """Merge queued search texts into the stored index; return how many were merged."""
-    queued = index.search_queue(MAX_MERGE_PER_RUN)
-    if not queued:
-        return 0
-    docs = {d["slug"]: d for d in _read_artifact(content, index).get("docs", [])}
-    for text in queued:
-        if text.removed:
-            docs.pop(text.slug, None)
-        else:
-            docs[text.slug] = text.document
-    artifact = search.build_artifact(list(docs.values()))
-    content.write_artifact(SEARCH_ARTIFACT_KEY, artifact)
-    site = index.get_site()
-    site["search"] = {"key": SEARCH_ARTIFACT_KEY, "hash": hashlib.sha256(dumps(artifact).encode()).hexdigest()[:32],
-                      "documents": len(docs)}
-    index.put_site({k: v for k, v in site.items() if k not in ("pk", "sk")})
-    for text in queued:
-        done = Condition("stamp = :stamp", {":stamp": text.stamp})
-        write = (Delete(model.text_key(text.slug), done) if text.removed
-                 else Update(model.text_key(text.slug), remove=("search_queue",), condition=done))
-        try:
-            index.commit([write])
-        except Exception:  # changed again meanwhile: it stays queued for the next run
-            continue
-    return len(queued)
+SEARCH_PREFIX = "_site/search/"
+SHARD_PREFIX = SEARCH_PREFIX + "shards/"
+BATCH_KEY = SEARCH_PREFIX + "batch"
+PROGRESS_KEY = SEARCH_PREFIX + "progress"
+MANIFEST_KEY: model.Key = {"pk": model.SITE_PK, "sk": "SEARCH"}
 
 
-def _read_artifact(content: ContentStore, index: PostIndex) -> dict[str, Any]:
-    if not (index.get_site().get("search") or {}).get("hash"):
-        return {}
-    try:
-        return content.read_artifact(SEARCH_ARTIFACT_KEY)
-    except Exception:
-        log.warning("search: stored index unreadable; rebuilding it from the queue")
-        return {}
+class IndexSource:
+    """What a query reads, from the table and the bucket, as the index stands at `now`."""
+
+    def __init__(self, index: PostIndex, content: ContentStore, now: dt.datetime) -> None:
+        self._index, self._content, self._now = index, content, now
+
+    def manifest(self) -> Mapping[str, Any] | None:
+        """The manifest (None before the first merge)."""
+        item = self._index.get(MANIFEST_KEY)
+        return item.get("manifest") if item else None
+
+    def shards(self, numbers: Collection[int]) -> Mapping[int, bytes]:
+        """The stored bytes of these shards, read side by side."""
+        found = self._content.read_many(f"{SHARD_PREFIX}{n}" for n in numbers)
+        return {int(key[len(SHARD_PREFIX):]): data for key, data in found.items()}
+
+    def pending(self, limit: int) -> Iterable[Mapping[str, Any]]:
+        """At most `limit` queued entries."""
+        return self._index.search_queue(limit)
+
+    def posts(self, slugs: Sequence[str]) -> Mapping[str, tuple[Mapping[str, Any], str]]:
+        """The items and texts of the posts among `slugs` that readers may see now."""
+        found = self._index.get_many([key for slug in slugs for key in (model.post_key(slug), model.text_key(slug))])
+        shown = {}
+        for slug in slugs:
+            item = found.get((model.POST_PREFIX + slug, model.POST_SK))
+            if item is None or item.get("status") == model.Status.DELETED.value:
+                continue
+            if PostRecord.from_item(item).is_public(self._now):
+                text = found.get((model.POST_PREFIX + slug, model.TEXT_SK)) or {}
+                shown[slug] = (item, str(text.get("text", "")))
+        return shown
 
 
-class Searcher:
-    """Loads the stored index once per version and overlays the queue on every query."""
+class IndexStore(IndexSource):
+    """What a merge and a split also read and write.
 
-    def __init__(self, index: PostIndex, content: ContentStore) -> None:
-        self._index = index
-        self._content = content
-        self._loaded: tuple[str, list[dict[str, Any]]] | None = None
+    The manifest's item also says whether a merge is open, so an idle run reads no batch object.
+    """
 
-    def documents(self) -> list[dict[str, Any]]:
-        """The stored documents with the queued changes applied."""
-        digest = (self._index.get_site().get("search") or {}).get("hash")
-        if not digest:
-            stored: list[dict[str, Any]] = []
-        elif self._loaded is not None and self._loaded[0] == digest:
-            stored = self._loaded[1]
-        else:
-            stored = self._content.read_artifact(SEARCH_ARTIFACT_KEY).get("docs", [])
-            self._loaded = (digest, stored)
-        docs = {d["slug"]: d for d in stored}
-        for text in self._index.search_queue(MAX_QUEUE_READ):
-            if text.removed:
-                docs.pop(text.slug, None)
-            else:
-                docs[text.slug] = text.document
-        return list(docs.values())
+    def __init__(self, index: PostIndex, content: ContentStore, now: dt.datetime) -> None:
+        super().__init__(index, content, now)
+        self._state: dict[str, Any] | None = None
+
+    def _item(self) -> dict[str, Any]:
+        if self._state is None:
+            self._state = self._index.get(MANIFEST_KEY) or {**MANIFEST_KEY}
+        return self._state
+
+    def manifest(self) -> Mapping[str, Any] | None:
+        """The manifest (None before the first merge)."""
+        found: Mapping[str, Any] | None = self._item().get("manifest")
+        return found
+
+    def batch(self) -> bytes | None:
+        """The open batch, if a merge was cut short."""
+        if not self._item().get("batch_open"):
+            return None
+        return self._content.read_many([BATCH_KEY]).get(BATCH_KEY)
+
+    def put_batch(self, data: bytes | None) -> None:
+        """Store the open batch (None: delete it)."""
+        self._content.write_many({BATCH_KEY: data})
+        self._write({"batch_open": data is not None})
+
+    def progress(self) -> bytes | None:
+        """How far the open batch got."""
+        if not self._item().get("batch_open"):
+            return None
+        return self._content.read_many([PROGRESS_KEY]).get(PROGRESS_KEY)
+
+    def put_progress(self, data: bytes | None) -> None:
+        """Store the open batch's progress (None: delete it)."""
+        self._content.write_many({PROGRESS_KEY: data})
+
+    def put_shards(self, shards: Mapping[int, bytes]) -> None:
+        """Store these shards, side by side."""
+        self._content.write_many({f"{SHARD_PREFIX}{n}": data for n, data in shards.items()})
+
+    def put_manifest(self, data: Mapping[str, Any]) -> None:
+        """Store the manifest."""
+        self._write({"manifest": dict(data)})
+
+    def _write(self, changes: dict[str, Any]) -> None:
+        self._state = {**self._item(), **changes}
+        self._index.put(self._state)
+
+    def settle(self, entries: Sequence[PendingEntry]) -> None:
+        """Merged: each record learns what the shards now hold; its queue mark goes unless it changed since."""
+        for entry in entries:
+            indexed, length = entry.settled()
+            key = model.text_key(entry.slug)
+            unchanged = {":rev": entry.rev}
+            learned = {"indexed": indexed, "indexed_length": length}
+            attempts: list[Update | Delete] = [
+                # It left the index and nothing waits on it (a scheduled post's entry does): the record goes.
+                *([Delete(key, Condition("rev = :rev AND attribute_not_exists(waiting.slug)", unchanged))]
+                  if not entry.terms else []),
+                Update(key, set=learned, remove=("search_queue",), condition=Condition("rev = :rev", unchanged)),
+                # Queued again meanwhile: it stays queued, knowing what is indexed.
+                Update(key, set=learned, condition=Condition("attribute_exists(pk)")),
+            ]
+            for write in attempts:
+                try:
+                    self._index.commit([write])
+                    break
+                except ConflictError:
+                    continue
+
+
+def merge_queue(index: PostIndex, content: ContentStore, now: dt.datetime) -> int:
+    """Merge queued search records into the index (a bounded batch; the rest next run); return how many."""
+    store = IndexStore(index, content, now)
+    report = engine.merge(store)
+    engine.grow(store)
+    return report.entries
+
+
+def search(index: PostIndex, content: ContentStore, now: dt.datetime, text: str) -> engine.Results:
+    """A reader's query, against the index as it stands now."""
+    return engine.search(IndexSource(index, content, now), text)

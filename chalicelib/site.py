@@ -14,12 +14,11 @@ from urllib.parse import quote
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib import feeds, model, pages, posts, render, search
+from chalicelib import feeds, model, pages, posts, render, search_index
 from chalicelib.config import Settings
 from chalicelib.errors import BadRequest, Gone, Moved, NotFound
 from chalicelib.model import PostCard, PostRecord, Tombstone
 from chalicelib.pages import Links, Page
-from chalicelib.search_index import Searcher
 from chalicelib.store import ContentStore, PostIndex, dumps
 
 HOME_PAGE_SIZE = 10
@@ -87,7 +86,6 @@ class Site:
         self.clock = clock
         self._pages = pages.LRU(PAGE_CACHE_SIZE)
         self._bodies = pages.LRU(BODY_CACHE_SIZE)
-        self._searcher = Searcher(index, content)
 
     # -- listings --
 
@@ -304,25 +302,14 @@ class Site:
     # -- search --
 
     def search(self, links: Links, query_text: str | None) -> Page:
-        """Ranked full-text search; every hit is checked against the index as it is now."""
-        text = query_text or ""
-        if len(text) > search.MAX_QUERY_CHARS:
-            raise BadRequest(f"Search for at most {search.MAX_QUERY_CHARS} characters.")
-        query = search.Query.parse(text)
-        results: list[dict[str, Any]] = []
-        if query.terms:
-            hits = search.SearchIndex({"docs": self._searcher.documents()}).search(query, self._upper())
-            current = self.index.get_many(model.post_key(h.doc["slug"]) for h in hits)
-            now = self.clock()
-            for hit in hits:
-                item = current.get((model.POST_PREFIX + hit.doc["slug"], model.POST_SK))
-                if item is None or item.get("status") == model.Status.DELETED.value:
-                    continue
-                record = PostRecord.from_item(item)
-                if record.is_public(now):
-                    results.append({**public_fields(record.card, links), "score": hit.score})
-        context = dict(query=query.text, searched=bool(query.text), has_terms=bool(query.terms),
-                       results=results, canonical=links.url("/search"), **self._common(links))
+        """Ranked full-text search (chalicelib/search): only what the query needs is read, and
+        every hit is checked against the index as it is now."""
+        found = search_index.search(self.index, self.content, self.clock(), query_text or "")
+        results = [{**public_fields(PostRecord.from_item(hit.item).card, links), "score": hit.score,
+                    "snippet_html": str(hit.snippet)} for hit in found.hits]
+        context = dict(query=found.query.text, searched=bool(found.query.text), has_terms=bool(found.query),
+                       results=results, total=found.total, exact=found.exact, suggestion=found.suggestion,
+                       canonical=links.url("/search"), **self._common(links))
         return Page(make_body=lambda: pages.render_template("search.html", **context),
                     cache_control=pages.SEARCH_CACHE)
 

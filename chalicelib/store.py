@@ -8,11 +8,12 @@ resource name as arguments, so tests and tools can point them anywhere.
 from __future__ import annotations
 
 import builtins
+import contextvars
 import datetime as dt
 import decimal
-import gzip
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,12 +23,14 @@ from botocore.exceptions import ClientError
 from chalicelib import model
 from chalicelib.model import (
     LISTING_INDEX, LISTING_PARTITION, SEARCH_INDEX, SEARCH_QUEUE_PARTITION, SITE_KEY, SOURCE_INDEX, Count, Key,
-    Marker, PostCard, Redirect, SearchText, SourceState,
+    Marker, PostCard, Redirect, SourceState,
 )
 from chalicelib.transitions import Condition, Delete, Put, Update, Write
 
-SITE_PREFIX = "_site/"
-SEARCH_ARTIFACT_KEY = SITE_PREFIX + "search-index.json"
+SITE_PREFIX = "_site/"  # what the rebuild builds (the search index), never an editor's file
+
+SEARCH_QUEUE_FIELDS = ("rev", "day", "length", "terms", "forms", "indexed", "indexed_length")
+PARALLEL_READS = 8  # S3 objects read at once (a search reads a handful of shards)
 
 # DynamoDB's own limits.
 MAX_TRANSACTION_ITEMS = 100
@@ -36,8 +39,9 @@ MAX_BATCH_GET_KEYS = 100
 
 def table_definition(name: str) -> dict[str, Any]:
     """The CreateTable arguments for the index table (on-demand, with its three indexes)."""
-    def index(name: str, hash_key: str, range_key: str) -> dict[str, Any]:
-        return {"IndexName": name, "Projection": {"ProjectionType": "ALL"},
+    def index(name: str, hash_key: str, range_key: str, only: tuple[str, ...] = ()) -> dict[str, Any]:
+        projection = {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(only)} if only else {"ProjectionType": "ALL"}
+        return {"IndexName": name, "Projection": projection,
                 "KeySchema": [{"AttributeName": hash_key, "KeyType": "HASH"},
                               {"AttributeName": range_key, "KeyType": "RANGE"}]}
 
@@ -55,7 +59,8 @@ def table_definition(name: str) -> dict[str, Any]:
         "GlobalSecondaryIndexes": [
             index(LISTING_INDEX, "listing", "listing_sk"),
             index(SOURCE_INDEX, "shard", "source_key"),
-            index(SEARCH_INDEX, "search_queue", "slug"),
+            # A query reads the queued entries, never their texts (a search record's largest part).
+            index(SEARCH_INDEX, "search_queue", "slug", SEARCH_QUEUE_FIELDS),
         ],
     }
 
@@ -213,14 +218,26 @@ class ContentStore:
         return Asset(body=response["Body"].read(), content_type=response.get("ContentType", ""),
                      etag=response["ETag"].strip('"'), last_modified=response["LastModified"])
 
-    def write_artifact(self, key: str, artifact: dict[str, Any]) -> None:
-        """Save a built artifact (JSON, gzipped) under the private `_site/` prefix."""
-        self.put(key, gzip.compress(dumps(artifact).encode(), mtime=0), "application/gzip")
+    def read_many(self, keys: Iterable[str]) -> dict[str, bytes]:
+        """The current bytes of several objects, read side by side; missing ones are left out."""
+        wanted = list(dict.fromkeys(keys))
 
-    def read_artifact(self, key: str) -> dict[str, Any]:
-        """Load an artifact `write_artifact` saved."""
-        artifact: dict[str, Any] = json.loads(gzip.decompress(self.read_version(key, None)))
-        return artifact
+        def one(key: str) -> tuple[str, bytes | None]:
+            response = self._call_unless_missing("get_object", key)
+            return key, response["Body"].read() if response is not None else None
+
+        return {key: data for key, data in _side_by_side(one, wanted) if data is not None}
+
+    def write_many(self, objects: dict[str, bytes | None], content_type: str = "application/octet-stream") -> None:
+        """Write several objects side by side (None: delete that one)."""
+        def one(item: tuple[str, bytes | None]) -> None:
+            key, data = item
+            if data is None:
+                self.delete(key)
+            else:
+                self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+
+        _side_by_side(one, list(objects.items()))
 
     @staticmethod
     def _ref(key: str, response: dict[str, Any]) -> SourceRef:
@@ -303,6 +320,16 @@ def _action(write: Write) -> dict[str, Any]:
     if values:
         body["ExpressionAttributeValues"] = to_item(values)
     return {kind: body}
+
+
+def _side_by_side(call: Callable[[Any], Any], args: list[Any]) -> list[Any]:
+    """`call` on each argument, up to PARALLEL_READS at once; each runs in a copy of the caller's
+    context (contextvars), so what the caller set (the tests' record of which function calls) holds."""
+    if len(args) <= 1:
+        return [call(arg) for arg in args]
+    contexts = [contextvars.copy_context() for _ in args]
+    with ThreadPoolExecutor(max_workers=min(PARALLEL_READS, len(args))) as pool:
+        return list(pool.map(lambda pair: pair[0].run(call, pair[1]), zip(contexts, args)))
 
 
 class ConflictError(Exception):
@@ -469,12 +496,11 @@ class PostIndex:
                             lower=None, limit=limit, start=None, forward=True)
         return [Marker.from_item(i) for i in found]
 
-    def search_queue(self, limit: int) -> list[SearchText]:
-        """Search texts changed since the last merge (at most `limit`)."""
-        found = self._query(index=SEARCH_INDEX, partition=("search_queue", SEARCH_QUEUE_PARTITION),
-                            sort_name="slug", condition=None, bound=None, lower=None, limit=limit, start=None,
-                            forward=True)
-        return [SearchText.from_item(i) for i in found]
+    def search_queue(self, limit: int) -> list[dict[str, Any]]:
+        """Search records changed since the last merge (at most `limit`): their entries, without their texts."""
+        return self._query(index=SEARCH_INDEX, partition=("search_queue", SEARCH_QUEUE_PARTITION),
+                           sort_name="slug", condition=None, bound=None, lower=None, limit=limit, start=None,
+                           forward=True)
 
     def scan(self) -> Iterator[dict[str, Any]]:
         """Every item in the table: for the editor's `blogctl status` only, never on the request path."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chalicelib import model
+from chalicelib.search import shards
 from chalicelib.model import (
     Key, PostRecord, Redirect, Rejection, SearchText, SourceRejection, SourceState, Status, Tombstone,
 )
@@ -209,16 +210,22 @@ def _searchable(record: PostRecord | None) -> bool:
 
 def _search_text(old: PostRecord | None, new: PostRecord | None, text: SearchText | None,
                  now: dt.datetime, writes: WriteSet) -> None:
-    """Queue the post's text for the search index; queue its removal when it stops being searchable.
+    """Queue the post's search record for the next merge of the search index.
 
-    Scheduled posts are searchable: queries check every hit against the index, so one shows
-    up the moment its time comes, without waiting for the rebuild.
+    Only posts readers may see now are indexed (so no word of a draft or a scheduled post
+    can surface, not even in "did you mean"): a scheduled post's entry waits on its record
+    until the rebuild publishes it. A post that stops being searchable, or moves to another
+    slug, queues its removal.
     """
-    if _searchable(new) and text is not None:
-        writes.put(Update(model.text_key(text.slug), set=text.queued()))
+    if new is not None and text is not None and _searchable(new):
+        if new.is_public(now):
+            record = SearchText(new.slug, text.entry, text.text)
+        else:
+            record = SearchText(new.slug, shards.pending_fields(new.slug, new.rev, None), text.text, text.entry)
+        writes.put(Update(model.text_key(new.slug), set=record.queued()))
     if old is not None and _searchable(old) and (new is None or not _searchable(new) or new.slug != old.slug):
-        stamp = f"removed@{model.utc_text(now)}"
-        writes.put(Update(model.text_key(old.slug), set=SearchText(old.slug, {}, "", stamp).queued()))
+        removal = SearchText(old.slug, shards.pending_fields(old.slug, old.rev + 1, None))
+        writes.put(Update(model.text_key(old.slug), set=removal.queued()))
 
 
 # -- the moves ingest and the rebuild make --
@@ -260,13 +267,17 @@ def retire(record: PostRecord, now: dt.datetime, writes: WriteSet) -> None:
     post_change(record, None, now, writes)
 
 
-def time_passed(record: PostRecord, now: dt.datetime) -> WriteSet:
-    """A scheduled post's time came, or a post expired: the same post, in its status as of `now`."""
+def time_passed(record: PostRecord, now: dt.datetime, text: SearchText | None = None) -> WriteSet:
+    """A scheduled post's time came, or a post expired: the same post, in its status as of `now`.
+
+    `text` is its stored search record: a post going live takes the entry waiting on it.
+    """
     status = record.status_now(now)
     new = replace(record, status=status, counted=status is Status.PUBLISHED, rev=record.rev + 1)
     writes = WriteSet()
     writes.put(Put(new.to_item(), unchanged_revision(record)))
-    post_change(record, new, now, writes)
+    live = SearchText(text.slug, text.waiting, text.text) if text is not None and text.waiting else None
+    post_change(record, new, now, writes, live)
     return writes
 
 

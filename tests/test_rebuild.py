@@ -5,7 +5,6 @@ import time
 
 from chalicelib import model, rebuild
 from chalicelib.model import PostRecord, Status, Tombstone
-from chalicelib.store import SEARCH_ARTIFACT_KEY
 from conftest import source
 
 
@@ -103,18 +102,33 @@ def test_an_expired_post_is_taken_down(publish, index, content, clock):
 
 
 def test_search_queue_is_merged_into_the_stored_index(publish, remove, index, content, clock):
+    from chalicelib import search_index
+
     publish("posts/a.md", source("Alpha", body="kangaroo words"))
     publish("posts/b.md", source("Beta", body="wombat"))
+    assert len(index.search_queue(10)) == 2
     report = run(index, content, clock)
     assert report.search_merged == 2
-    artifact = content.read_artifact(SEARCH_ARTIFACT_KEY)
-    assert [d["slug"] for d in artifact["docs"]] == ["a", "b"]
-    assert "kangaroo" in artifact["docs"][0]["terms"]
     assert index.search_queue(10) == []
+    assert [h.slug for h in search_index.search(index, content, clock(), "kangaroo").hits] == ["a"]
+    assert index.get(search_index.MANIFEST_KEY)["manifest"]["docs"] == 2
     remove("posts/b.md")
+    assert search_index.search(index, content, clock(), "wombat").hits == ()  # at once, before any merge
     run(index, content, clock)
-    assert [d["slug"] for d in content.read_artifact(SEARCH_ARTIFACT_KEY)["docs"]] == ["a"]
+    assert search_index.search(index, content, clock(), "wombat").hits == ()
     assert index.get(model.text_key("b")) is None
+    assert index.get(search_index.MANIFEST_KEY)["manifest"]["docs"] == 1
+
+
+def test_a_scheduled_post_is_searchable_only_once_it_goes_live(publish, index, content, clock):
+    from chalicelib import search_index
+
+    publish("posts/later.md", source("Later", date="2026-06-02", body="platypus"))
+    run(index, content, clock)
+    assert search_index.search(index, content, clock(), "platypus").hits == ()
+    clock.advance(days=2)
+    run(index, content, clock)  # it goes live, and its waiting entry is merged
+    assert [h.slug for h in search_index.search(index, content, clock(), "platypus").hits] == ["later"]
 
 
 def test_report_is_bounded_and_kept_on_the_site_item(index, content, clock):

@@ -1,11 +1,6 @@
 """Full-text search. Pure: no I/O.
 
-Two engines live here while the site moves from one to the other:
-
-- `legacy`: one artifact of every document, loaded whole by the site (`document`,
-  `build_artifact`, `SearchIndex`, `Query`, `Hit`, `MAX_QUERY_CHARS`, re-exported below for the
-  callers that still use them). Delete it, and these names, once nothing imports them.
-- the sharded engine, which reads only what a query needs:
+A sharded engine that reads only what a query needs:
   `text` (folding, stop words, plural stems, a post's weighted terms: `analyze`),
   `shards` (the stored formats, merges, splits, pending entries),
   `query` (parsing, candidates from shards and pending entries, "did you mean"),
@@ -53,13 +48,3 @@ shards, two generations), or per-term items in DynamoDB so a merge writes only t
 touches. See engine.py and query.py for the quality limits (truncated postings, phrases
 checked in the best candidates only, English plurals only).
 """
-from chalicelib.search.legacy import (  # noqa: F401  (the old callers' names)
-    MAX_QUERY_CHARS,
-    Hit,
-    Query,
-    SearchIndex,
-    build_artifact,
-    document,
-    post_document,
-    tokenize,
-)

@@ -202,7 +202,7 @@ def _word_scores(alts: dict[str, float], reader: ShardReader, overlay: Overlay,
         slugs, impacts, term_days = shard.columns(term, -1 if weight == 1.0 else MAX_COMPLETION_POSTINGS)
         if overlay.hidden and not overlay.hidden.isdisjoint(slugs):
             kept = [i for i, slug in enumerate(slugs) if slug not in overlay.hidden]
-            slugs, impacts, term_days = ([column[i] for i in kept] for column in (slugs, impacts, term_days))
+            slugs, impacts, term_days = [slugs[i] for i in kept], [impacts[i] for i in kept], [term_days[i] for i in kept]
         for posting in overlay.postings(term):
             slugs.append(posting.slug)
             impacts.append(posting.impact)

@@ -605,10 +605,10 @@ def split_shard(shard: Shard, count: int) -> tuple[Shard, Shard]:
         number = shard_of(term, grown)
         if number in (source, count):
             parts[number == count].terms[term] = entry
-    for prefix, entry in shard.prefixes.items():
+    for prefix, completions in shard.prefixes.items():
         number = shard_of(prefix_key(prefix), grown)
         if number in (source, count):
-            parts[number == count].prefixes[prefix] = entry
+            parts[number == count].prefixes[prefix] = completions
     return parts[0], parts[1]
 
 

@@ -106,7 +106,8 @@ class _Text:
         if self.folded is None:
             yield from itertools.islice((w for w in self.words_from(0) if w[2].startswith(openings)), MAX_MARKS)
             return
-        folded, found = self.folded, {}
+        folded = self.folded
+        found: dict[int, tuple[int, int, str]] = {}
         for opening in openings:  # str.find runs at C speed; Python only sees the occurrences
             at = folded.find(opening)
             while at >= 0 and len(found) < MAX_MARKS:

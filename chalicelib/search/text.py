@@ -115,7 +115,7 @@ def _unify_ending(word: str) -> str:
 
 
 def _ends_cvc(word: str) -> bool:
-    a, b, c = word[-3:]
+    a, b, c = word[-3], word[-2], word[-1]
     return a not in _VOWELS and b in _VOWELS and c not in _VOWELS and c not in "wxy"
 
 
