@@ -108,7 +108,7 @@ def security_headers(event, get_response):
 
 @route("/")
 def home() -> pages.Page:
-    return services.site().home(links(), param("cursor"))
+    return services.site().home(links(), param("cursor"), param("before"), param("page"))
 
 
 @route("/posts/{slug}")
@@ -123,12 +123,22 @@ def tags() -> pages.Page:
 
 @route("/tags/{tag}")
 def tag(tag: str) -> pages.Page:
-    return services.site().tag(links(), tag, param("cursor"))
+    return services.site().tag(links(), tag, param("cursor"), param("before"), param("page"))
 
 
 @route("/tags/{tag}/feed.xml")
 def tag_feed(tag: str) -> pages.Page:
     return services.site().feed(links(), tag)
+
+
+@route("/authors/{author}")
+def author(author: str) -> pages.Page:
+    return services.site().author(links(), author, param("cursor"), param("before"), param("page"))
+
+
+@route("/authors/{author}/feed.xml")
+def author_feed(author: str) -> pages.Page:
+    return services.site().feed(links(), author=author)
 
 
 @route("/archive")
@@ -138,7 +148,7 @@ def archive() -> pages.Page:
 
 @route("/archive/{year}/{month}")
 def archive_month(year: str, month: str) -> pages.Page:
-    return services.site().archive_month(links(), year, month, param("cursor"))
+    return services.site().archive_month(links(), year, month, param("cursor"), param("before"), param("page"))
 
 
 @route("/search")

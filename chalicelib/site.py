@@ -20,7 +20,7 @@ from chalicelib.errors import BadRequest, Gone, Moved, NotFound
 from chalicelib.model import PostCard, PostRecord, Tombstone
 from chalicelib.pages import Links, Page
 from chalicelib.search_index import Searcher
-from chalicelib.store import ContentStore, PostIndex, dumps
+from chalicelib.store import ContentStore, PostIndex, Slice, dumps
 
 HOME_PAGE_SIZE = 10
 TAG_PAGE_SIZE = 20
@@ -89,56 +89,115 @@ class Site:
 
     # -- listings --
 
-    def home(self, links: Links, cursor: str | None) -> Page:
-        """Newest posts first, with summaries and an "older posts" link."""
-        after = pages.decode_cursor(cursor)
-        page = self.index.listing(self._upper(), HOME_PAGE_SIZE, after_sk=after)
-        if after and not page.items:
-            raise NotFound("There are no posts past this point.")
-        return self._listing_page(links, "index.html", self._visible(page.items), page.next_sk, "/",
-                                  heading=None, is_first=after is None)
+    def home(self, links: Links, cursor: str | None, before: str | None = None, page: str | None = None) -> Page:
+        """Newest posts first, with summaries; newer and older pages by cursor."""
+        upper = self._upper()
+        position = pages.Position.parse(cursor, before, page)
+        found, paging = self._paged(links, "/", position, HOME_PAGE_SIZE, upper, None, lambda a, b: self.index.listing(
+            upper, HOME_PAGE_SIZE, after_sk=a, before_sk=b))
+        return self._listing_page(links, "index.html", found, paging, heading=None)
 
-    def tag(self, links: Links, tag: str, cursor: str | None) -> Page:
+    def tag(self, links: Links, tag: str, cursor: str | None, before: str | None = None,
+            page: str | None = None) -> Page:
         """Posts with one tag, newest first."""
         tag = _canonical_slug(tag, "/tags/{}", "No such tag.")
-        after = pages.decode_cursor(cursor)
-        page = self.index.group(model.tag_group(tag), self._upper(), TAG_PAGE_SIZE, after_sk=after)
-        if not page.items:
-            raise NotFound("No posts carry this tag.")
-        name = page.items[0].group_name or tag
-        cards = self._visible([m.card for m in page.items])
-        return self._listing_page(links, "tag.html", cards, page.next_sk, f"/tags/{tag}",
-                                  heading=name, is_first=after is None, tag={"slug": tag, "name": name})
+        return self._group_page(links, model.tag_group(tag), f"/tags/{tag}", tag, "No posts carry this tag.",
+                                pages.Position.parse(cursor, before, page), kind="tag")
 
-    def archive_month(self, links: Links, year: str, month: str, cursor: str | None) -> Page:
+    def author(self, links: Links, author: str, cursor: str | None, before: str | None = None,
+               page: str | None = None) -> Page:
+        """Posts by one author, newest first."""
+        author = _canonical_slug(author, "/authors/{}", "No such author.")
+        return self._group_page(links, model.author_group(author), f"/authors/{author}", author,
+                                "No posts by this author.", pages.Position.parse(cursor, before, page), kind="author")
+
+    def _group_page(self, links: Links, group: str, path: str, slug: str, missing: str, position: pages.Position,
+                    kind: str) -> Page:
+        upper = self._upper()
+        found, paging = self._paged(links, path, position, TAG_PAGE_SIZE, upper, None, lambda a, b: self.index.group(
+            group, upper, TAG_PAGE_SIZE, after_sk=a, before_sk=b), key=lambda m: m.card.listing_sk)
+        if not found:
+            raise NotFound(missing)
+        name = found[0].group_name or slug
+        return self._listing_page(links, "tag.html", [m.card for m in found], paging, heading=name,
+                                  group={"kind": kind, "slug": slug, "name": name, "feed": f"{path}/feed.xml"})
+
+    def archive_month(self, links: Links, year: str, month: str, cursor: str | None, before: str | None = None,
+                      page: str | None = None) -> Page:
         """Posts of one month, newest first."""
         if re.fullmatch(r"[0-9]{1,2}", month) and MONTH_RE.match(month.zfill(2)) and month != month.zfill(2):
             raise Moved(f"/archive/{year}/{month.zfill(2)}")  # /archive/2013/4 is April 2013 too
         if not (YEAR_RE.match(year) and MONTH_RE.match(month)):
             raise NotFound("No such month.")
-        after = pages.decode_cursor(cursor)
         prefix = f"{year}-{month}"
-        page = self.index.listing(min(self._upper(), f"{prefix}-{LAST_CHAR}"), ARCHIVE_PAGE_SIZE,
-                                  after_sk=after, lower_sk=prefix)
-        if not page.items:
+        upper = min(self._upper(), f"{prefix}-{LAST_CHAR}")
+        position = pages.Position.parse(cursor, before, page)
+        found, paging = self._paged(
+            links, f"/archive/{year}/{month}", position, ARCHIVE_PAGE_SIZE, upper, prefix,
+            lambda a, b: self.index.listing(upper, ARCHIVE_PAGE_SIZE, after_sk=a, before_sk=b, lower_sk=prefix))
+        if not found:
             raise NotFound("No posts were published that month.")
-        return self._listing_page(links, "tag.html", self._visible(page.items), page.next_sk,
-                                  f"/archive/{year}/{month}",
-                                  heading=pages.month_name(prefix), is_first=after is None, tag=None)
+        return self._listing_page(links, "tag.html", found, paging, heading=pages.month_name(prefix), group=None)
 
-    def _listing_page(self, links: Links, template: str, cards: list[PostCard], next_sk: str | None,
-                      path: str, heading: str | None, is_first: bool, **extra: Any) -> Page:
-        shown = [public_fields(c, links) for c in cards]
-        older = pages.encode_cursor(next_sk)
-        return self._page(links, template, dict(
-            extra, posts=shown, heading=heading, is_first=is_first,
-            older=links.path(f"{path}?cursor={older}") if older else None, canonical=links.url(path)))
+    def _paged(self, links: Links, path: str, position: pages.Position, size: int, upper: str, lower: str | None,
+               read: Callable[[str | None, str | None], Slice],
+               key: Callable[[Any], str] = lambda card: card.listing_sk) -> tuple[list[Any], dict[str, Any]]:
+        """One page of a listing and the links around it: newer, older, the page numbers we know.
+
+        Cursors are sort keys, so every page is one Query at any depth; numbers cannot be
+        jumped to, only counted from the first page (carried in the URL, shown in the title).
+        Read backwards, the page's canonical URL is its forwards spelling (after the post
+        just newer than it), so each stretch of posts has one URL.
+        """
+        cursor = position.cursor
+        if cursor is not None and not ((lower or "") <= cursor <= upper):
+            raise NotFound("There are no posts past this point.")
+        number = position.number
+        if position.before:
+            found = read(None, position.before)
+            if found.peek_sk is None and len(found.items) < size:  # nothing newer beyond: the first page
+                position, found = pages.Position(), read(None, None)
+        else:
+            found = read(position.after, None)
+        if not found.items and not position.is_first:
+            raise NotFound("There are no posts past this point.")
+        first = position.is_first or (position.before is not None and found.peek_sk is None)
+        items = found.items
+        newer = older = None
+        if first:
+            number, canonical = 1, path
+            if position.before or found.next_sk:
+                older = (pages.listing_url(path, after=key(items[-1]), number=2), 2)
+        else:
+            canonical = (pages.listing_url(path, after=found.peek_sk, number=number) if position.before
+                         else pages.listing_url(path, after=position.after, number=number))
+            newer_number = number - 1 if number else None
+            newer = (path if newer_number == 1 else pages.listing_url(path, before=key(items[0]), number=newer_number),
+                     newer_number)
+            older_sk = key(items[-1]) if position.before else found.next_sk
+            if older_sk:
+                older = (pages.listing_url(path, after=older_sk, number=number + 1 if number else None),
+                         number + 1 if number else None)
+        link = (lambda found: {"path": links.path(found[0]), "url": links.url(found[0]), "number": found[1]}
+                if found else None)
+        paging = {"number": number, "is_first": first, "newer": link(newer), "older": link(older),
+                  "first": links.path(path) if number is not None and number > 2 else None,
+                  "canonical": links.url(canonical)}
+        return items, paging
+
+    def _listing_page(self, links: Links, template: str, cards: list[PostCard], paging: dict[str, Any],
+                      heading: str | None, **extra: Any) -> Page:
+        shown = [public_fields(c, links) for c in self._visible(cards)]
+        return self._page(links, template, dict(extra, posts=shown, heading=heading, paging=paging,
+                                                is_first=paging["is_first"], canonical=paging["canonical"]))
 
     def tags(self, links: Links) -> Page:
         """Every tag with its number of posts."""
         counts = self.index.counts(model.TAGS_PK, TAGS_PAGE_SIZE).items
-        tags = sorted(({"slug": c.name, "name": c.label or c.name, "count": c.count} for c in counts),
-                      key=lambda t: (-t["count"], t["name"].lower()))
+        most = max((c.count for c in counts), default=1)
+        tags = sorted(({"slug": c.name, "name": c.label or c.name, "count": c.count,
+                        "weight": pages.cloud_weight(c.count, most)} for c in counts),
+                      key=lambda t: (t["name"].lower(), t["slug"]))
         return self._page(links, "tags.html", dict(tags=tags, canonical=links.url("/tags")))
 
     def archive(self, links: Links) -> Page:
@@ -180,7 +239,7 @@ class Site:
     def elsewhere(self, path: str) -> Page:
         """A path no route matches: the one canonical spelling of a page, an old URL, or 404."""
         canonical = _normalized(path) or ""
-        shape = re.fullmatch(r"/(posts|tags)/([^/]+)|/archive/([0-9]{4})/([0-9]{1,2})", canonical)
+        shape = re.fullmatch(r"/(posts|tags|authors)/([^/]+)|/archive/([0-9]{4})/([0-9]{1,2})", canonical)
         if shape and canonical != path:
             raise Moved(canonical)  # /posts/x/, /posts/x.html, /posts/x/index.html, /tags/x/
         if canonical:
@@ -231,17 +290,19 @@ class Site:
 
     # -- feeds and crawlers --
 
-    def feed(self, links: Links, tag: str | None = None) -> Page:
-        """Atom feed of the newest posts (of one tag), full content."""
-        if tag is not None:
-            if not posts.is_slug(tag):
-                raise NotFound("No such tag.")
-            members = self.index.group(model.tag_group(tag), self._upper(), feeds.FEED_SIZE).items
+    def feed(self, links: Links, tag: str | None = None, author: str | None = None) -> Page:
+        """Atom feed of the newest posts (of one tag, or one author), full content."""
+        if tag is not None or author is not None:
+            kind, slug = ("tags", tag) if tag is not None else ("authors", author)
+            if not posts.is_slug(slug):
+                raise NotFound(f"No such {kind[:-1]}.")
+            group = model.tag_group(slug) if tag is not None else model.author_group(slug)
+            members = self.index.group(group, self._upper(), feeds.FEED_SIZE).items
             if not members:
-                raise NotFound("No posts carry this tag.")
-            title = f"{self.settings.title}: {members[0].group_name or tag}"
+                raise NotFound("No posts carry this tag." if tag is not None else "No posts by this author.")
+            title = f"{self.settings.title}: {members[0].group_name or slug}"
             cards = self._visible([m.card for m in members])
-            feed_path, page_path = f"/tags/{tag}/feed.xml", f"/tags/{tag}"
+            feed_path, page_path = f"/{kind}/{slug}/feed.xml", f"/{kind}/{slug}"
         else:
             cards = self._visible(self.index.listing(self._upper(), feeds.FEED_SIZE).items)
             title, feed_path, page_path = self.settings.title, "/feed.xml", "/"
@@ -264,8 +325,8 @@ class Site:
             if not page.next_sk:
                 break
             after = page.next_sk
-        for count in self.index.counts(model.TAGS_PK, TAGS_PAGE_SIZE).items:
-            entries.append((f"/tags/{count.name}", None))
+        for partition, prefix in ((model.TAGS_PK, "/tags/"), (model.AUTHORS_PK, "/authors/")):
+            entries += [(prefix + count.name, None) for count in self.index.counts(partition, TAGS_PAGE_SIZE).items]
         body = feeds.sitemap(links, entries)
         return pages.fixed(body, content_type=feeds.XML, cache_control=pages.FEED_CACHE,
                            etag=pages.fingerprint(body))
@@ -294,9 +355,11 @@ class Site:
                     continue
                 record = PostRecord.from_item(item)
                 if record.is_public(now):
-                    results.append({**public_fields(record.card, links), "score": hit.score})
+                    # snippet_html: the engine's escaped excerpt with <mark>ed terms ("" until it makes one)
+                    results.append({**public_fields(record.card, links), "score": hit.score, "snippet_html": ""})
         context = dict(query=query.text, searched=bool(query.text), has_terms=bool(query.terms),
-                       results=results, canonical=links.url("/search"), **self._common(links))
+                       results=results, suggestion=_suggestion(links, None), canonical=links.url("/search"),
+                       **self._common(links))
         return Page(make_body=lambda: pages.render_template("search.html", **context),
                     cache_control=pages.SEARCH_CACHE)
 
@@ -402,6 +465,11 @@ def _canonical_slug(text: str, pattern: str, missing: str) -> str:
     if slug and slug != text:
         raise Moved(pattern.format(slug))
     raise NotFound(missing)
+
+
+def _suggestion(links: Links, query: str | None) -> dict[str, str] | None:
+    """A "did you mean" link for the search page, when the engine offers a query."""
+    return {"query": query, "path": links.path("/search?q=") + quote(query, safe="")} if query else None
 
 
 def _feed_item(card: PostCard) -> dict[str, Any]:

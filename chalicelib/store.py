@@ -253,10 +253,15 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Slice:
-    """One stretch of a listing, with the sort key to continue after (None at the end)."""
+    """One stretch of a listing, with the sort key to continue from (None at the end).
+
+    Items are always newest first. Read backwards (`before_sk`), `next_sk` is the newest
+    item's key when newer ones remain, and `peek_sk` the key of the first of those.
+    """
 
     items: list[Any]
     next_sk: str | None
+    peek_sk: str | None = None
 
 
 def _names_and_values(condition: Condition | None, names: dict[str, str], values: dict[str, Any]) -> str | None:
@@ -358,23 +363,32 @@ class PostIndex:
         return self.get(SITE_KEY) or {}
 
     def listing(self, upper_sk: str, limit: int, after_sk: str | None = None,
-                lower_sk: str | None = None) -> Slice:
-        """Listed posts' cards newest first, sort keys at most `upper_sk` (and at least `lower_sk`)."""
-        start = None
-        if after_sk:
-            start = {"listing": LISTING_PARTITION, "listing_sk": after_sk, **model.post_key(after_sk.split("#", 1)[1])}
-        found = self._query(index=LISTING_INDEX, partition=("listing", LISTING_PARTITION), sort_name="listing_sk",
-                            condition="<=", bound=upper_sk, lower=lower_sk, limit=limit + 1, start=start)
-        cards = [PostCard.from_dict(i) for i in found]
-        return _slice(cards, limit, lambda c: c.listing_sk)
+                lower_sk: str | None = None, before_sk: str | None = None) -> Slice:
+        """Listed posts' cards newest first, sort keys at most `upper_sk` (and at least `lower_sk`).
 
-    def group(self, group: str, upper_sk: str, limit: int, after_sk: str | None = None) -> Slice:
-        """The memberships of one tag or author (`TAG#x`, `AUTHOR#y`), newest first."""
-        start = model.membership_key(group, after_sk) if after_sk else None
+        `after_sk` continues to older posts; `before_sk` reads the `limit` posts just newer
+        than it (one Query in ascending order), for a "newer posts" page.
+        """
+        cursor = after_sk or before_sk
+        start = None
+        if cursor:
+            start = {"listing": LISTING_PARTITION, "listing_sk": cursor, **model.post_key(cursor.split("#", 1)[1])}
+        found = self._query(index=LISTING_INDEX, partition=("listing", LISTING_PARTITION), sort_name="listing_sk",
+                            condition="<=", bound=upper_sk, lower=lower_sk, limit=limit + 1, start=start,
+                            forward=before_sk is not None and not after_sk)
+        cards = [PostCard.from_dict(i) for i in found]
+        return _slice(cards, limit, lambda c: c.listing_sk, backwards=before_sk is not None and not after_sk)
+
+    def group(self, group: str, upper_sk: str, limit: int, after_sk: str | None = None,
+              before_sk: str | None = None) -> Slice:
+        """The memberships of one tag or author (`TAG#x`, `AUTHOR#y`), newest first (see `listing`)."""
+        cursor = after_sk or before_sk
+        start = model.membership_key(group, cursor) if cursor else None
+        backwards = before_sk is not None and not after_sk
         found = self._query(index=None, partition=("pk", group), sort_name="sk", condition="<=", bound=upper_sk,
-                            lower=None, limit=limit + 1, start=start)
+                            lower=None, limit=limit + 1, start=start, forward=backwards)
         members = [model.Membership.from_item(i) for i in found]
-        return _slice(members, limit, lambda m: m.card.listing_sk)
+        return _slice(members, limit, lambda m: m.card.listing_sk, backwards=backwards)
 
     def neighbours(self, card: PostCard, upper_sk: str) -> tuple[PostCard | None, PostCard | None]:
         """The listed posts just newer and just older than `card` that readers may see."""
@@ -542,10 +556,15 @@ class UploadQueue:
                 {"Id": str(i), "ReceiptHandle": handle} for i, handle in enumerate(chunk)])
 
 
-def _slice(items: list[Any], limit: int, sort_key: Any) -> Slice:
+def _slice(items: list[Any], limit: int, sort_key: Any, backwards: bool = False) -> Slice:
+    """A page of `limit` items from `limit + 1` read (the last one only says whether more follow)."""
     more = len(items) > limit
+    peek = sort_key(items[limit]) if more else None
     items = items[:limit]
-    return Slice(items=items, next_sk=sort_key(items[-1]) if more and items else None)
+    next_sk = sort_key(items[-1]) if more and items else None
+    if backwards:  # read oldest first: shown newest first like every other page
+        items.reverse()
+    return Slice(items=items, next_sk=next_sk, peek_sk=peek)
 
 
 def dumps(value: Any) -> str:

@@ -40,6 +40,8 @@ VISITS = {
     "/tags": [("/tags", 200)],
     "/tags/{tag}": [("/tags/python", 200)],
     "/tags/{tag}/feed.xml": [("/tags/python/feed.xml", 200)],
+    "/authors/{author}": [("/authors/ada", 200)],
+    "/authors/{author}/feed.xml": [("/authors/ada/feed.xml", 200)],
     "/archive": [("/archive", 200)],
     "/archive/{year}/{month}": [("/archive/2024/01", 200)],
     "/search": [("/search?q=again", 200)],
@@ -75,7 +77,7 @@ def drive(blog: Sandbox) -> dict[str, int]:
     blog.delete("posts/draft.md")  # no event at all: the rebuild finds it
     blog.upload("posts/missed.md", source("Missed", aliases=["/old/missed"]))
     blog.rebuild()  # repairs what the queue has not delivered yet
-    blog.upload("posts/late.md", source("Late", tags=["Python"]))
+    blog.upload("posts/late.md", source("Late", tags=["Python"], author="Ada"))
     blog.deliver()
     blog.rebuild()  # merges into the previous search index
     return {path: blog.get(path, {"Accept": "image/png"} if path.endswith(".png") else None).status_code
