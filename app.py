@@ -101,7 +101,7 @@ def error_response(status: int, message: str, api: bool) -> Response:
 def security_headers(event, get_response):
     """Every response carries the security headers (a route may tighten the CSP)."""
     response = get_response(event)
-    for name, value in pages.SECURITY_HEADERS.items():
+    for name, value in pages.security_headers(get_settings().endpoint_url).items():
         response.headers.setdefault(name, value)
     return response
 

@@ -27,10 +27,10 @@ from typing import Any
 
 from blogctl.resources import Names
 from blogctl.stage import CONFIG_FILE, Stage, load_stage
+from chalicelib.images import ASSETS_PREFIX
 from chalicelib.posts import POSTS_PREFIX
 from chalicelib.store import LISTING_INDEX, SEARCH_ARTIFACT_KEY, SEARCH_INDEX, SOURCE_INDEX
 
-ASSETS_PREFIX = "assets/"
 SITE_PREFIX = SEARCH_ARTIFACT_KEY.split("/", 1)[0] + "/"
 
 API, INGEST, REBUILD = "api_handler", "ingest_uploads", "rebuild_index"
@@ -71,7 +71,8 @@ LOGS = [
 # Per function: (Sid, actions, resources named by `resources`).
 GRANTS: dict[str, list[tuple[str, list[str], list[str]]]] = {
     # Readers' pages: index items and listings, a post's last good version (by its VersionId),
-    # assets, the search index. Nothing else: no writes, no queue.
+    # assets (read by readers' browsers through URLs this role signs), the search index.
+    # Nothing else: no writes, no queue.
     API: [
         ("ReadIndex", ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"], ["table"]),
         ("ReadListings", ["dynamodb:Query"], ["listing index", "search queue index"]),
@@ -80,14 +81,14 @@ GRANTS: dict[str, list[tuple[str, list[str], list[str]]]] = {
         ("ListBucket", ["s3:ListBucket"], ["bucket"]),
         *LOGS,
     ],
-    # One key at a time: read it from S3, write its index entries (TransactWriteItems is
+    # One key at a time: read it from S3 (an image: its first bytes, for its size), write its index entries (TransactWriteItems is
     # authorized as the PutItem/DeleteItem it contains); Lambda's queue trigger polls and
     # deletes the upload queue's messages with this role.
     INGEST: [
         ("IndexEntries", ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
                           "dynamodb:DeleteItem"], ["table"]),
         ("FindPostsBySource", ["dynamodb:Query"], ["source index"]),
-        ("ReadPosts", ["s3:GetObject"], ["posts"]),
+        ("ReadPostsAndImages", ["s3:GetObject"], ["posts", "assets"]),
         ("ListBucket", ["s3:ListBucket"], ["bucket"]),
         ("ConsumeUploadQueue", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
          ["upload queue"]),

@@ -30,7 +30,10 @@ API_MAX_PAGE_SIZE = 50
 SITEMAP_PAGE_SIZE = 500
 PAGE_CACHE_SIZE = 256
 BODY_CACHE_SIZE = 512
-MAX_ASSET_BYTES = 5 * 1024 * 1024  # Lambda answers at most 6 MB; larger files belong on a CDN
+# Assets are answered with a redirect to a signed bucket URL: any size, any Accept header.
+ASSET_URL_SECONDS = 3600  # how long a signed URL works (less, if the signing credentials expire first)
+ASSET_REDIRECT_SECONDS = 300  # how long a browser or CDN may reuse one redirect: well inside the above
+ASSET_REDIRECT_CACHE = f"public, max-age={ASSET_REDIRECT_SECONDS}, s-maxage={ASSET_REDIRECT_SECONDS}"
 ASSET_NAME_RE = re.compile(r"^[^\W_][\w.-]{0,199}$")
 TAGS_PAGE_SIZE = 500
 MAX_PATH_CHARS = 1000  # longer request paths are not looked up
@@ -47,8 +50,6 @@ ASSET_TYPES = {
     ".zip": "application/zip",
 }
 DOWNLOAD_TYPE = "application/octet-stream"
-# An uploaded SVG or PDF must not run script on our origin, whatever it contains.
-ASSET_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
 
 
 def now_utc() -> dt.datetime:
@@ -213,24 +214,26 @@ class Site:
 
     def post(self, links: Links, slug: str) -> Page:
         """One post; 301 for an old URL, 410 once deleted, 404 for drafts, scheduled and unknown slugs."""
-        record = self._public_post(slug)
+        record, images = self._public_post(slug)
         upper = self._upper()
         newer, older = self.index.neighbours(record.card, upper)
         more = self._more_in_tag(record.card, upper)
         # Only what readers get: a rejected upload (its error, a new revision) changes nothing for them.
         etag = pages.fingerprint("post", dumps(record.card.to_dict()), dumps(record.extra),
+                                 dumps(images.dimensions()),
                                  *(dumps(c.to_dict()) for c in (newer, older) if c),
                                  *(dumps(c.to_dict()) for c in more), links.base_url, self.settings.title,
                                  pages.template_version())
         return Page(make_body=lambda: self._pages.get_or_make(
-            etag, lambda: self._render_post(record, newer, older, more, links)),
+            etag, lambda: self._render_post(record, images, newer, older, more, links)),
             etag=etag, last_modified=pages.parse_iso(record.source.mtime))
 
-    def _public_post(self, slug: str) -> PostRecord:
+    def _public_post(self, slug: str) -> tuple[PostRecord, model.ImageSizes]:
+        """A post readers may see, with its image sizes (one Query); else Moved, Gone or NotFound."""
         slug = _canonical_slug(slug, "/posts/{}", "No such post.")
-        found = self.index.post(slug)
+        found, images = self.index.post_page(slug)
         if isinstance(found, PostRecord) and found.is_public(self.clock()):
-            return found
+            return found, images
         self.redirect(model.post_path(slug))
         if isinstance(found, Tombstone):
             raise Gone("This post has been deleted.")
@@ -259,9 +262,9 @@ class Site:
         members = self.index.group(model.tag_group(card.tags[0].slug), upper, MORE_IN_TAG + 1).items
         return [m.card for m in members if m.card.slug != card.slug][:MORE_IN_TAG]
 
-    def _render_post(self, record: PostRecord, newer: PostCard | None, older: PostCard | None,
-                     more: list[PostCard], links: Links) -> str:
-        rendered = self._body(record.card, links, absolute=False, extra=record.extra)
+    def _render_post(self, record: PostRecord, images: model.ImageSizes, newer: PostCard | None,
+                     older: PostCard | None, more: list[PostCard], links: Links) -> str:
+        rendered = self._body(record.card, links, absolute=False, extra=record.extra, images=images)
         link = lambda c: {"slug": c.slug, "title": c.title} if c else None  # noqa: E731
         return pages.render_template(
             "post.html", post=public_fields(record.card, links), body=rendered.html, toc=rendered.toc,
@@ -270,21 +273,24 @@ class Site:
             canonical=links.url(f"/posts/{record.slug}"), **self._common(links),
         )
 
-    def _body(self, card: PostCard, links: Links, absolute: bool, extra: dict[str, Any] | None = None) -> render.Rendered:
+    def _body(self, card: PostCard, links: Links, absolute: bool, extra: dict[str, Any] | None = None,
+              images: model.ImageSizes | None = None) -> render.Rendered:
         """The post's rendered Markdown, read from S3 only on a cache miss.
 
         Feeds render from a card, which carries no front matter beyond the title: a `param`
-        shortcode naming another key shows nothing there.
+        shortcode naming another key shows nothing there; nor image sizes (feed readers lay
+        out their own way).
         """
         base = links.base_url if absolute else links.base_path
         source = card.source
         params = model.render_params(card.title, extra or {})
-        key = pages.fingerprint(source.id, base, render.RENDER_VERSION, dumps(params))
+        sizes = images.dimensions() if images is not None else {}
+        key = pages.fingerprint(source.id, base, render.RENDER_VERSION, dumps(params), dumps(sizes))
 
         def make() -> render.Rendered:
             body = posts.body_of(self.content.read_version(source.key, source.version_id))
             return render.render_markdown(body, asset_base=f"{base}/assets/{card.slug}", link_base=base,
-                                          site_url=links.base_url, params=params)
+                                          site_url=links.base_url, params=params, image_sizes=sizes)
 
         return self._bodies.get_or_make(key, make)
 
@@ -378,8 +384,8 @@ class Site:
 
     def api_post(self, links: Links, slug: str) -> Page:
         """One public post as JSON, with its HTML."""
-        record = self._public_post(slug)
-        rendered = self._body(record.card, links, absolute=True, extra=record.extra)
+        record, images = self._public_post(slug)
+        rendered = self._body(record.card, links, absolute=True, extra=record.extra, images=images)
         return _json({**public_fields(record.card, links), "html": rendered.html, "toc": rendered.toc,
                       "extra": record.extra})
 
@@ -402,17 +408,22 @@ class Site:
         found = self.index.post(slug)
         if not (isinstance(found, PostRecord) and found.is_public(self.clock())):
             raise NotFound("No such file.")  # a draft's or scheduled post's images stay private too
-        asset = self.content.read_asset(f"assets/{slug}/{name}", MAX_ASSET_BYTES)
-        if asset is None:
-            raise NotFound("No such file.")
+        return self._asset_redirect(f"assets/{slug}/{name}", name)
+
+    def _asset_redirect(self, key: str, name: str) -> Page:
+        """302 to a short-lived signed URL of the bucket: every client gets the bytes, whatever it
+        accepts, with the right type and a year's caching (each signed URL is its own resource).
+
+        The redirect itself is cached far less long than the URL it names lives, so no cache
+        ever hands out a dead URL. Files a browser could run script in (SVG) or does not know
+        are downloads when opened directly; as `<img>` an SVG shows as usual.
+        """
         extension = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
         content_type = ASSET_TYPES.get(extension, DOWNLOAD_TYPE)
-        headers = {"Content-Security-Policy": ASSET_CSP}
-        if content_type == DOWNLOAD_TYPE:
-            headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-        return pages.fixed(asset.body, content_type=content_type, etag=asset.etag,
-                           last_modified=asset.last_modified, cache_control="public, max-age=86400",
-                           headers=headers)
+        attachment = content_type in (DOWNLOAD_TYPE, ASSET_TYPES[".svg"])
+        disposition = f"attachment; filename*=UTF-8''{quote(name.rsplit('/', 1)[-1])}" if attachment else None
+        url = self.content.signed_url(key, ASSET_URL_SECONDS, content_type, pages.IMMUTABLE_CACHE, disposition)
+        return pages.fixed("", status=302, headers={"Location": url}, cache_control=ASSET_REDIRECT_CACHE)
 
     # -- errors --
 

@@ -147,6 +147,33 @@ class ContentStore:
             stream.close()
         return Source(ref=ref, data=data if len(data) <= max_bytes else None)
 
+    def read_head(self, key: str, max_bytes: int) -> Source | None:
+        """The current version of `key` and at most its first `max_bytes` (one ranged GET), or None."""
+        try:
+            response = self._s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{max_bytes - 1}")
+        except ClientError as err:
+            if _not_found(err):
+                return None
+            if err.response.get("Error", {}).get("Code") == "InvalidRange":  # an empty file
+                ref = self.head(key)
+                return Source(ref=ref, data=b"") if ref else None
+            raise
+        stream = response["Body"]
+        try:
+            data = stream.read(max_bytes)
+        finally:
+            stream.close()
+        return Source(ref=self._ref(key, response), data=data)
+
+    def signed_url(self, key: str, seconds: int, content_type: str, cache_control: str,
+                   disposition: str | None = None) -> str:
+        """A URL that reads `key` for `seconds`, answered with these headers (signed here: no AWS call)."""
+        params = {"Bucket": self.bucket, "Key": key, "ResponseContentType": content_type,
+                  "ResponseCacheControl": cache_control}
+        if disposition:
+            params["ResponseContentDisposition"] = disposition
+        return self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=seconds)
+
     def read_version(self, key: str, version_id: str | None) -> bytes:
         """The bytes of one version of `key` (the current one when version_id is None)."""
         kwargs = {"VersionId": version_id} if version_id not in (None, "null") else {}
@@ -352,6 +379,21 @@ class PostIndex:
             return None
         state = model.source_state(item)
         return state if isinstance(state, (model.PostRecord, model.Tombstone)) else None
+
+    def post_page(self, slug: str) -> tuple[model.PostRecord | model.Tombstone | None, model.ImageSizes]:
+        """The post (or tombstone) at `slug` and the sizes of its images, in one Query of its partition."""
+        response = self._db.query(
+            TableName=self.table, KeyConditionExpression="pk = :pk AND sk BETWEEN :images AND :post",
+            ExpressionAttributeValues=to_item({":pk": model.POST_PREFIX + slug, ":images": model.IMAGES_SK,
+                                               ":post": model.POST_SK}))
+        found = {item["sk"]: item for item in map(from_item, response.get("Items", []))}
+        state = model.source_state(found[model.POST_SK]) if model.POST_SK in found else None
+        post = state if isinstance(state, (model.PostRecord, model.Tombstone)) else None
+        return post, model.ImageSizes.from_item(slug, found.get(model.IMAGES_SK))
+
+    def image_sizes(self, slug: str) -> model.ImageSizes:
+        """The sizes of a post's images as ingest last wrote them."""
+        return model.ImageSizes.from_item(slug, self.get(model.images_key(slug)))
 
     def redirect(self, path: str) -> Redirect | None:
         """The old URL at a normalized path, or None."""
