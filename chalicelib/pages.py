@@ -297,10 +297,16 @@ def parse_iso(text: str | None) -> dt.datetime | None:
 
 # Security rules for every response: no script at all, no framing, no sniffing.
 def content_security_policy(asset_origin: str | None = None) -> str:
-    """The pages' CSP; `asset_origin` is where signed asset URLs point when that is not https (the local stack)."""
+    """The pages' CSP; `asset_origin` is where signed asset URLs point when that is not https (the local stack).
+
+    connect-src 'self' opens nothing to a page that may run no script (no script-src, and
+    the sanitizer drops `ping`); it lets tools read the site's own files through the page,
+    as Lighthouse reads robots.txt.
+    """
     files = f" {asset_origin}" if asset_origin else ""
     return (
         f"default-src 'none'; img-src 'self' https: data:{files}; style-src 'self'; font-src 'self'; "
+        "connect-src 'self'; "
         f"media-src 'self' https:{files}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'; "
         f"frame-src {' '.join(render.FRAME_ORIGINS)}"
     )

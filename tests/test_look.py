@@ -133,3 +133,25 @@ def test_search_page_through_the_site_escapes_the_query(http, blog):
     html = http.get("/search?q=%3Cscript%3Epost").text
     assert "<script>" not in html and "&lt;script&gt;post" in html
     assert "2 posts match" in http.get("/search?q=post").text
+
+
+def contrast(one: str, two: str) -> float:
+    """WCAG's contrast ratio of two #rrggbb colours."""
+    def luminance(colour: str) -> float:
+        colour = colour.lstrip("#")
+        colour = "".join(c * 2 for c in colour) if len(colour) == 3 else colour
+        channels = [int(colour[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    high, low = sorted((luminance(one), luminance(two)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_highlighted_code_is_readable_light_and_dark():
+    style = (pages.STATIC_DIR / "style.css").read_text()
+    light_bg, dark_bg = re.findall(r"--code-bg: (#[0-9a-f]{6})", style)
+    light, _, dark = (pages.STATIC_DIR / "pygments.css").read_text().partition("@media (prefers-color-scheme: dark)")
+    for rules, background in ((light, light_bg), (dark, dark_bg)):
+        colours = re.findall(r"\.highlight \.\w+ \{[^}]*?(?<!-)color: (#[0-9A-Fa-f]{3,6})", rules)
+        assert len(colours) > 30
+        assert min(contrast(c, background) for c in colours) >= 4.5  # WCAG AA for text
