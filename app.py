@@ -60,9 +60,11 @@ def route(path: str, api: bool = False, exact: bool = True) -> Callable:
             # paths) or decoded; slugs never contain '%', so decoding is always safe.
             params = {name: unquote(value) for name, value in params.items()}
             try:
-                if exact:
-                    _refuse_trailing_slash()
-                return respond(view(**params))
+                slash = exact and _with_trailing_slash()
+                page = view(**params)
+                if slash:  # `/tags/x/` is `/tags/x` spelled otherwise: one canonical URL per page
+                    raise Moved(slash)
+                return respond(page)
             except Moved as moved:
                 return Response(body="", status_code=301, headers={
                     "Location": links().path(moved.location), "Cache-Control": pages.PAGE_CACHE})
@@ -75,15 +77,14 @@ def route(path: str, api: bool = False, exact: bool = True) -> Callable:
     return register
 
 
-def _refuse_trailing_slash() -> None:
-    """`/posts/x/` is `/posts/x` spelled otherwise: one canonical URL per page."""
+def _with_trailing_slash() -> str | None:
+    """The path without its trailing slash, when it has one (the view's own redirect, if any, wins)."""
     context = app.current_request.context or {}
     path = context.get("path") or ""
     stage = context.get("stage")
     if stage and path.startswith(f"/{stage}/"):
         path = path[len(stage) + 1:]
-    if len(path) > 1 and path.endswith("/"):
-        raise Moved(path.rstrip("/") or "/")
+    return (path.rstrip("/") or "/") if len(path) > 1 and path.endswith("/") else None
 
 
 def error_response(status: int, message: str, api: bool) -> Response:

@@ -245,6 +245,9 @@ class Site:
         shape = re.fullmatch(r"/(posts|tags|authors)/([^/]+)|/archive/([0-9]{4})/([0-9]{1,2})", canonical)
         if shape and canonical != path:
             raise Moved(canonical)  # /posts/x/, /posts/x.html, /posts/x/index.html, /tags/x/
+        year = re.fullmatch(r"/archive/([0-9]{4})/?", path)
+        if year and YEAR_RE.match(year.group(1)):
+            raise Moved(f"/archive#{year.group(1)}")  # a year is a section of the archive page
         if canonical:
             self.redirect(canonical)
         raise NotFound("Nothing here. It may have moved, or the address may be mistyped.")
@@ -300,8 +303,7 @@ class Site:
         """Atom feed of the newest posts (of one tag, or one author), full content."""
         if tag is not None or author is not None:
             kind, slug = ("tags", tag) if tag is not None else ("authors", author)
-            if not posts.is_slug(slug):
-                raise NotFound(f"No such {kind[:-1]}.")
+            slug = _canonical_slug(slug, f"/{kind}/{{}}/feed.xml", f"No such {kind[:-1]}.")
             group = model.tag_group(slug) if tag is not None else model.author_group(slug)
             members = self.index.group(group, self._upper(), feeds.FEED_SIZE).items
             if not members:
