@@ -94,13 +94,13 @@ GRANTS: dict[str, list[tuple[str, list[str], list[str]]]] = {
          ["upload queue"]),
         *LOGS,
     ],
-    # The whole bucket against the whole index: scan, repair (conditional transactions),
-    # publish what is due, write the search index.
+    # The whole bucket against the whole index: scan, repair (conditional transactions; images'
+    # first bytes, for their sizes), publish what is due, write the search index.
     REBUILD: [
         ("ReconcileIndex", ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem",
                             "dynamodb:UpdateItem", "dynamodb:DeleteItem"], ["table"]),
         ("FindPostsBySource", ["dynamodb:Query"], ["source index", "search queue index"]),
-        ("ReadContent", ["s3:GetObject"], ["posts", "site artifacts"]),
+        ("ReadContent", ["s3:GetObject"], ["posts", "assets", "site artifacts"]),
         ("WriteSearchIndex", ["s3:PutObject"], ["site artifacts"]),
         ("ListBucket", ["s3:ListBucket"], ["bucket"]),
         *LOGS,

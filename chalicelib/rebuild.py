@@ -9,6 +9,9 @@ bucket:
    stored the last time that shard was found in agreement with the index; only a shard
    whose digest moved is compared item by item (one Query of the by_source index) and its
    stale keys re-ingested. An unchanged bucket costs the listing and one GetItem.
+   Images under assets/ are compared the same way, as one digest: when it moved, the
+   posts' image sizes are read (BatchGetItem) and the images whose ETag they do not
+   record are sized again (at most MAX_IMAGE_REPAIRS per run; the next run goes on).
 2. Time. Scheduled posts whose time has come and posts past their expiry date are found
    by their markers (one Query each) and moved to their new status.
 3. Search. Texts ingest queued since the last run are merged into the search index.
@@ -25,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from chalicelib import ingest, model, posts, search_index, transitions
+from chalicelib import images, ingest, model, posts, search_index, transitions
 from chalicelib.model import PostRecord, SourceRejection, SourceState
 from chalicelib.store import ConflictError, ContentStore, PostIndex, SourceRef
 
@@ -33,6 +36,8 @@ log = logging.getLogger(__name__)
 
 MAX_REPORTED = 50          # keys listed by name in a report; the rest are counted
 MAX_DUE_PER_RUN = 500      # scheduled/expiring posts moved per run; the next run takes the rest
+MAX_IMAGE_REPAIRS = 500    # images sized again per run (three calls each); the next run goes on
+IMAGES_DIGEST = "images"   # the images' digest, beside the shards' in the rebuild's state
 
 
 @dataclass
@@ -72,6 +77,7 @@ def rebuild(index: PostIndex, content: ContentStore, now: dt.datetime) -> Report
     state = index.get(model.REBUILD_KEY) or {}
     digests: dict[str, str] = dict(state.get("digests") or {})
     moved = _repair(index, content, now, digests, report)
+    moved = _repair_images(index, content, digests, report) or moved
     _apply_time(index, content, now, report)
     report.search_merged = search_index.merge_queue(index, content)
     report.writes += report.search_merged
@@ -119,6 +125,41 @@ def _repair(index: PostIndex, content: ContentStore, now: dt.datetime, digests: 
             digests[shard] = digest
             changed = True
     return changed
+
+
+def _repair_images(index: PostIndex, content: ContentStore, digests: dict[str, str], report: Report) -> bool:
+    """Size the images whose events were missed (or came before sizes were kept); True if the digest moved."""
+    found: dict[str, dict[str, str]] = defaultdict(dict)  # slug -> name -> ETag
+    for ref in content.list(images.ASSETS_PREFIX):
+        asset = images.asset_of(ref.key)
+        if asset is not None and images.is_image(asset[1]) and posts.is_slug(asset[0]):
+            found[asset[0]][asset[1]] = ref.etag
+    digest = digest_of({f"{slug}/{name}": etag for slug, names in found.items() for name, etag in names.items()})
+    if digests.get(IMAGES_DIGEST) == digest:
+        return False
+    stored = index.get_many(model.images_key(slug) for slug in found)
+    stale = []
+    for slug, names in sorted(found.items()):
+        known = model.ImageSizes.from_item(slug, stored.get((model.POST_PREFIX + slug, model.IMAGES_SK))).sizes
+        stale += [(slug, name) for name in sorted(names.keys() | known.keys())
+                  if names.get(name) != (known[name].etag if name in known else None)]
+    agreed = len(stale) <= MAX_IMAGE_REPAIRS
+    for slug, name in stale[:MAX_IMAGE_REPAIRS]:
+        key = f"{images.ASSETS_PREFIX}{slug}/{name}"
+        try:
+            outcome = ingest.reconcile_image(key, slug, name, index, content)
+        except Exception as err:  # keep going: one image must not stop the rebuild
+            log.exception("rebuild could not size %s", key)
+            report.note_repair(key, "failed", str(err))
+            report.failures += 1
+            agreed = False
+            continue
+        if outcome.action not in ("unchanged", "error"):
+            report.note_repair(key, outcome.action, outcome.message)
+            report.writes += 1
+    if agreed:
+        digests[IMAGES_DIGEST] = digest
+    return agreed
 
 
 def stale_keys(entries: dict[str, str], states: list[SourceState]) -> list[str]:

@@ -241,3 +241,50 @@ def test_the_local_stack_lets_pages_show_its_signed_urls():
     assert "media-src 'self' https: http://127.0.0.1:4566;" in local
     assert pages.security_headers(None) == pages.SECURITY_HEADERS
     assert pages.security_headers("https://s3.example.com") == pages.SECURITY_HEADERS
+
+
+# -- the rebuild sizes what ingest missed --
+
+
+def rebuild_now(index, content, clock):
+    from chalicelib import rebuild
+
+    with acting_as("rebuild_index"):
+        return rebuild.rebuild(index, content, clock())
+
+
+def test_the_rebuild_sizes_images_whose_events_were_missed(http, publish, content, index, clock):
+    publish("posts/pets.md", source("Pets", body=BODY))
+    content.put("assets/pets/cat.png", png(640, 480), "image/png")  # no event reached ingest
+    report = rebuild_now(index, content, clock)
+    assert {"key": "assets/pets/cat.png", "action": "image", "message": "640x480"} in report.repaired
+    assert images(http.get("/posts/pets").text)["A cat"]["width"] == "640"
+
+
+def test_the_rebuild_forgets_images_deleted_without_an_event(publish, upload, content, index, clock):
+    publish("posts/pets.md", source("Pets", body=BODY))
+    upload("assets/pets/cat.png", png(640, 480))
+    upload("assets/pets/dog.png", png(30, 20))
+    content.delete("assets/pets/cat.png")  # moto sends no event for a delete marker
+    rebuild_now(index, content, clock)
+    assert set(index.image_sizes("pets").sizes) == {"dog.png"}
+
+
+def test_an_unchanged_set_of_images_costs_the_listing_alone(publish, upload, content, index, clock, calls):
+    upload("assets/pets/cat.png", png(640, 480))
+    rebuild_now(index, content, clock)
+    calls.clear()
+    rebuild_now(index, content, clock)
+    assert ("dynamodb", "BatchGetItem") not in calls.calls and ("s3", "GetObject") not in calls.calls
+    assert calls.writes() == []
+
+
+def test_image_repairs_per_run_are_bounded(content, index, clock, monkeypatch):
+    from chalicelib import rebuild
+
+    monkeypatch.setattr(rebuild, "MAX_IMAGE_REPAIRS", 2)
+    for n in range(3):
+        content.put(f"assets/pets/{n}.png", png(n + 1, n + 1), "image/png")
+    assert len(rebuild_now(index, content, clock).repaired) == 2
+    assert len(rebuild_now(index, content, clock).repaired) == 1  # the next run goes on
+    assert len(index.image_sizes("pets").sizes) == 3

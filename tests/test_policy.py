@@ -77,7 +77,8 @@ def drive(blog: Sandbox) -> dict[str, int]:
     blog.deliver()
     blog.delete("posts/draft.md")  # no event at all: the rebuild finds it
     blog.upload("posts/missed.md", source("Missed", aliases=["/old/missed"]))
-    blog.rebuild()  # repairs what the queue has not delivered yet
+    blog.upload("assets/missed/chart.png", PNG, "image/png")
+    blog.rebuild()  # repairs what the queue has not delivered yet (the image's size too)
     blog.upload("posts/late.md", source("Late", tags=["Python"], author="Ada"))
     blog.deliver()
     blog.rebuild()  # merges into the previous search index
