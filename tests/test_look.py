@@ -155,3 +155,16 @@ def test_highlighted_code_is_readable_light_and_dark():
         colours = re.findall(r"\.highlight \.\w+ \{[^}]*?(?<!-)color: (#[0-9A-Fa-f]{3,6})", rules)
         assert len(colours) > 30
         assert min(contrast(c, background) for c in colours) >= 4.5  # WCAG AA for text
+
+
+@pytest.mark.parametrize("offset, shown, stamp", [
+    ("+00:00", "2 January 2024", "2024-01-02T04:30:00Z"),
+    ("-05:00", "1 January 2024", "2024-01-01T23:30:00-05:00"),
+    ("+05:30", "2 January 2024", "2024-01-02T10:00:00+05:30"),
+    ("-04:56:02", "1 January 2024", "2024-01-01T23:33:58-04:56:02"),
+    ("garbage", "2 January 2024", "2024-01-02T04:30:00Z"),  # never an error on a page
+    ("+24:00", "2 January 2024", "2024-01-02T04:30:00Z"),
+])
+def test_dates_in_an_offset(offset, shown, stamp):
+    assert pages.human_date("2024-01-02T04:30:00Z", offset) == shown
+    assert pages.local_iso("2024-01-02T04:30:00Z", offset) == stamp
