@@ -60,9 +60,11 @@ def route(path: str, api: bool = False, exact: bool = True) -> Callable:
             # paths) or decoded; slugs never contain '%', so decoding is always safe.
             params = {name: unquote(value) for name, value in params.items()}
             try:
-                if exact:
-                    _refuse_trailing_slash()
-                return respond(view(**params))
+                slash = exact and _with_trailing_slash()
+                page = view(**params)
+                if slash:  # `/tags/x/` is `/tags/x` spelled otherwise: one canonical URL per page
+                    raise Moved(slash)
+                return respond(page)
             except Moved as moved:
                 return Response(body="", status_code=301, headers={
                     "Location": links().path(moved.location), "Cache-Control": pages.PAGE_CACHE})
@@ -75,15 +77,14 @@ def route(path: str, api: bool = False, exact: bool = True) -> Callable:
     return register
 
 
-def _refuse_trailing_slash() -> None:
-    """`/posts/x/` is `/posts/x` spelled otherwise: one canonical URL per page."""
+def _with_trailing_slash() -> str | None:
+    """The path without its trailing slash, when it has one (the view's own redirect, if any, wins)."""
     context = app.current_request.context or {}
     path = context.get("path") or ""
     stage = context.get("stage")
     if stage and path.startswith(f"/{stage}/"):
         path = path[len(stage) + 1:]
-    if len(path) > 1 and path.endswith("/"):
-        raise Moved(path.rstrip("/") or "/")
+    return (path.rstrip("/") or "/") if len(path) > 1 and path.endswith("/") else None
 
 
 def error_response(status: int, message: str, api: bool) -> Response:
@@ -101,14 +102,14 @@ def error_response(status: int, message: str, api: bool) -> Response:
 def security_headers(event, get_response):
     """Every response carries the security headers (a route may tighten the CSP)."""
     response = get_response(event)
-    for name, value in pages.SECURITY_HEADERS.items():
+    for name, value in pages.security_headers(get_settings().endpoint_url).items():
         response.headers.setdefault(name, value)
     return response
 
 
 @route("/")
 def home() -> pages.Page:
-    return services.site().home(links(), param("cursor"))
+    return services.site().home(links(), param("cursor"), param("before"), param("page"))
 
 
 @route("/posts/{slug}")
@@ -123,12 +124,22 @@ def tags() -> pages.Page:
 
 @route("/tags/{tag}")
 def tag(tag: str) -> pages.Page:
-    return services.site().tag(links(), tag, param("cursor"))
+    return services.site().tag(links(), tag, param("cursor"), param("before"), param("page"))
 
 
 @route("/tags/{tag}/feed.xml")
 def tag_feed(tag: str) -> pages.Page:
     return services.site().feed(links(), tag)
+
+
+@route("/authors/{author}")
+def author(author: str) -> pages.Page:
+    return services.site().author(links(), author, param("cursor"), param("before"), param("page"))
+
+
+@route("/authors/{author}/feed.xml")
+def author_feed(author: str) -> pages.Page:
+    return services.site().feed(links(), author=author)
 
 
 @route("/archive")
@@ -138,7 +149,7 @@ def archive() -> pages.Page:
 
 @route("/archive/{year}/{month}")
 def archive_month(year: str, month: str) -> pages.Page:
-    return services.site().archive_month(links(), year, month, param("cursor"))
+    return services.site().archive_month(links(), year, month, param("cursor"), param("before"), param("page"))
 
 
 @route("/search")

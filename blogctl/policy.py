@@ -27,6 +27,7 @@ from typing import Any
 
 from blogctl.resources import Names
 from blogctl.stage import CONFIG_FILE, Stage, load_stage
+from chalicelib.images import ASSETS_PREFIX
 from chalicelib.posts import POSTS_PREFIX
 from chalicelib.model import LISTING_INDEX, SEARCH_INDEX, SOURCE_INDEX
 from chalicelib.store import SITE_PREFIX
@@ -71,7 +72,8 @@ LOGS = [
 # Per function: (Sid, actions, resources named by `resources`).
 GRANTS: dict[str, list[tuple[str, list[str], list[str]]]] = {
     # Readers' pages: index items and listings, a post's last good version (by its VersionId),
-    # assets, the search index. Nothing else: no writes, no queue.
+    # assets (read by readers' browsers through URLs this role signs), the search index.
+    # Nothing else: no writes, no queue.
     API: [
         ("ReadIndex", ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"], ["table"]),
         ("ReadListings", ["dynamodb:Query"], ["listing index", "search queue index"]),
@@ -80,26 +82,26 @@ GRANTS: dict[str, list[tuple[str, list[str], list[str]]]] = {
         ("ListBucket", ["s3:ListBucket"], ["bucket"]),
         *LOGS,
     ],
-    # One key at a time: read it from S3, write its index entries (TransactWriteItems is
+    # One key at a time: read it from S3 (an image: its first bytes, for its size), write its index entries (TransactWriteItems is
     # authorized as the PutItem/DeleteItem it contains); Lambda's queue trigger polls and
     # deletes the upload queue's messages with this role.
     INGEST: [
         ("IndexEntries", ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
                           "dynamodb:DeleteItem"], ["table"]),
         ("FindPostsBySource", ["dynamodb:Query"], ["source index"]),
-        ("ReadPosts", ["s3:GetObject"], ["posts"]),
+        ("ReadPostsAndImages", ["s3:GetObject"], ["posts", "assets"]),
         ("ListBucket", ["s3:ListBucket"], ["bucket"]),
         ("ConsumeUploadQueue", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
          ["upload queue"]),
         *LOGS,
     ],
-    # The whole bucket against the whole index: scan, repair (conditional transactions),
-    # publish what is due, write the search index.
+    # The whole bucket against the whole index: scan, repair (conditional transactions; images'
+    # first bytes, for their sizes), publish what is due, write the search index.
     REBUILD: [
         ("ReconcileIndex", ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem",
                             "dynamodb:UpdateItem", "dynamodb:DeleteItem"], ["table"]),
         ("FindPostsBySource", ["dynamodb:Query"], ["source index", "search queue index"]),
-        ("ReadContent", ["s3:GetObject"], ["posts", "site artifacts"]),
+        ("ReadContent", ["s3:GetObject"], ["posts", "assets", "site artifacts"]),
         # Shards and the manifest; a merge's batch and progress live there until it finishes.
         ("WriteSearchIndex", ["s3:PutObject", "s3:DeleteObject"], ["site artifacts"]),
         ("ListBucket", ["s3:ListBucket"], ["bucket"]),

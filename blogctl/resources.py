@@ -11,10 +11,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from chalicelib.images import ASSETS_PREFIX
 from chalicelib.posts import POSTS_PREFIX
 from chalicelib.store import table_definition
 
 NOTIFICATION_ID = "blog-post-uploads"
+ASSET_NOTIFICATION_ID = "blog-asset-uploads"  # images: ingest reads their sizes for the post pages
+# Our notifications: (id, key prefix). S3 allows several to one queue when their prefixes do not overlap.
+NOTIFICATIONS = ((NOTIFICATION_ID, POSTS_PREFIX), (ASSET_NOTIFICATION_ID, ASSETS_PREFIX))
 MAX_RECEIVES = 5  # deliveries of a message before it moves to the dead-letter queue
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 QUEUE_RETENTION_SECONDS = 4 * 24 * 3600
@@ -45,7 +49,7 @@ def plan(names: Names, ingest_timeout: int = DEFAULT_INGEST_TIMEOUT) -> list[str
         f"SQS queue {names.dead_letter_queue}: dead-letter queue, messages kept 14 days",
         f"SQS queue {names.queue}: visibility timeout {6 * ingest_timeout}s (6 x the ingest timeout), "
         f"redrive to the dead-letter queue after {MAX_RECEIVES} receives, S3 may send to it",
-        f"S3 notification {NOTIFICATION_ID}: {POSTS_PREFIX}* created/removed -> {names.queue}",
+        *(f"S3 notification {ident}: {prefix}* created/removed -> {names.queue}" for ident, prefix in NOTIFICATIONS),
     ]
 
 
@@ -144,19 +148,31 @@ def _ensure_queues(sqs: Any, names: Names, ingest_timeout: int) -> str:
 def _ensure_notification(s3: Any, names: Names, queue_arn: str) -> list[str]:
     current = s3.get_bucket_notification_configuration(Bucket=names.bucket)
     current.pop("ResponseMetadata", None)
-    ours = {
-        "Id": NOTIFICATION_ID,
+    ours = [{
+        "Id": ident,
         "QueueArn": queue_arn,
         "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
-        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": POSTS_PREFIX}]}},
-    }
-    others = [q for q in current.get("QueueConfigurations", []) if q.get("Id") != NOTIFICATION_ID]
-    existing = next((q for q in current.get("QueueConfigurations", []) if q.get("Id") == NOTIFICATION_ID), None)
-    if existing and existing.get("QueueArn") == queue_arn and sorted(existing.get("Events", [])) == sorted(ours["Events"]):
+        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}},
+    } for ident, prefix in NOTIFICATIONS]
+    ids = {ident for ident, _ in NOTIFICATIONS}
+    existing = {q.get("Id"): q for q in current.get("QueueConfigurations", []) if q.get("Id") in ids}
+    if all(_same_notification(existing.get(wanted["Id"]), wanted) for wanted in ours):
         return []
-    # Keep whatever else the operator configured on the bucket; replace only our entry.
+    # Keep whatever else the operator configured on the bucket; replace only our entries.
+    others = [q for q in current.get("QueueConfigurations", []) if q.get("Id") not in ids]
     config = {k: v for k, v in current.items() if k in (
         "TopicConfigurations", "LambdaFunctionConfigurations", "EventBridgeConfiguration")}
-    config["QueueConfigurations"] = [*others, ours]
+    config["QueueConfigurations"] = [*others, *ours]
     s3.put_bucket_notification_configuration(Bucket=names.bucket, NotificationConfiguration=config)
-    return [f"notified {names.queue} of uploads to {names.bucket}/{POSTS_PREFIX}"]
+    return [f"notified {names.queue} of uploads to {names.bucket}/{prefix}" for _, prefix in NOTIFICATIONS]
+
+
+def _same_notification(found: dict[str, Any] | None, wanted: dict[str, Any]) -> bool:
+    """Does the bucket's entry already send what we want, where we want it?"""
+    if found is None:
+        return False
+    rules = found.get("Filter", {}).get("Key", {}).get("FilterRules", [])
+    prefixes = [r.get("Value") for r in rules if str(r.get("Name", "")).lower() == "prefix"]
+    wanted_prefix = wanted["Filter"]["Key"]["FilterRules"][0]["Value"]
+    return (found.get("QueueArn") == wanted["QueueArn"] and sorted(found.get("Events", [])) == sorted(wanted["Events"])
+            and prefixes == [wanted_prefix])

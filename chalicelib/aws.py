@@ -37,7 +37,9 @@ def client(service: str) -> Any:
         service,
         region_name=settings.region,
         endpoint_url=settings.endpoint_url,
-        config=Config(retries=_RETRIES, connect_timeout=3, read_timeout=10),
+        config=Config(retries=_RETRIES, connect_timeout=3, read_timeout=10,
+                      # Signed asset URLs: SigV4 (botocore would sign them SigV2 in us-east-1).
+                      signature_version="s3v4" if service == "s3" else None),
     )
 
 

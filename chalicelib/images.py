@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import struct
 
+ASSETS_PREFIX = "assets/"  # a post's files: assets/<slug>/<name>, where <name> may hold subfolders
+MAX_ASSET_NAME_CHARS = 300
 HEADER_BYTES = 256 * 1024  # JPEG puts EXIF, ICC and XMP segments before its size: allow for big ones
 MAX_DIMENSION = 100_000  # anything larger is garbage, not an image a page can show
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".avif"})
@@ -34,6 +36,22 @@ def dimensions(data: bytes) -> tuple[int, int] | None:
     if found and 0 < found[0] <= MAX_DIMENSION and 0 < found[1] <= MAX_DIMENSION:
         return found
     return None
+
+
+def asset_of(key: str) -> tuple[str, str] | None:
+    """The post and the name of an asset key: 'assets/trip/figures/a.png' -> ('trip', 'figures/a.png')."""
+    if not key.startswith(ASSETS_PREFIX):
+        return None
+    slug, _, name = key[len(ASSETS_PREFIX):].partition("/")
+    if not slug or not name or name.endswith("/") or len(name) > MAX_ASSET_NAME_CHARS:
+        return None
+    return slug, name
+
+
+def is_image(name: str) -> bool:
+    """Does the name say it is an image whose size a page can use?"""
+    dot = name.rfind(".")
+    return dot > 0 and name[dot:].lower() in IMAGE_SUFFIXES
 
 
 def variant_of(name: str) -> tuple[str, int] | None:

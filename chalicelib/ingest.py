@@ -10,6 +10,11 @@ starts over. Whatever the order of events, the last write describes the bucket.
 An ordinary upload costs three calls: the index Query, the S3 GetObject and the
 TransactWriteItems. A source that fails validation never takes a post down: the last
 good version stays published and the error is written next to it.
+
+An image under `assets/<slug>/` costs three too, in the same order: its post's image
+sizes (GetItem), the file's first bytes (a ranged GetObject) and a write guarded by the
+revision read. Sizes live beside the post, not in it, so images may arrive before or
+after their post, and the post's own ingest never reads them.
 """
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from chalicelib import cdn, model, posts, render, transitions
+from chalicelib import cdn, images, model, posts, render, transitions
 from chalicelib.search import shards
 from chalicelib.search import text as search_text
 from chalicelib.errors import InvalidPost, Problem
@@ -41,7 +46,7 @@ class Outcome:
     """What reconciling one key did: the action taken and the post it concerned."""
 
     key: str
-    action: str  # published | scheduled | draft | expired | deleted | error | unchanged | ignored
+    action: str  # published | scheduled | draft | expired | deleted | error | unchanged | ignored | image…
     slug: str = ""
     message: str = ""
     recheck: tuple[str, ...] = ()  # other sources waiting for a slug this change freed
@@ -141,6 +146,9 @@ NOTED_SUFFIXES = frozenset({".txt", ".text", ".html", ".htm", ".rst", ".adoc", "
 
 def reconcile(key: str, index: PostIndex, content: ContentStore, now: dt.datetime) -> Outcome:
     """Make the index agree with the current state of `key` in the bucket."""
+    asset = images.asset_of(key)
+    if asset is not None and images.is_image(asset[1]) and posts.is_slug(asset[0]):
+        return reconcile_image(key, asset[0], asset[1], index, content)
     problem = posts.post_key_problem(key)
     if problem is not None:
         noted = key.startswith(posts.POSTS_PREFIX) and "." + key.rsplit(".", 1)[-1].lower() in NOTED_SUFFIXES
@@ -153,6 +161,29 @@ def reconcile(key: str, index: PostIndex, content: ContentStore, now: dt.datetim
             return _reconcile_once(key, states, source, index, now, taken)
         except ConflictError:
             time.sleep(RETRY_PAUSE_SECONDS * attempt)
+    raise RuntimeError(f"{key} kept changing during {MAX_ATTEMPTS} attempts; the queue will retry it")
+
+
+def reconcile_image(key: str, slug: str, name: str, index: PostIndex, content: ContentStore) -> Outcome:
+    """Record the size of the image at `key` (or forget it, when the file is gone or unreadable)."""
+    for attempt in range(MAX_ATTEMPTS):
+        old = index.image_sizes(slug)  # first the index, then S3: as for posts
+        head = content.read_head(key, images.HEADER_BYTES)
+        found = images.dimensions(head.data) if head is not None and head.data is not None else None
+        size = model.ImageSize(found[0], found[1], head.ref.etag) if found and head is not None else None
+        if old.sizes.get(name) == size:
+            return Outcome(key, "unchanged", slug)
+        if size is not None and name not in old.sizes and len(old.sizes) >= model.MAX_IMAGES_PER_POST:
+            return Outcome(key, "error", slug, f"more than {model.MAX_IMAGES_PER_POST} images "
+                                               "(MAX_IMAGES_PER_POST): this one is shown without its size")
+        try:
+            index.commit(transitions.image_sizes(old, old.with_image(name, size)).writes())
+        except ConflictError:
+            time.sleep(RETRY_PAUSE_SECONDS * attempt)
+            continue
+        if size is None:
+            return Outcome(key, "image removed" if head is None else "image unreadable", slug)
+        return Outcome(key, "image", slug, f"{size.width}x{size.height}")
     raise RuntimeError(f"{key} kept changing during {MAX_ATTEMPTS} attempts; the queue will retry it")
 
 

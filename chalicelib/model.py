@@ -8,6 +8,7 @@ from the plain dict the store serializes (`to_item` / `from_item`).
 |-----------------|-----------------------|---------------------|-----------------------------------------------|
 | post            | `POST#<slug>`         | `POST`              | a post as readers see it (or its tombstone)   |
 | search text     | `POST#<slug>`         | `TEXT`              | plain text and terms, for search              |
+| image sizes     | `POST#<slug>`         | `IMAGES`            | width and height of the post's image assets   |
 | rejected source | `SRC#<key>`           | `ERROR`             | a source that has never published, and why    |
 | membership      | `TAG#<t>`/`AUTHOR#<a>`| `<date>#<slug>`     | a public post's card, per tag and per author  |
 | old URL         | `URL#<path>`          | `URL`               | a path that answers 301 to a post             |
@@ -41,6 +42,7 @@ URL_PREFIX = "URL#"
 SOURCE_PREFIX = "SRC#"
 POST_SK = "POST"
 TEXT_SK = "TEXT"
+IMAGES_SK = "IMAGES"  # sorts before POST: one Query reads a post with its image sizes
 URL_SK = "URL"
 ERROR_SK = "ERROR"
 TAGS_PK = "TAGS"
@@ -71,6 +73,11 @@ def post_key(slug: str) -> Key:
 def text_key(slug: str) -> Key:
     """Primary key of a post's search text."""
     return {"pk": POST_PREFIX + slug, "sk": TEXT_SK}
+
+
+def images_key(slug: str) -> Key:
+    """Primary key of the sizes of a post's images."""
+    return {"pk": POST_PREFIX + slug, "sk": IMAGES_SK}
 
 
 def rejection_key(source_key: str) -> Key:
@@ -646,6 +653,62 @@ def markers(record: PostRecord | None) -> list[Marker]:
 # Of a post's plain text, the search record keeps this much for excerpts and phrase checks: a
 # long post's tail is still found by its words, but shown and phrase-checked from its start.
 MAX_SEARCH_TEXT_CHARS = 20_000
+
+
+MAX_IMAGES_PER_POST = 500  # sizes kept per post (about 100 bytes each: far below DynamoDB's 400 KB item)
+
+
+@dataclass(frozen=True)
+class ImageSize:
+    """One image asset's size in pixels, and the version it was read from."""
+
+    width: int
+    height: int
+    etag: str = ""
+
+
+@dataclass(frozen=True)
+class ImageSizes:
+    """The sizes of the images under `assets/<slug>/`, by name within it ('figures/cat.png').
+
+    Ingest of an asset writes them from the file's first bytes (images.dimensions); post
+    pages read them with the post, in the same Query, to give every `<img>` its size.
+    The item is apart from the post's, so either may be uploaded first.
+    """
+
+    slug: str
+    sizes: Mapping[str, ImageSize] = field(default_factory=dict)
+    rev: int = 0
+
+    @property
+    def key(self) -> Key:
+        """The item's key."""
+        return images_key(self.slug)
+
+    def dimensions(self) -> dict[str, tuple[int, int]]:
+        """Name -> (width, height), as the renderer takes them."""
+        return {name: (size.width, size.height) for name, size in self.sizes.items()}
+
+    def with_image(self, name: str, size: ImageSize | None) -> "ImageSizes":
+        """The sizes with `name` set (or removed, for None); the next revision."""
+        sizes = {k: v for k, v in self.sizes.items() if k != name}
+        if size is not None:
+            sizes[name] = size
+        return ImageSizes(self.slug, dict(sorted(sizes.items())), self.rev + 1)
+
+    def to_item(self) -> dict[str, Any]:
+        """The item."""
+        return {**self.key, "rev": self.rev,
+                "sizes": {name: [s.width, s.height, s.etag] for name, s in self.sizes.items()}}
+
+    @classmethod
+    def from_item(cls, slug: str, item: Mapping[str, Any] | None) -> "ImageSizes":
+        """Back from an item (None: no image of this post has been read yet)."""
+        if not item:
+            return cls(slug)
+        sizes = {name: ImageSize(int(v[0]), int(v[1]), str(v[2]) if len(v) > 2 else "")
+                 for name, v in dict(item.get("sizes") or {}).items()}
+        return cls(slug, sizes, int(item.get("rev", 0)))
 
 
 @dataclass(frozen=True)

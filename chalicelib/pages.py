@@ -10,6 +10,7 @@ import binascii
 import datetime as dt
 import functools
 import hashlib
+import math
 import re
 from collections import OrderedDict
 from collections.abc import Callable
@@ -40,6 +41,7 @@ IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
 NO_STORE = "no-store"
 
 MAX_CURSOR_CHARS = 600
+MAX_PAGE_NUMBER = 100_000  # a listing page's number is only shown; larger ones are not ours
 # Where absolute URLs point when neither BLOG_SITE_URL nor API Gateway names the site (tests).
 LOCAL_BASE_URL = "http://localhost"
 URL_SAFE = "/?&=#%+:@!$'()*,;~"  # reserved characters keep their meaning; the rest is encoded
@@ -132,6 +134,61 @@ def decode_cursor(cursor: str | None) -> str | None:
     return sort_key
 
 
+@dataclass(frozen=True)
+class Position:
+    """Where a listing page starts: the first page, after a post (older), or before one (newer).
+
+    Cursors are sort keys (`<date>#<slug>`), so any page costs one Query whatever its depth;
+    `number` is carried in the URL only to be shown ("page 3") and is None when unknown.
+    """
+
+    after: str | None = None
+    before: str | None = None
+    number: int | None = 1
+
+    @classmethod
+    def parse(cls, cursor: str | None, before: str | None, page: str | None) -> "Position":
+        """From the query string; BadRequest for anything our links never hold."""
+        after_sk, before_sk = decode_cursor(cursor), decode_cursor(before)
+        if after_sk and before_sk:
+            raise BadRequest("A page link goes either forwards or backwards, not both.")
+        if not (after_sk or before_sk):
+            return cls()
+        if page in (None, ""):
+            return cls(after_sk, before_sk, None)
+        if not re.fullmatch(r"[0-9]{1,6}", page) or not 2 <= int(page) <= MAX_PAGE_NUMBER:
+            raise BadRequest("That page number is not one of ours.")
+        return cls(after_sk, before_sk, int(page))
+
+    @property
+    def is_first(self) -> bool:
+        """The newest page, without a cursor."""
+        return not (self.after or self.before)
+
+    @property
+    def cursor(self) -> str | None:
+        """The sort key the page starts from."""
+        return self.after or self.before
+
+
+def listing_url(path: str, after: str | None = None, before: str | None = None, number: int | None = None) -> str:
+    """A listing page's path: the bare path for the first page, else with its cursor and number."""
+    if after is None and before is None:
+        return path
+    query = f"cursor={encode_cursor(after)}" if after is not None else f"before={encode_cursor(before)}"
+    return f"{path}?{query}" + (f"&page={number}" if number and number > 1 else "")
+
+
+CLOUD_WEIGHTS = 4  # sizes in the tag cloud, weight-1 (fewest posts) to weight-4 (most)
+
+
+def cloud_weight(count: int, most: int) -> int:
+    """A tag's size in the cloud, 1 to CLOUD_WEIGHTS, on a log scale of its count against the largest."""
+    if most <= 1 or count <= 1:
+        return 1
+    return 1 + min(CLOUD_WEIGHTS - 1, int((CLOUD_WEIGHTS - 1) * math.log(count) / math.log(most) + 0.5))
+
+
 class LRU:
     """A small least-recently-used cache (rendered pages and bodies, per Lambda container)."""
 
@@ -185,6 +242,7 @@ def environment() -> "jinja2.Environment":
         undefined=jinja2.StrictUndefined,
     )
     env.filters["human_date"] = human_date
+    env.filters["local_iso"] = local_iso
     env.filters["month_name"] = month_name
     return env
 
@@ -194,12 +252,34 @@ def render_template(name: str, **context: Any) -> str:
     return environment().get_template(name).render(css_name=stylesheet()[0], **context)
 
 
-def human_date(iso_text: str | None) -> str:
-    """'2013-04-20T00:00:00Z' -> '20 April 2013'."""
+_OFFSET_RE = re.compile(r"^([+-])(\d\d):(\d\d)(?::(\d\d))?$")
+
+
+def in_offset(iso_text: str, offset: str | None = None) -> dt.datetime:
+    """A stored UTC moment as the author's clock showed it ('+02:00'); UTC for a missing or odd offset."""
+    moment = dt.datetime.fromisoformat(iso_text.replace("Z", "+00:00"))
+    found = _OFFSET_RE.match(offset or "")
+    if not found:
+        return moment.astimezone(dt.timezone.utc)
+    delta = dt.timedelta(hours=int(found.group(2)), minutes=int(found.group(3)), seconds=int(found.group(4) or 0))
+    if delta >= dt.timedelta(days=1):
+        return moment.astimezone(dt.timezone.utc)
+    return moment.astimezone(dt.timezone(-delta if found.group(1) == "-" else delta))
+
+
+def human_date(iso_text: str | None, offset: str | None = None) -> str:
+    """'2013-04-20T00:00:00Z' -> '20 April 2013', on the author's calendar when `offset` is given."""
     if not iso_text:
         return ""
-    moment = dt.datetime.fromisoformat(iso_text.replace("Z", "+00:00"))
+    moment = in_offset(iso_text, offset)
     return f"{moment.day} {moment.strftime('%B %Y')}"
+
+
+def local_iso(iso_text: str | None, offset: str | None = None) -> str:
+    """A `<time datetime>` value in the author's offset: '2013-04-20T12:00:00+02:00'."""
+    if not iso_text:
+        return ""
+    return in_offset(iso_text, offset).isoformat().replace("+00:00", "Z")
 
 
 def month_name(year_month: str) -> str:
@@ -216,11 +296,23 @@ def parse_iso(text: str | None) -> dt.datetime | None:
 
 
 # Security rules for every response: no script at all, no framing, no sniffing.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; img-src 'self' https: data:; style-src 'self'; font-src 'self'; "
-    "media-src 'self' https:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'; "
-    f"frame-src {' '.join(render.FRAME_ORIGINS)}"
-)
+def content_security_policy(asset_origin: str | None = None) -> str:
+    """The pages' CSP; `asset_origin` is where signed asset URLs point when that is not https (the local stack).
+
+    connect-src 'self' opens nothing to a page that may run no script (no script-src, and
+    the sanitizer drops `ping`); it lets tools read the site's own files through the page,
+    as Lighthouse reads robots.txt.
+    """
+    files = f" {asset_origin}" if asset_origin else ""
+    return (
+        f"default-src 'none'; img-src 'self' https: data:{files}; style-src 'self'; font-src 'self'; "
+        "connect-src 'self'; "
+        f"media-src 'self' https:{files}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'; "
+        f"frame-src {' '.join(render.FRAME_ORIGINS)}"
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
@@ -230,6 +322,15 @@ SECURITY_HEADERS = {
     "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+
+
+@functools.lru_cache(maxsize=4)
+def security_headers(endpoint_url: str | None = None) -> dict[str, str]:
+    """SECURITY_HEADERS for a stage: with a plain-http endpoint (the local stack), images may come from it."""
+    if not endpoint_url or not endpoint_url.startswith("http://"):
+        return SECURITY_HEADERS
+    origin = "http://" + endpoint_url[len("http://"):].split("/", 1)[0]
+    return {**SECURITY_HEADERS, "Content-Security-Policy": content_security_policy(origin)}
 
 
 def links_for(site_url: str, domain: str | None, stage: str | None) -> Links:

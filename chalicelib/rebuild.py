@@ -9,6 +9,9 @@ bucket:
    stored the last time that shard was found in agreement with the index; only a shard
    whose digest moved is compared item by item (one Query of the by_source index) and its
    stale keys re-ingested. An unchanged bucket costs the listing and one GetItem.
+   Images under assets/ are compared the same way, as one digest: when it moved, the
+   posts' image sizes are read (BatchGetItem) and the images whose ETag they do not
+   record are sized again (at most MAX_IMAGE_REPAIRS per run; the next run goes on).
 2. Time. Scheduled posts whose time has come and posts past their expiry date are found
    by their markers (one Query each) and moved to their new status.
 3. Search. Texts ingest queued since the last run are merged into the search index.
@@ -25,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from chalicelib import cdn, ingest, model, posts, search_index, transitions
+from chalicelib import cdn, images, ingest, model, posts, search_index, transitions
 from chalicelib.model import PostRecord, SourceRejection, SourceState
 from chalicelib.store import ConflictError, ContentStore, PostIndex, SourceRef
 
@@ -38,6 +41,8 @@ MAX_DUE_PER_RUN = 500      # scheduled/expiring posts moved per run; the next ru
 # a hundred thousand posts loses nothing if it needs several.
 RUN_BUDGET_SECONDS = 600
 SAVE_EVERY_SHARDS = 16     # a run that dies keeps the digests of the shards it had agreed
+MAX_IMAGE_REPAIRS = 500    # images sized again per run (three calls each); the next run goes on
+IMAGES_DIGEST = "images"   # the images' digests (per shard of posts), beside the sources' in the rebuild's state
 
 
 @dataclass
@@ -84,6 +89,8 @@ def rebuild(index: PostIndex, content: ContentStore, now: dt.datetime,
     state = index.get(model.REBUILD_KEY) or {}
     digests: dict[str, str] = dict(state.get("digests") or {})
     _repair(index, content, now, digests, report, deadline=clock + budget_seconds)
+    if _repair_images(index, content, digests, report):
+        _save_digests(index, digests, report)
     _apply_time(index, content, now, report)
     report.search_merged = search_index.merge_queue(index, content, now)
     report.writes += report.search_merged
@@ -138,6 +145,52 @@ def _repair(index: PostIndex, content: ContentStore, now: dt.datetime, digests: 
 def _save_digests(index: PostIndex, digests: dict[str, str], report: Report) -> None:
     index.put({**model.REBUILD_KEY, "digests": digests})
     report.writes += 1
+
+
+def _repair_images(index: PostIndex, content: ContentStore, digests: dict[str, str], report: Report) -> bool:
+    """Size the images whose events were missed, one shard of posts at a time where the bucket moved;
+    True if a digest moved."""
+    found: dict[str, dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))  # shard -> slug -> name -> ETag
+    for ref in content.list(images.ASSETS_PREFIX):
+        asset = images.asset_of(ref.key)
+        if asset is not None and images.is_image(asset[1]) and posts.is_slug(asset[0]):
+            found[model.shard_of(asset[0])][asset[0]][asset[1]] = ref.etag
+    moved, budget = False, MAX_IMAGE_REPAIRS
+    for shard, slugs in sorted(found.items()):
+        digest = digest_of({f"{slug}/{name}": etag for slug, names in slugs.items() for name, etag in names.items()})
+        name_of_digest = f"{IMAGES_DIGEST}-{shard}"
+        if digests.get(name_of_digest) == digest:
+            continue
+        stored = index.get_many(model.images_key(slug) for slug in slugs)
+        stale = []
+        for slug, names in sorted(slugs.items()):
+            known = model.ImageSizes.from_item(slug, stored.get((model.POST_PREFIX + slug, model.IMAGES_SK))).sizes
+            stale += [(slug, name) for name in sorted(names.keys() | known.keys())
+                      if names.get(name) != (known[name].etag if name in known else None)]
+        agreed = len(stale) <= budget
+        for slug, name in stale[:budget]:
+            agreed = _size_image(index, content, slug, name, report) and agreed
+        budget -= min(len(stale), budget)
+        if agreed:
+            digests[name_of_digest] = digest
+            moved = True
+    return moved
+
+
+def _size_image(index: PostIndex, content: ContentStore, slug: str, name: str, report: Report) -> bool:
+    """Read one image's size again; True unless it failed."""
+    key = f"{images.ASSETS_PREFIX}{slug}/{name}"
+    try:
+        outcome = ingest.reconcile_image(key, slug, name, index, content)
+    except Exception as err:  # keep going: one image must not stop the rebuild
+        log.exception("rebuild could not size %s", key)
+        report.note_repair(key, "failed", str(err))
+        report.failures += 1
+        return False
+    if outcome.action not in ("unchanged", "error"):
+        report.note_repair(key, outcome.action, outcome.message)
+        report.writes += 1
+    return True
 
 
 def stale_keys(entries: dict[str, str], states: list[SourceState]) -> list[str]:

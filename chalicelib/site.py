@@ -19,7 +19,7 @@ from chalicelib.config import Settings
 from chalicelib.errors import BadRequest, Gone, Moved, NotFound
 from chalicelib.model import PostCard, PostRecord, Tombstone
 from chalicelib.pages import Links, Page
-from chalicelib.store import ContentStore, PostIndex, dumps
+from chalicelib.store import ContentStore, PostIndex, Slice, dumps
 
 HOME_PAGE_SIZE = 10
 TAG_PAGE_SIZE = 20
@@ -31,7 +31,10 @@ SITEMAP_PAGES = "pages.xml"
 MAX_MONTHS = 12 * 200  # the archive's months: two centuries of posts
 PAGE_CACHE_SIZE = 256
 BODY_CACHE_SIZE = 512
-MAX_ASSET_BYTES = 5 * 1024 * 1024  # Lambda answers at most 6 MB; larger files belong on a CDN
+# Assets are answered with a redirect to a signed bucket URL: any size, any Accept header.
+ASSET_URL_SECONDS = 3600  # how long a signed URL works (less, if the signing credentials expire first)
+ASSET_REDIRECT_SECONDS = 300  # how long a browser or CDN may reuse one redirect: well inside the above
+ASSET_REDIRECT_CACHE = f"public, max-age={ASSET_REDIRECT_SECONDS}, s-maxage={ASSET_REDIRECT_SECONDS}"
 ASSET_NAME_RE = re.compile(r"^[^\W_][\w.-]{0,199}$")
 TAGS_PAGE_SIZE = 500
 MAX_PATH_CHARS = 1000  # longer request paths are not looked up
@@ -48,8 +51,6 @@ ASSET_TYPES = {
     ".zip": "application/zip",
 }
 DOWNLOAD_TYPE = "application/octet-stream"
-# An uploaded SVG or PDF must not run script on our origin, whatever it contains.
-ASSET_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
 
 
 def now_utc() -> dt.datetime:
@@ -89,56 +90,115 @@ class Site:
 
     # -- listings --
 
-    def home(self, links: Links, cursor: str | None) -> Page:
-        """Newest posts first, with summaries and an "older posts" link."""
-        after = pages.decode_cursor(cursor)
-        page = self.index.listing(self._upper(), HOME_PAGE_SIZE, after_sk=after)
-        if after and not page.items:
-            raise NotFound("There are no posts past this point.")
-        return self._listing_page(links, "index.html", self._visible(page.items), page.next_sk, "/",
-                                  heading=None, is_first=after is None)
+    def home(self, links: Links, cursor: str | None, before: str | None = None, page: str | None = None) -> Page:
+        """Newest posts first, with summaries; newer and older pages by cursor."""
+        upper = self._upper()
+        position = pages.Position.parse(cursor, before, page)
+        found, paging = self._paged(links, "/", position, HOME_PAGE_SIZE, upper, None, lambda a, b: self.index.listing(
+            upper, HOME_PAGE_SIZE, after_sk=a, before_sk=b))
+        return self._listing_page(links, "index.html", found, paging, heading=None)
 
-    def tag(self, links: Links, tag: str, cursor: str | None) -> Page:
+    def tag(self, links: Links, tag: str, cursor: str | None, before: str | None = None,
+            page: str | None = None) -> Page:
         """Posts with one tag, newest first."""
         tag = _canonical_slug(tag, "/tags/{}", "No such tag.")
-        after = pages.decode_cursor(cursor)
-        page = self.index.group(model.tag_group(tag), self._upper(), TAG_PAGE_SIZE, after_sk=after)
-        if not page.items:
-            raise NotFound("No posts carry this tag.")
-        name = page.items[0].group_name or tag
-        cards = self._visible([m.card for m in page.items])
-        return self._listing_page(links, "tag.html", cards, page.next_sk, f"/tags/{tag}",
-                                  heading=name, is_first=after is None, tag={"slug": tag, "name": name})
+        return self._group_page(links, model.tag_group(tag), f"/tags/{tag}", tag, "No posts carry this tag.",
+                                pages.Position.parse(cursor, before, page), kind="tag")
 
-    def archive_month(self, links: Links, year: str, month: str, cursor: str | None) -> Page:
+    def author(self, links: Links, author: str, cursor: str | None, before: str | None = None,
+               page: str | None = None) -> Page:
+        """Posts by one author, newest first."""
+        author = _canonical_slug(author, "/authors/{}", "No such author.")
+        return self._group_page(links, model.author_group(author), f"/authors/{author}", author,
+                                "No posts by this author.", pages.Position.parse(cursor, before, page), kind="author")
+
+    def _group_page(self, links: Links, group: str, path: str, slug: str, missing: str, position: pages.Position,
+                    kind: str) -> Page:
+        upper = self._upper()
+        found, paging = self._paged(links, path, position, TAG_PAGE_SIZE, upper, None, lambda a, b: self.index.group(
+            group, upper, TAG_PAGE_SIZE, after_sk=a, before_sk=b), key=lambda m: m.card.listing_sk)
+        if not found:
+            raise NotFound(missing)
+        name = found[0].group_name or slug
+        return self._listing_page(links, "tag.html", [m.card for m in found], paging, heading=name,
+                                  group={"kind": kind, "slug": slug, "name": name, "feed": f"{path}/feed.xml"})
+
+    def archive_month(self, links: Links, year: str, month: str, cursor: str | None, before: str | None = None,
+                      page: str | None = None) -> Page:
         """Posts of one month, newest first."""
         if re.fullmatch(r"[0-9]{1,2}", month) and MONTH_RE.match(month.zfill(2)) and month != month.zfill(2):
             raise Moved(f"/archive/{year}/{month.zfill(2)}")  # /archive/2013/4 is April 2013 too
         if not (YEAR_RE.match(year) and MONTH_RE.match(month)):
             raise NotFound("No such month.")
-        after = pages.decode_cursor(cursor)
         prefix = f"{year}-{month}"
-        page = self.index.listing(min(self._upper(), f"{prefix}-{LAST_CHAR}"), ARCHIVE_PAGE_SIZE,
-                                  after_sk=after, lower_sk=prefix)
-        if not page.items:
+        upper = min(self._upper(), f"{prefix}-{LAST_CHAR}")
+        position = pages.Position.parse(cursor, before, page)
+        found, paging = self._paged(
+            links, f"/archive/{year}/{month}", position, ARCHIVE_PAGE_SIZE, upper, prefix,
+            lambda a, b: self.index.listing(upper, ARCHIVE_PAGE_SIZE, after_sk=a, before_sk=b, lower_sk=prefix))
+        if not found:
             raise NotFound("No posts were published that month.")
-        return self._listing_page(links, "tag.html", self._visible(page.items), page.next_sk,
-                                  f"/archive/{year}/{month}",
-                                  heading=pages.month_name(prefix), is_first=after is None, tag=None)
+        return self._listing_page(links, "tag.html", found, paging, heading=pages.month_name(prefix), group=None)
 
-    def _listing_page(self, links: Links, template: str, cards: list[PostCard], next_sk: str | None,
-                      path: str, heading: str | None, is_first: bool, **extra: Any) -> Page:
-        shown = [public_fields(c, links) for c in cards]
-        older = pages.encode_cursor(next_sk)
-        return self._page(links, template, dict(
-            extra, posts=shown, heading=heading, is_first=is_first,
-            older=links.path(f"{path}?cursor={older}") if older else None, canonical=links.url(path)))
+    def _paged(self, links: Links, path: str, position: pages.Position, size: int, upper: str, lower: str | None,
+               read: Callable[[str | None, str | None], Slice],
+               key: Callable[[Any], str] = lambda card: card.listing_sk) -> tuple[list[Any], dict[str, Any]]:
+        """One page of a listing and the links around it: newer, older, the page numbers we know.
+
+        Cursors are sort keys, so every page is one Query at any depth; numbers cannot be
+        jumped to, only counted from the first page (carried in the URL, shown in the title).
+        Read backwards, the page's canonical URL is its forwards spelling (after the post
+        just newer than it), so each stretch of posts has one URL.
+        """
+        cursor = position.cursor
+        if cursor is not None and not ((lower or "") <= cursor <= upper):
+            raise NotFound("There are no posts past this point.")
+        number = position.number
+        if position.before:
+            found = read(None, position.before)
+            if found.peek_sk is None and len(found.items) < size:  # nothing newer beyond: the first page
+                position, found = pages.Position(), read(None, None)
+        else:
+            found = read(position.after, None)
+        if not found.items and not position.is_first:
+            raise NotFound("There are no posts past this point.")
+        first = position.is_first or (position.before is not None and found.peek_sk is None)
+        items = found.items
+        newer = older = None
+        if first:
+            number, canonical = 1, path
+            if position.before or found.next_sk:
+                older = (pages.listing_url(path, after=key(items[-1]), number=2), 2)
+        else:
+            canonical = (pages.listing_url(path, after=found.peek_sk, number=number) if position.before
+                         else pages.listing_url(path, after=position.after, number=number))
+            newer_number = number - 1 if number else None
+            newer = (path if newer_number == 1 else pages.listing_url(path, before=key(items[0]), number=newer_number),
+                     newer_number)
+            older_sk = key(items[-1]) if position.before else found.next_sk
+            if older_sk:
+                older = (pages.listing_url(path, after=older_sk, number=number + 1 if number else None),
+                         number + 1 if number else None)
+        link = (lambda found: {"path": links.path(found[0]), "url": links.url(found[0]), "number": found[1]}
+                if found else None)
+        paging = {"number": number, "is_first": first, "newer": link(newer), "older": link(older),
+                  "first": links.path(path) if number is not None and number > 2 else None,
+                  "canonical": links.url(canonical)}
+        return items, paging
+
+    def _listing_page(self, links: Links, template: str, cards: list[PostCard], paging: dict[str, Any],
+                      heading: str | None, **extra: Any) -> Page:
+        shown = [public_fields(c, links) for c in self._visible(cards)]
+        return self._page(links, template, dict(extra, posts=shown, heading=heading, paging=paging,
+                                                is_first=paging["is_first"], canonical=paging["canonical"]))
 
     def tags(self, links: Links) -> Page:
         """Every tag with its number of posts."""
         counts = self.index.counts(model.TAGS_PK, TAGS_PAGE_SIZE).items
-        tags = sorted(({"slug": c.name, "name": c.label or c.name, "count": c.count} for c in counts),
-                      key=lambda t: (-t["count"], t["name"].lower()))
+        most = max((c.count for c in counts), default=1)
+        tags = sorted(({"slug": c.name, "name": c.label or c.name, "count": c.count,
+                        "weight": pages.cloud_weight(c.count, most)} for c in counts),
+                      key=lambda t: (t["name"].lower(), t["slug"]))
         return self._page(links, "tags.html", dict(tags=tags, canonical=links.url("/tags")))
 
     def archive(self, links: Links) -> Page:
@@ -154,24 +214,26 @@ class Site:
 
     def post(self, links: Links, slug: str) -> Page:
         """One post; 301 for an old URL, 410 once deleted, 404 for drafts, scheduled and unknown slugs."""
-        record = self._public_post(slug)
+        record, images = self._public_post(slug)
         upper = self._upper()
         newer, older = self.index.neighbours(record.card, upper)
         more = self._more_in_tag(record.card, upper)
         # Only what readers get: a rejected upload (its error, a new revision) changes nothing for them.
         etag = pages.fingerprint("post", dumps(record.card.to_dict()), dumps(record.extra),
+                                 dumps(images.dimensions()),
                                  *(dumps(c.to_dict()) for c in (newer, older) if c),
                                  *(dumps(c.to_dict()) for c in more), links.base_url, self.settings.title,
                                  pages.template_version())
         return Page(make_body=lambda: self._pages.get_or_make(
-            etag, lambda: self._render_post(record, newer, older, more, links)),
+            etag, lambda: self._render_post(record, images, newer, older, more, links)),
             etag=etag, last_modified=pages.parse_iso(record.source.mtime))
 
-    def _public_post(self, slug: str) -> PostRecord:
+    def _public_post(self, slug: str) -> tuple[PostRecord, model.ImageSizes]:
+        """A post readers may see, with its image sizes (one Query); else Moved, Gone or NotFound."""
         slug = _canonical_slug(slug, "/posts/{}", "No such post.")
-        found = self.index.post(slug)
+        found, images = self.index.post_page(slug)
         if isinstance(found, PostRecord) and found.is_public(self.clock()):
-            return found
+            return found, images
         self.redirect(model.post_path(slug))
         if isinstance(found, Tombstone):
             raise Gone("This post has been deleted.")
@@ -180,9 +242,12 @@ class Site:
     def elsewhere(self, path: str) -> Page:
         """A path no route matches: the one canonical spelling of a page, an old URL, or 404."""
         canonical = _normalized(path) or ""
-        shape = re.fullmatch(r"/(posts|tags)/([^/]+)|/archive/([0-9]{4})/([0-9]{1,2})", canonical)
+        shape = re.fullmatch(r"/(posts|tags|authors)/([^/]+)|/archive/([0-9]{4})/([0-9]{1,2})", canonical)
         if shape and canonical != path:
             raise Moved(canonical)  # /posts/x/, /posts/x.html, /posts/x/index.html, /tags/x/
+        year = re.fullmatch(r"/archive/([0-9]{4})/?", path)
+        if year and YEAR_RE.match(year.group(1)):
+            raise Moved(f"/archive#{year.group(1)}")  # a year is a section of the archive page
         if canonical:
             self.redirect(canonical)
         raise NotFound("Nothing here. It may have moved, or the address may be mistyped.")
@@ -200,9 +265,9 @@ class Site:
         members = self.index.group(model.tag_group(card.tags[0].slug), upper, MORE_IN_TAG + 1).items
         return [m.card for m in members if m.card.slug != card.slug][:MORE_IN_TAG]
 
-    def _render_post(self, record: PostRecord, newer: PostCard | None, older: PostCard | None,
-                     more: list[PostCard], links: Links) -> str:
-        rendered = self._body(record.card, links, absolute=False, extra=record.extra)
+    def _render_post(self, record: PostRecord, images: model.ImageSizes, newer: PostCard | None,
+                     older: PostCard | None, more: list[PostCard], links: Links) -> str:
+        rendered = self._body(record.card, links, absolute=False, extra=record.extra, images=images)
         link = lambda c: {"slug": c.slug, "title": c.title} if c else None  # noqa: E731
         return pages.render_template(
             "post.html", post=public_fields(record.card, links), body=rendered.html, toc=rendered.toc,
@@ -211,37 +276,41 @@ class Site:
             canonical=links.url(f"/posts/{record.slug}"), **self._common(links),
         )
 
-    def _body(self, card: PostCard, links: Links, absolute: bool, extra: dict[str, Any] | None = None) -> render.Rendered:
+    def _body(self, card: PostCard, links: Links, absolute: bool, extra: dict[str, Any] | None = None,
+              images: model.ImageSizes | None = None) -> render.Rendered:
         """The post's rendered Markdown, read from S3 only on a cache miss.
 
         Feeds render from a card, which carries no front matter beyond the title: a `param`
-        shortcode naming another key shows nothing there.
+        shortcode naming another key shows nothing there; nor image sizes (feed readers lay
+        out their own way).
         """
         base = links.base_url if absolute else links.base_path
         source = card.source
         params = model.render_params(card.title, extra or {})
-        key = pages.fingerprint(source.id, base, render.RENDER_VERSION, dumps(params))
+        sizes = images.dimensions() if images is not None else {}
+        key = pages.fingerprint(source.id, base, render.RENDER_VERSION, dumps(params), dumps(sizes))
 
         def make() -> render.Rendered:
             body = posts.body_of(self.content.read_version(source.key, source.version_id))
             return render.render_markdown(body, asset_base=f"{base}/assets/{card.slug}", link_base=base,
-                                          site_url=links.base_url, params=params)
+                                          site_url=links.base_url, params=params, image_sizes=sizes)
 
         return self._bodies.get_or_make(key, make)
 
     # -- feeds and crawlers --
 
-    def feed(self, links: Links, tag: str | None = None) -> Page:
-        """Atom feed of the newest posts (of one tag), full content."""
-        if tag is not None:
-            if not posts.is_slug(tag):
-                raise NotFound("No such tag.")
-            members = self.index.group(model.tag_group(tag), self._upper(), feeds.FEED_SIZE).items
+    def feed(self, links: Links, tag: str | None = None, author: str | None = None) -> Page:
+        """Atom feed of the newest posts (of one tag, or one author), full content."""
+        if tag is not None or author is not None:
+            kind, slug = ("tags", tag) if tag is not None else ("authors", author)
+            slug = _canonical_slug(slug, f"/{kind}/{{}}/feed.xml", f"No such {kind[:-1]}.")
+            group = model.tag_group(slug) if tag is not None else model.author_group(slug)
+            members = self.index.group(group, self._upper(), feeds.FEED_SIZE).items
             if not members:
-                raise NotFound("No posts carry this tag.")
-            title = f"{self.settings.title}: {members[0].group_name or tag}"
+                raise NotFound("No posts carry this tag." if tag is not None else "No posts by this author.")
+            title = f"{self.settings.title}: {members[0].group_name or slug}"
             cards = self._visible([m.card for m in members])
-            feed_path, page_path = f"/tags/{tag}/feed.xml", f"/tags/{tag}"
+            feed_path, page_path = f"/{kind}/{slug}/feed.xml", f"/{kind}/{slug}"
         else:
             cards = self._visible(self.index.listing(self._upper(), feeds.FEED_SIZE).items)
             title, feed_path, page_path = self.settings.title, "/feed.xml", "/"
@@ -262,7 +331,7 @@ class Site:
         return pages.fixed(body, content_type=feeds.XML, cache_control=pages.FEED_CACHE, etag=pages.fingerprint(body))
 
     def sitemap_file(self, links: Links, name: str) -> Page:
-        """One sitemap of the index: `pages.xml` (listings and tags) or `posts-YYYY-MM.xml` (a month's posts).
+        """One sitemap of the index: `pages.xml` (listings, tags, authors) or `posts-YYYY-MM.xml` (a month's posts).
 
         Each holds at most feeds.MAX_SITEMAP_URLS URLs (sitemaps.org's limit), read a Query
         page at a time: a month is a few hundred posts, the tags a few thousand.
@@ -278,6 +347,13 @@ class Site:
                 if not tags.next_sk:
                     break
                 after = tags.next_sk
+            after = None
+            while len(entries) < feeds.MAX_SITEMAP_URLS:
+                authors = self.index.counts(model.AUTHORS_PK, TAGS_PAGE_SIZE, after=after)
+                entries += [(f"/authors/{c.name}", None) for c in authors.items]
+                if not authors.next_sk:
+                    break
+                after = authors.next_sk
         elif month:
             prefix = month.group(1)
             upper, after = min(self._upper(), f"{prefix}-{LAST_CHAR}"), None
@@ -308,7 +384,8 @@ class Site:
         results = [{**public_fields(PostRecord.from_item(hit.item).card, links), "score": hit.score,
                     "snippet_html": str(hit.snippet)} for hit in found.hits]
         context = dict(query=found.query.text, searched=bool(found.query.text), has_terms=bool(found.query),
-                       results=results, total=found.total, exact=found.exact, suggestion=found.suggestion,
+                       results=results, total=found.total, exact=found.exact,
+                       suggestion=_suggestion(links, found.suggestion),
                        canonical=links.url("/search"), **self._common(links))
         return Page(make_body=lambda: pages.render_template("search.html", **context),
                     cache_control=pages.SEARCH_CACHE)
@@ -328,8 +405,8 @@ class Site:
 
     def api_post(self, links: Links, slug: str) -> Page:
         """One public post as JSON, with its HTML."""
-        record = self._public_post(slug)
-        rendered = self._body(record.card, links, absolute=True, extra=record.extra)
+        record, images = self._public_post(slug)
+        rendered = self._body(record.card, links, absolute=True, extra=record.extra, images=images)
         return _json({**public_fields(record.card, links), "html": rendered.html, "toc": rendered.toc,
                       "extra": record.extra})
 
@@ -352,17 +429,22 @@ class Site:
         found = self.index.post(slug)
         if not (isinstance(found, PostRecord) and found.is_public(self.clock())):
             raise NotFound("No such file.")  # a draft's or scheduled post's images stay private too
-        asset = self.content.read_asset(f"assets/{slug}/{name}", MAX_ASSET_BYTES)
-        if asset is None:
-            raise NotFound("No such file.")
+        return self._asset_redirect(f"assets/{slug}/{name}", name)
+
+    def _asset_redirect(self, key: str, name: str) -> Page:
+        """302 to a short-lived signed URL of the bucket: every client gets the bytes, whatever it
+        accepts, with the right type and a year's caching (each signed URL is its own resource).
+
+        The redirect itself is cached far less long than the URL it names lives, so no cache
+        ever hands out a dead URL. Files a browser could run script in (SVG) or does not know
+        are downloads when opened directly; as `<img>` an SVG shows as usual.
+        """
         extension = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
         content_type = ASSET_TYPES.get(extension, DOWNLOAD_TYPE)
-        headers = {"Content-Security-Policy": ASSET_CSP}
-        if content_type == DOWNLOAD_TYPE:
-            headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-        return pages.fixed(asset.body, content_type=content_type, etag=asset.etag,
-                           last_modified=asset.last_modified, cache_control="public, max-age=86400",
-                           headers=headers)
+        attachment = content_type in (DOWNLOAD_TYPE, ASSET_TYPES[".svg"])
+        disposition = f"attachment; filename*=UTF-8''{quote(name.rsplit('/', 1)[-1])}" if attachment else None
+        url = self.content.signed_url(key, ASSET_URL_SECONDS, content_type, pages.IMMUTABLE_CACHE, disposition)
+        return pages.fixed("", status=302, headers={"Location": url}, cache_control=ASSET_REDIRECT_CACHE)
 
     # -- errors --
 
@@ -415,6 +497,11 @@ def _canonical_slug(text: str, pattern: str, missing: str) -> str:
     if slug and slug != text:
         raise Moved(pattern.format(slug))
     raise NotFound(missing)
+
+
+def _suggestion(links: Links, query: str | None) -> dict[str, str] | None:
+    """A "did you mean" link for the search page, when the engine offers a query."""
+    return {"query": query, "path": links.path("/search?q=") + quote(query, safe="")} if query else None
 
 
 def _feed_item(card: PostCard) -> dict[str, Any]:

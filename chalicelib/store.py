@@ -154,6 +154,33 @@ class ContentStore:
             stream.close()
         return Source(ref=ref, data=data if len(data) <= max_bytes else None)
 
+    def read_head(self, key: str, max_bytes: int) -> Source | None:
+        """The current version of `key` and at most its first `max_bytes` (one ranged GET), or None."""
+        try:
+            response = self._s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{max_bytes - 1}")
+        except ClientError as err:
+            if _not_found(err):
+                return None
+            if err.response.get("Error", {}).get("Code") == "InvalidRange":  # an empty file
+                ref = self.head(key)
+                return Source(ref=ref, data=b"") if ref else None
+            raise
+        stream = response["Body"]
+        try:
+            data = stream.read(max_bytes)
+        finally:
+            stream.close()
+        return Source(ref=self._ref(key, response), data=data)
+
+    def signed_url(self, key: str, seconds: int, content_type: str, cache_control: str,
+                   disposition: str | None = None) -> str:
+        """A URL that reads `key` for `seconds`, answered with these headers (signed here: no AWS call)."""
+        params = {"Bucket": self.bucket, "Key": key, "ResponseContentType": content_type,
+                  "ResponseCacheControl": cache_control}
+        if disposition:
+            params["ResponseContentDisposition"] = disposition
+        return self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=seconds)
+
     def read_version(self, key: str, version_id: str | None) -> bytes:
         """The bytes of one version of `key` (the current one when version_id is None)."""
         kwargs = {"VersionId": version_id} if version_id not in (None, "null") else {}
@@ -274,10 +301,15 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Slice:
-    """One stretch of a listing, with the sort key to continue after (None at the end)."""
+    """One stretch of a listing, with the sort key to continue from (None at the end).
+
+    Items are always newest first. Read backwards (`before_sk`), `next_sk` is the newest
+    item's key when newer ones remain, and `peek_sk` the key of the first of those.
+    """
 
     items: list[Any]
     next_sk: str | None
+    peek_sk: str | None = None
 
 
 def _names_and_values(condition: Condition | None, names: dict[str, str], values: dict[str, Any]) -> str | None:
@@ -390,6 +422,21 @@ class PostIndex:
         state = model.source_state(item)
         return state if isinstance(state, (model.PostRecord, model.Tombstone)) else None
 
+    def post_page(self, slug: str) -> tuple[model.PostRecord | model.Tombstone | None, model.ImageSizes]:
+        """The post (or tombstone) at `slug` and the sizes of its images, in one Query of its partition."""
+        response = self._db.query(
+            TableName=self.table, KeyConditionExpression="pk = :pk AND sk BETWEEN :images AND :post",
+            ExpressionAttributeValues=to_item({":pk": model.POST_PREFIX + slug, ":images": model.IMAGES_SK,
+                                               ":post": model.POST_SK}))
+        found = {item["sk"]: item for item in map(from_item, response.get("Items", []))}
+        state = model.source_state(found[model.POST_SK]) if model.POST_SK in found else None
+        post = state if isinstance(state, (model.PostRecord, model.Tombstone)) else None
+        return post, model.ImageSizes.from_item(slug, found.get(model.IMAGES_SK))
+
+    def image_sizes(self, slug: str) -> model.ImageSizes:
+        """The sizes of a post's images as ingest last wrote them."""
+        return model.ImageSizes.from_item(slug, self.get(model.images_key(slug)))
+
     def redirect(self, path: str) -> Redirect | None:
         """The old URL at a normalized path, or None."""
         item = self.get(model.url_key(path))
@@ -400,23 +447,32 @@ class PostIndex:
         return self.get(SITE_KEY) or {}
 
     def listing(self, upper_sk: str, limit: int, after_sk: str | None = None,
-                lower_sk: str | None = None) -> Slice:
-        """Listed posts' cards newest first, sort keys at most `upper_sk` (and at least `lower_sk`)."""
-        start = None
-        if after_sk:
-            start = {"listing": LISTING_PARTITION, "listing_sk": after_sk, **model.post_key(after_sk.split("#", 1)[1])}
-        found = self._query(index=LISTING_INDEX, partition=("listing", LISTING_PARTITION), sort_name="listing_sk",
-                            condition="<=", bound=upper_sk, lower=lower_sk, limit=limit + 1, start=start)
-        cards = [PostCard.from_dict(i) for i in found]
-        return _slice(cards, limit, lambda c: c.listing_sk)
+                lower_sk: str | None = None, before_sk: str | None = None) -> Slice:
+        """Listed posts' cards newest first, sort keys at most `upper_sk` (and at least `lower_sk`).
 
-    def group(self, group: str, upper_sk: str, limit: int, after_sk: str | None = None) -> Slice:
-        """The memberships of one tag or author (`TAG#x`, `AUTHOR#y`), newest first."""
-        start = model.membership_key(group, after_sk) if after_sk else None
+        `after_sk` continues to older posts; `before_sk` reads the `limit` posts just newer
+        than it (one Query in ascending order), for a "newer posts" page.
+        """
+        cursor = after_sk or before_sk
+        start = None
+        if cursor:
+            start = {"listing": LISTING_PARTITION, "listing_sk": cursor, **model.post_key(cursor.split("#", 1)[1])}
+        found = self._query(index=LISTING_INDEX, partition=("listing", LISTING_PARTITION), sort_name="listing_sk",
+                            condition="<=", bound=upper_sk, lower=lower_sk, limit=limit + 1, start=start,
+                            forward=before_sk is not None and not after_sk)
+        cards = [PostCard.from_dict(i) for i in found]
+        return _slice(cards, limit, lambda c: c.listing_sk, backwards=before_sk is not None and not after_sk)
+
+    def group(self, group: str, upper_sk: str, limit: int, after_sk: str | None = None,
+              before_sk: str | None = None) -> Slice:
+        """The memberships of one tag or author (`TAG#x`, `AUTHOR#y`), newest first (see `listing`)."""
+        cursor = after_sk or before_sk
+        start = model.membership_key(group, cursor) if cursor else None
+        backwards = before_sk is not None and not after_sk
         found = self._query(index=None, partition=("pk", group), sort_name="sk", condition="<=", bound=upper_sk,
-                            lower=None, limit=limit + 1, start=start)
+                            lower=None, limit=limit + 1, start=start, forward=backwards)
         members = [model.Membership.from_item(i) for i in found]
-        return _slice(members, limit, lambda m: m.card.listing_sk)
+        return _slice(members, limit, lambda m: m.card.listing_sk, backwards=backwards)
 
     def neighbours(self, card: PostCard, upper_sk: str) -> tuple[PostCard | None, PostCard | None]:
         """The listed posts just newer and just older than `card` that readers may see."""
@@ -593,10 +649,15 @@ class UploadQueue:
                 {"Id": str(i), "ReceiptHandle": handle} for i, handle in enumerate(chunk)])
 
 
-def _slice(items: list[Any], limit: int, sort_key: Any) -> Slice:
+def _slice(items: list[Any], limit: int, sort_key: Any, backwards: bool = False) -> Slice:
+    """A page of `limit` items from `limit + 1` read (the last one only says whether more follow)."""
     more = len(items) > limit
+    peek = sort_key(items[limit]) if more else None
     items = items[:limit]
-    return Slice(items=items, next_sk=sort_key(items[-1]) if more and items else None)
+    next_sk = sort_key(items[-1]) if more and items else None
+    if backwards:  # read oldest first: shown newest first like every other page
+        items.reverse()
+    return Slice(items=items, next_sk=next_sk, peek_sk=peek)
 
 
 def dumps(value: Any) -> str:

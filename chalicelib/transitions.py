@@ -17,7 +17,7 @@ from typing import Any
 from chalicelib import model
 from chalicelib.search import shards
 from chalicelib.model import (
-    Key, PostRecord, Redirect, Rejection, SearchText, SourceRejection, SourceState, Status, Tombstone,
+    ImageSizes, Key, PostRecord, Redirect, Rejection, SearchText, SourceRejection, SourceState, Status, Tombstone,
 )
 
 # Bounds on what an error may store: one bad upload must only ever affect itself.
@@ -296,4 +296,15 @@ def reject_new(source_key: str, error: Rejection, claims: str = "", holder: Post
     if holder is not None and source_key not in holder.claimants and len(holder.claimants) < MAX_CLAIMANTS:
         writes.put(Update(model.post_key(holder.slug), set={
             "claimants": [*holder.claimants, source_key], "rev": holder.rev + 1}, condition=unchanged_revision(holder)))
+    return writes
+
+
+def image_sizes(old: ImageSizes, new: ImageSizes) -> WriteSet:
+    """Write a post's image sizes as `new`, if nobody changed them since `old` was read."""
+    guard = Condition("rev = :rev", {":rev": old.rev}) if old.rev else Condition("attribute_not_exists(pk)")
+    writes = WriteSet()
+    if new.sizes:
+        writes.put(Put(new.to_item(), guard))
+    else:
+        writes.delete(new.key, guard)
     return writes

@@ -217,8 +217,9 @@ class OperationLog:
             return
         # Inside a function the settings were read already (its client was made from them).
         settings = config.get_settings()
+        # A presigned URL (no region in its context) is authorized, when used, as the call it signs.
         self.calls.append(Call(function, model.service_model.service_name, model.name, dict(params),
-                               context["client_region"],
+                               context.get("client_region", settings.region),
                                Names(settings.bucket, settings.table, settings.queue, settings.region)))
 
 

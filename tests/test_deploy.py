@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from blogctl import deploy, operations, template
 from blogctl.cli import main
-from blogctl.resources import NOTIFICATION_ID, plan
+from blogctl.resources import NOTIFICATIONS, plan
 from blogctl.stage import CONFIG_FILE, load_stage
 from blogctl.target import Target
 from chalicelib import aws
@@ -134,7 +134,7 @@ def test_deploy_sets_up_the_stage_then_runs_chalice_then_operations(aws_mock, pr
     assert env["AWS_DEFAULT_REGION"] == env["AWS_REGION"] == stage.region and cwd == stage.config_file.parent.parent
     assert f"created bucket {stage.bucket}" in capsys.readouterr().out
     notification = s3.get_bucket_notification_configuration(Bucket=stage.bucket)
-    assert [q["Id"] for q in notification["QueueConfigurations"]] == [NOTIFICATION_ID]
+    assert [q["Id"] for q in notification["QueueConfigurations"]] == [ident for ident, _ in NOTIFICATIONS]
     alarms = aws.client("cloudwatch").describe_alarms(AlarmNamePrefix="serverless-blog-dev-")["MetricAlarms"]
     assert sorted(a["AlarmName"] for a in alarms) == ["serverless-blog-dev-api-errors", "serverless-blog-dev-dead-letters"]
 

@@ -76,8 +76,10 @@ def test_counts_and_archive_follow_each_upload_at_once(publish, remove, index):
 
 
 def test_ingest_of_a_non_post_key_does_nothing(index, content, clock):
-    content.put("assets/hello/cat.png", b"png", "image/png")
-    assert ingest.reconcile("assets/hello/cat.png", index, content, clock()).action == "ignored"
+    content.put("assets/hello/paper.pdf", b"pdf", "application/pdf")  # images are sized: tests/test_image_sizes.py
+    assert ingest.reconcile("assets/hello/paper.pdf", index, content, clock()).action == "ignored"
+    content.put("notes/hello.txt", b"text", "text/plain")
+    assert ingest.reconcile("notes/hello.txt", index, content, clock()).action == "ignored"
 
 
 def test_duplicate_event_changes_nothing(publish, index, content, clock, calls):

@@ -180,8 +180,8 @@ def test_seed_post_loads_in_a_real_browser_without_console_errors(stack, browser
     browser.get(stack.base + "/posts/global-prayer-gathering-2013")
     assert browser.title == "Global Prayer Gathering 2013 · The Blog"
     assert browser.find_element(By.TAG_NAME, "h1").text == "Global Prayer Gathering 2013"
-    # The stylesheet loaded and applied (no CSP or MIME problem): the body has its max width.
-    assert browser.execute_script("return getComputedStyle(document.body).maxWidth") != "none"
+    # The stylesheet loaded and applied (no CSP or MIME problem): the text column has its max width.
+    assert browser.execute_script("return getComputedStyle(document.querySelector('main')).maxWidth") != "none"
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == []
 

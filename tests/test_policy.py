@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import struct
 
 import pytest
 
@@ -29,7 +30,7 @@ FUNCTIONS = ["api_handler", "ingest_uploads", "rebuild_index"]
 WRITES = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem",
           "dynamodb:BatchWriteItem", "s3:PutObject", "s3:DeleteObject", "sqs:DeleteMessage", "sqs:SendMessage")
 
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
+PNG = b"\x89PNG\r\n\x1a\n" + struct.pack(">I4sIIBBBBB", 13, b"IHDR", 640, 480, 8, 2, 0, 0, 0) + bytes(64)
 BROKEN = b"---\ntitle: [unclosed\n---\n"
 
 # Every route of app.py, with the paths the workload asks for (expected status).
@@ -40,6 +41,8 @@ VISITS = {
     "/tags": [("/tags", 200)],
     "/tags/{tag}": [("/tags/python", 200)],
     "/tags/{tag}/feed.xml": [("/tags/python/feed.xml", 200)],
+    "/authors/{author}": [("/authors/ada", 200)],
+    "/authors/{author}/feed.xml": [("/authors/ada/feed.xml", 200)],
     "/archive": [("/archive", 200)],
     "/archive/{year}/{month}": [("/archive/2024/01", 200)],
     "/search": [("/search?q=again", 200)],
@@ -50,7 +53,7 @@ VISITS = {
     "/api/posts": [("/api/posts", 200)],
     "/api/posts/{slug}": [("/api/posts/hello", 200)],
     "/static/{name}": [(f"/static/{pages.stylesheet()[0]}", 200)],
-    "/assets/{slug}/{name}": [("/assets/hello/cat.png", 200), ("/assets/hello/missing.png", 404)],
+    "/assets/{slug}/{name}": [("/assets/hello/cat.png", 302), ("/assets/nobody/cat.png", 404)],
     "/{proxy+}": [("/2019/04/hi.html", 301), ("/no/such/page", 404)],
 }
 
@@ -75,12 +78,12 @@ def drive(blog: Sandbox) -> dict[str, int]:
     blog.deliver()
     blog.delete("posts/draft.md")  # no event at all: the rebuild finds it
     blog.upload("posts/missed.md", source("Missed", aliases=["/old/missed"]))
-    blog.rebuild()  # repairs what the queue has not delivered yet
-    blog.upload("posts/late.md", source("Late", tags=["Python"]))
+    blog.upload("assets/missed/chart.png", PNG, "image/png")
+    blog.rebuild()  # repairs what the queue has not delivered yet (the image's size too)
+    blog.upload("posts/late.md", source("Late", tags=["Python"], author="Ada"))
     blog.deliver()
     blog.rebuild()  # merges into the previous search index
-    return {path: blog.get(path, {"Accept": "image/png"} if path.endswith(".png") else None).status_code
-            for visits in VISITS.values() for path, _ in visits}
+    return {path: blog.get(path).status_code for visits in VISITS.values() for path, _ in visits}
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])

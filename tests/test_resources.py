@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from blogctl.resources import NOTIFICATION_ID, ensure_resources, plan
+from blogctl.resources import ASSET_NOTIFICATION_ID, NOTIFICATION_ID, ensure_resources, plan
 from chalicelib import aws
 
 
@@ -37,11 +37,25 @@ def test_setup_makes_the_queue_with_a_dead_letter_queue(resources):
     assert int(attributes["VisibilityTimeout"]) == 360
 
 
-def test_setup_notifies_the_queue_of_post_uploads(resources):
+def test_setup_notifies_the_queue_of_post_and_asset_uploads(resources):
     config = aws.client("s3").get_bucket_notification_configuration(Bucket=resources.bucket)
-    ours = [q for q in config["QueueConfigurations"] if q["Id"] == NOTIFICATION_ID]
-    assert len(ours) == 1
-    assert ours[0]["QueueArn"].endswith(f":{resources.queue}")
+    prefixes = {q["Id"]: q["Filter"]["Key"]["FilterRules"][0]["Value"] for q in config["QueueConfigurations"]}
+    assert prefixes == {NOTIFICATION_ID: "posts/", ASSET_NOTIFICATION_ID: "assets/"}
+    assert all(q["QueueArn"].endswith(f":{resources.queue}") for q in config["QueueConfigurations"])
+
+
+def test_setup_adds_the_asset_notification_to_an_older_bucket_and_keeps_others(resources):
+    s3 = aws.client("s3")
+    config = s3.get_bucket_notification_configuration(Bucket=resources.bucket)
+    posts_only = [q for q in config["QueueConfigurations"] if q["Id"] == NOTIFICATION_ID]
+    other = {**posts_only[0], "Id": "operators-own", "Filter": {"Key": {"FilterRules": [
+        {"Name": "prefix", "Value": "exports/"}]}}}
+    s3.put_bucket_notification_configuration(Bucket=resources.bucket, NotificationConfiguration={
+        "QueueConfigurations": [*posts_only, other]})
+    assert setup_again(resources) == [f"notified {resources.queue} of uploads to {resources.bucket}/posts/",
+                                      f"notified {resources.queue} of uploads to {resources.bucket}/assets/"]
+    ids = {q["Id"] for q in s3.get_bucket_notification_configuration(Bucket=resources.bucket)["QueueConfigurations"]}
+    assert ids == {NOTIFICATION_ID, ASSET_NOTIFICATION_ID, "operators-own"}
 
 
 def test_setup_twice_changes_nothing_and_loses_nothing(resources, content):
@@ -49,7 +63,7 @@ def test_setup_twice_changes_nothing_and_loses_nothing(resources, content):
     assert setup_again(resources) == []
     assert content.read("posts/keep.md", 100).data == b"data"
     config = aws.client("s3").get_bucket_notification_configuration(Bucket=resources.bucket)
-    assert len(config["QueueConfigurations"]) == 1
+    assert len(config["QueueConfigurations"]) == 2
 
 
 def test_plan_names_every_resource(names):
