@@ -12,9 +12,10 @@ from urllib.parse import unquote
 
 from chalice import Chalice, Rate, Response
 
-from chalicelib import ingest, pages, services
+from chalicelib import ingest, pages, security, services
 from chalicelib.config import Settings, get_settings
 from chalicelib.errors import BlogError, Moved
+from chalicelib.links import Links, links_for
 from chalicelib.site import ASSET_TYPES
 
 app = Chalice(app_name="serverless-blog")
@@ -29,10 +30,10 @@ UPLOAD_QUEUE = Settings.from_env().queue
 REBUILD_MINUTES = Settings.from_env().rebuild_minutes
 
 
-def links() -> pages.Links:
+def links() -> Links:
     """How to write URLs for the current request: from the settings or API Gateway, never a header."""
     context = app.current_request.context or {}
-    return pages.links_for(get_settings().site_url, context.get("domainName"), context.get("stage"))
+    return links_for(get_settings().site_url, context.get("domainName"), context.get("stage"))
 
 
 def param(name: str) -> str | None:
@@ -102,7 +103,7 @@ def error_response(status: int, message: str, api: bool) -> Response:
 def security_headers(event, get_response):
     """Every response carries the security headers (a route may tighten the CSP)."""
     response = get_response(event)
-    for name, value in pages.security_headers(get_settings().endpoint_url).items():
+    for name, value in security.security_headers(get_settings().endpoint_url).items():
         response.headers.setdefault(name, value)
     return response
 

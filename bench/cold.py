@@ -76,7 +76,7 @@ def prepare(case: str, document: dict[str, Any]) -> Callable[[], Any]:
     """Import the case's library and return its render, not yet run."""
     if case == "blog":
         from chalicelib import config
-        from chalicelib.pages import Links
+        from chalicelib.links import Links
         from chalicelib.site import Site
 
         item = document["item"]

@@ -33,7 +33,7 @@ from bench.timing import interleave, median, ratio, seconds
 from bench.world import environment
 from blogctl.stage import PROJECT_DIR
 from chalicelib import config, ingest, model, posts, render
-from chalicelib.pages import Links
+from chalicelib.links import Links
 from chalicelib.site import Site
 from chalicelib.store import SourceRef
 

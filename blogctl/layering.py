@@ -40,6 +40,10 @@ PURE_MODULES = (
     "chalicelib/search/engine.py",
     "chalicelib/feeds.py",
     "chalicelib/pages.py",
+    "chalicelib/links.py",
+    "chalicelib/dates.py",
+    "chalicelib/security.py",
+    "chalicelib/lru.py",
 )
 # What a pure module may import from chalicelib besides the pure modules: errors are plain values.
 PURE_MAY_IMPORT = ("chalicelib.errors",)
@@ -52,9 +56,6 @@ IO_MODULES = (
 )
 # Known exceptions, each with the reason it is allowed for now.
 PURE_EXCEPTIONS = {
-    # pages.py reads the templates and the stylesheet from disk (Path.read_text): issue 10
-    # splits pages.py; when that I/O moves out, delete this entry and the check holds it.
-    "chalicelib/pages.py": ("pathlib",),
     # io.StringIO: Pygments writes into an in-memory buffer; no file, no stream.
     "chalicelib/highlighting.py": ("io",),
 }

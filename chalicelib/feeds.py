@@ -14,7 +14,7 @@ from html import escape
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.pages import Links
+from chalicelib.links import Links
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"

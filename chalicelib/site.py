@@ -14,11 +14,12 @@ from urllib.parse import quote
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib import feeds, model, pages, posts, render, search_index
+from chalicelib import dates, feeds, lru, model, pages, posts, render, search_index, templates
 from chalicelib.config import Settings
 from chalicelib.errors import BadRequest, Gone, Moved, NotFound
 from chalicelib.model import PostCard, PostRecord, Tombstone
-from chalicelib.pages import Links, Page
+from chalicelib.links import Links, Position, decode_cursor, encode_cursor, listing_url
+from chalicelib.pages import Page
 from chalicelib.store import ContentStore, PostIndex, Slice, dumps
 
 HOME_PAGE_SIZE = 10
@@ -85,15 +86,15 @@ class Site:
         self.content = content
         self.settings = settings
         self.clock = clock
-        self._pages = pages.LRU(PAGE_CACHE_SIZE)
-        self._bodies = pages.LRU(BODY_CACHE_SIZE)
+        self._pages = lru.LRU(PAGE_CACHE_SIZE)
+        self._bodies = lru.LRU(BODY_CACHE_SIZE)
 
     # -- listings --
 
     def home(self, links: Links, cursor: str | None, before: str | None = None, page: str | None = None) -> Page:
         """Newest posts first, with summaries; newer and older pages by cursor."""
         upper = self._upper()
-        position = pages.Position.parse(cursor, before, page)
+        position = Position.parse(cursor, before, page)
         found, paging = self._paged(links, "/", position, HOME_PAGE_SIZE, upper, None, lambda a, b: self.index.listing(
             upper, HOME_PAGE_SIZE, after_sk=a, before_sk=b))
         return self._listing_page(links, "index.html", found, paging, heading=None)
@@ -103,16 +104,16 @@ class Site:
         """Posts with one tag, newest first."""
         tag = _canonical_slug(tag, "/tags/{}", "No such tag.")
         return self._group_page(links, model.tag_group(tag), f"/tags/{tag}", tag, "No posts carry this tag.",
-                                pages.Position.parse(cursor, before, page), kind="tag")
+                                Position.parse(cursor, before, page), kind="tag")
 
     def author(self, links: Links, author: str, cursor: str | None, before: str | None = None,
                page: str | None = None) -> Page:
         """Posts by one author, newest first."""
         author = _canonical_slug(author, "/authors/{}", "No such author.")
         return self._group_page(links, model.author_group(author), f"/authors/{author}", author,
-                                "No posts by this author.", pages.Position.parse(cursor, before, page), kind="author")
+                                "No posts by this author.", Position.parse(cursor, before, page), kind="author")
 
-    def _group_page(self, links: Links, group: str, path: str, slug: str, missing: str, position: pages.Position,
+    def _group_page(self, links: Links, group: str, path: str, slug: str, missing: str, position: Position,
                     kind: str) -> Page:
         upper = self._upper()
         found, paging = self._paged(links, path, position, TAG_PAGE_SIZE, upper, None, lambda a, b: self.index.group(
@@ -132,15 +133,15 @@ class Site:
             raise NotFound("No such month.")
         prefix = f"{year}-{month}"
         upper = min(self._upper(), f"{prefix}-{LAST_CHAR}")
-        position = pages.Position.parse(cursor, before, page)
+        position = Position.parse(cursor, before, page)
         found, paging = self._paged(
             links, f"/archive/{year}/{month}", position, ARCHIVE_PAGE_SIZE, upper, prefix,
             lambda a, b: self.index.listing(upper, ARCHIVE_PAGE_SIZE, after_sk=a, before_sk=b, lower_sk=prefix))
         if not found:
             raise NotFound("No posts were published that month.")
-        return self._listing_page(links, "tag.html", found, paging, heading=pages.month_name(prefix), group=None)
+        return self._listing_page(links, "tag.html", found, paging, heading=dates.month_name(prefix), group=None)
 
-    def _paged(self, links: Links, path: str, position: pages.Position, size: int, upper: str, lower: str | None,
+    def _paged(self, links: Links, path: str, position: Position, size: int, upper: str, lower: str | None,
                read: Callable[[str | None, str | None], Slice],
                key: Callable[[Any], str] = lambda card: card.listing_sk) -> tuple[list[Any], dict[str, Any]]:
         """One page of a listing and the links around it: newer, older, the page numbers we know.
@@ -157,7 +158,7 @@ class Site:
         if position.before:
             found = read(None, position.before)
             if found.peek_sk is None and len(found.items) < size:  # nothing newer beyond: the first page
-                position, found = pages.Position(), read(None, None)
+                position, found = Position(), read(None, None)
         else:
             found = read(position.after, None)
         if not found.items and not position.is_first:
@@ -168,16 +169,16 @@ class Site:
         if first:
             number, canonical = 1, path
             if position.before or found.next_sk:
-                older = (pages.listing_url(path, after=key(items[-1]), number=2), 2)
+                older = (listing_url(path, after=key(items[-1]), number=2), 2)
         else:
-            canonical = (pages.listing_url(path, after=found.peek_sk, number=number) if position.before
-                         else pages.listing_url(path, after=position.after, number=number))
+            canonical = (listing_url(path, after=found.peek_sk, number=number) if position.before
+                         else listing_url(path, after=position.after, number=number))
             newer_number = number - 1 if number else None
-            newer = (path if newer_number == 1 else pages.listing_url(path, before=key(items[0]), number=newer_number),
+            newer = (path if newer_number == 1 else listing_url(path, before=key(items[0]), number=newer_number),
                      newer_number)
             older_sk = key(items[-1]) if position.before else found.next_sk
             if older_sk:
-                older = (pages.listing_url(path, after=older_sk, number=number + 1 if number else None),
+                older = (listing_url(path, after=older_sk, number=number + 1 if number else None),
                          number + 1 if number else None)
         link = (lambda found: {"path": links.path(found[0]), "url": links.url(found[0]), "number": found[1]}
                 if found else None)
@@ -197,7 +198,7 @@ class Site:
         counts = self.index.counts(model.TAGS_PK, TAGS_PAGE_SIZE).items
         most = max((c.count for c in counts), default=1)
         tags = sorted(({"slug": c.name, "name": c.label or c.name, "count": c.count,
-                        "weight": pages.cloud_weight(c.count, most)} for c in counts),
+                        "weight": templates.cloud_weight(c.count, most)} for c in counts),
                       key=lambda t: (t["name"].lower(), t["slug"]))
         return self._page(links, "tags.html", dict(tags=tags, canonical=links.url("/tags")))
 
@@ -223,7 +224,7 @@ class Site:
                                  dumps(images.dimensions()),
                                  *(dumps(c.to_dict()) for c in (newer, older) if c),
                                  *(dumps(c.to_dict()) for c in more), links.base_url, self.settings.title,
-                                 pages.template_version())
+                                 templates.template_version())
         return Page(make_body=lambda: self._pages.get_or_make(
             etag, lambda: self._render_post(record, images, newer, older, more, links)),
             etag=etag, last_modified=pages.parse_iso(record.source.mtime))
@@ -269,7 +270,7 @@ class Site:
                      older: PostCard | None, more: list[PostCard], links: Links) -> str:
         rendered = self._body(record.card, links, absolute=False, extra=record.extra, images=images)
         link = lambda c: {"slug": c.slug, "title": c.title} if c else None  # noqa: E731
-        return pages.render_template(
+        return templates.render_template(
             "post.html", post=public_fields(record.card, links), body=rendered.html, toc=rendered.toc,
             nav={"newer": link(newer), "older": link(older)}, related=[link(c) for c in more],
             related_tag=record.card.tags[0].to_dict() if record.card.tags else None,
@@ -387,7 +388,7 @@ class Site:
                        results=results, total=found.total, exact=found.exact,
                        suggestion=_suggestion(links, found.suggestion),
                        canonical=links.url("/search"), **self._common(links))
-        return Page(make_body=lambda: pages.render_template("search.html", **context),
+        return Page(make_body=lambda: templates.render_template("search.html", **context),
                     cache_control=pages.SEARCH_CACHE)
 
     # -- JSON API --
@@ -395,8 +396,8 @@ class Site:
     def api_posts(self, links: Links, cursor: str | None, limit: str | None) -> Page:
         """Public posts as JSON, newest first, paginated by cursor."""
         size = _page_size(limit)
-        page = self.index.listing(self._upper(), size, after_sk=pages.decode_cursor(cursor))
-        older = pages.encode_cursor(page.next_sk)
+        page = self.index.listing(self._upper(), size, after_sk=decode_cursor(cursor))
+        older = encode_cursor(page.next_sk)
         data = {
             "posts": [public_fields(c, links) for c in self._visible(page.items)],
             "next": links.url(f"/api/posts?cursor={older}&limit={size}") if older else None,
@@ -414,7 +415,7 @@ class Site:
 
     def stylesheet(self, name: str) -> Page:
         """The site's CSS under its content-hashed name (cached for a year)."""
-        current, css = pages.stylesheet()
+        current, css = templates.stylesheet()
         if name == current:
             return pages.fixed(css, content_type="text/css; charset=utf-8", cache_control=pages.IMMUTABLE_CACHE)
         if re.match(r"^style\.[0-9a-f]{12}\.css$", name):
@@ -451,7 +452,7 @@ class Site:
     def error_page(self, links: Links, status: int, message: str) -> Page:
         """404, 410, 400 and 500 pages in the site's look."""
         titles = {400: "Bad request", 404: "Not found", 410: "Gone", 500: "Something went wrong"}
-        body = pages.render_template("error.html", status=status, title=titles.get(status, "Error"),
+        body = templates.render_template("error.html", status=status, title=titles.get(status, "Error"),
                                      message=message, canonical=None, **self._common(links))
         return pages.fixed(body, status=status,
                            cache_control=pages.NO_STORE if status >= 500 else pages.ERROR_CACHE)
@@ -470,8 +471,8 @@ class Site:
     def _page(self, links: Links, template: str, data: dict[str, Any]) -> Page:
         """A page rendered from plain data; its ETag is a hash of that data and the templates."""
         etag = pages.fingerprint(template, dumps(data), links.base_url, self.settings.title,
-                                 pages.template_version())
-        return Page(make_body=lambda: pages.render_template(template, **data, **self._common(links)), etag=etag)
+                                 templates.template_version())
+        return Page(make_body=lambda: templates.render_template(template, **data, **self._common(links)), etag=etag)
 
     def _common(self, links: Links) -> dict[str, Any]:
         return {"site": {"title": self.settings.title, "description": self.settings.description},

@@ -9,7 +9,7 @@ import feedparser
 import pytest
 
 from blogctl.localstack import scheduled_event, sqs_event
-from chalicelib import aws, ingest, pages, services
+from chalicelib import aws, ingest, links, pages, services
 from conftest import publish_now, shared_setup, source
 
 SEED_KEY = "posts/global-prayer-gathering-2013.md"
@@ -290,7 +290,7 @@ def test_api_errors_are_json(http, resources):
 
 
 def test_garbage_cursor_is_a_400_page(http, seeded):
-    for cursor in ("garbage!!", "x" * 5000, pages.encode_cursor("not a key")):
+    for cursor in ("garbage!!", "x" * 5000, links.encode_cursor("not a key")):
         response = http.get(f"/?cursor={cursor}")
         assert response.status_code == 400
         assert response.headers["content-type"].startswith("text/html")

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib import feeds, render
-from chalicelib.pages import Links
+from chalicelib.links import Links
 
 LINKS = Links(base_url="https://blog.example")
 NASTY = "tab\there \x0b vertical \x1b[31m escape \x00 nul \ufffe \uffff \ud800 lone \udfff end & <b> ]]>"

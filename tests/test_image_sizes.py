@@ -9,7 +9,7 @@ import html5lib
 import pytest
 import requests
 
-from chalicelib import aws, ingest, model, pages, site, transitions
+from chalicelib import aws, ingest, model, pages, security, site, transitions
 from conftest import source
 from iam import acting_as
 
@@ -236,11 +236,11 @@ def test_unknown_posts_and_bad_names_are_404(http, publish, path):
 
 
 def test_the_local_stack_lets_pages_show_its_signed_urls():
-    local = pages.security_headers("http://127.0.0.1:4566")["Content-Security-Policy"]
+    local = security.security_headers("http://127.0.0.1:4566")["Content-Security-Policy"]
     assert "img-src 'self' https: data: http://127.0.0.1:4566;" in local
     assert "media-src 'self' https: http://127.0.0.1:4566;" in local
-    assert pages.security_headers(None) == pages.SECURITY_HEADERS
-    assert pages.security_headers("https://s3.example.com") == pages.SECURITY_HEADERS
+    assert security.security_headers(None) == security.SECURITY_HEADERS
+    assert security.security_headers("https://s3.example.com") == security.SECURITY_HEADERS
 
 
 # -- the rebuild sizes what ingest missed --

@@ -7,7 +7,7 @@ from pathlib import Path
 import html5lib
 import pytest
 
-from chalicelib import pages, services
+from chalicelib import dates, services, templates
 from conftest import source
 
 NS = "{http://www.w3.org/1999/xhtml}"
@@ -81,14 +81,14 @@ def test_tag_index_is_a_cloud_of_pills_with_counts(http, blog, publish):
 
 
 def test_cloud_weights_grow_with_the_count_and_stay_in_range():
-    weights = [pages.cloud_weight(n, 500) for n in (0, 1, 2, 10, 50, 200, 500)]
-    assert weights == sorted(weights) and weights[0] == 1 and weights[-1] == pages.CLOUD_WEIGHTS
-    assert pages.cloud_weight(1, 1) == 1
+    weights = [templates.cloud_weight(n, 500) for n in (0, 1, 2, 10, 50, 200, 500)]
+    assert weights == sorted(weights) and weights[0] == 1 and weights[-1] == templates.CLOUD_WEIGHTS
+    assert templates.cloud_weight(1, 1) == 1
 
 
 def test_only_trusted_html_skips_autoescaping():
     found = set()
-    for template in Path(pages.TEMPLATES_DIR).glob("*.html"):
+    for template in Path(templates.TEMPLATES_DIR).glob("*.html"):
         found |= set(re.findall(r"\{\{\s*([\w.]+)\s*\|\s*safe\s*\}\}", template.read_text()))
         assert "autoescape false" not in template.read_text() and "Markup(" not in template.read_text()
     assert found == TRUSTED_HTML
@@ -99,7 +99,7 @@ def search_page(**context) -> str:
     base = {"query": "prayer", "searched": True, "has_terms": True, "results": [], "suggestion": None,
             "canonical": "http://localhost/search", "site": {"title": "The Blog", "description": ""},
             "link": lambda p: p, "absolute": lambda p: "http://localhost" + p}
-    return pages.render_template("search.html", **{**base, **context})
+    return templates.render_template("search.html", **{**base, **context})
 
 
 def result(title: str, snippet_html: str = "", summary: str = "A summary.") -> dict:
@@ -148,9 +148,9 @@ def contrast(one: str, two: str) -> float:
 
 
 def test_highlighted_code_is_readable_light_and_dark():
-    style = (pages.STATIC_DIR / "style.css").read_text()
+    style = (templates.STATIC_DIR / "style.css").read_text()
     light_bg, dark_bg = re.findall(r"--code-bg: (#[0-9a-f]{6})", style)
-    light, _, dark = (pages.STATIC_DIR / "pygments.css").read_text().partition("@media (prefers-color-scheme: dark)")
+    light, _, dark = (templates.STATIC_DIR / "pygments.css").read_text().partition("@media (prefers-color-scheme: dark)")
     for rules, background in ((light, light_bg), (dark, dark_bg)):
         colours = re.findall(r"\.highlight \.\w+ \{[^}]*?(?<!-)color: (#[0-9A-Fa-f]{3,6})", rules)
         assert len(colours) > 30
@@ -166,5 +166,5 @@ def test_highlighted_code_is_readable_light_and_dark():
     ("+24:00", "2 January 2024", "2024-01-02T04:30:00Z"),
 ])
 def test_dates_in_an_offset(offset, shown, stamp):
-    assert pages.human_date("2024-01-02T04:30:00Z", offset) == shown
-    assert pages.local_iso("2024-01-02T04:30:00Z", offset) == stamp
+    assert dates.human_date("2024-01-02T04:30:00Z", offset) == shown
+    assert dates.local_iso("2024-01-02T04:30:00Z", offset) == stamp

@@ -7,7 +7,7 @@ import html5lib
 import pytest
 
 from blogctl.localstack import scheduled_event
-from chalicelib import pages, site
+from chalicelib import links, site
 from conftest import publish_now, shared_setup, source
 
 NS = "{http://www.w3.org/1999/xhtml}"
@@ -132,23 +132,23 @@ def test_one_page_listing_has_no_pager_at_all(http, publish):
 
 
 def test_newer_link_without_a_page_number_still_finds_its_page(http, paged):
-    page = Listing(http.get(f"/?before={pages.encode_cursor('2024-02-05T00:00:00Z#post-14')}"))
+    page = Listing(http.get(f"/?before={links.encode_cursor('2024-02-05T00:00:00Z#post-14')}"))
     assert page.posts == numbers(24, 15) and page.canonical == "/"  # nothing newer beyond: the first page
-    middle = Listing(http.get(f"/?before={pages.encode_cursor('2024-01-05T00:00:00Z#post-04')}"))
+    middle = Listing(http.get(f"/?before={links.encode_cursor('2024-01-05T00:00:00Z#post-04')}"))
     assert middle.posts == numbers(14, 5) and middle.current is None  # its number is unknown, so not shown
     assert middle.title == "The Blog · older posts"
 
 
 def test_newest_stretch_reached_backwards_is_the_first_page(http, paged):
-    page = Listing(http.get(f"/?before={pages.encode_cursor('2024-03-01T00:00:00Z#post-20')}&page=2"))
+    page = Listing(http.get(f"/?before={links.encode_cursor('2024-03-01T00:00:00Z#post-20')}&page=2"))
     assert page.posts == numbers(24, 15)  # four newer posts only: the home page shows ten
     assert page.canonical == "/" and page.title == "The Blog" and page.newer is None
 
 
 @pytest.mark.parametrize("query", [
-    "cursor=x&before=y", f"cursor={pages.encode_cursor('2024-01-01T00:00:00Z#post-00')}&page=abc",
-    f"cursor={pages.encode_cursor('2024-01-01T00:00:00Z#post-00')}&page=1",
-    f"before={pages.encode_cursor('2024-01-01T00:00:00Z#post-00')}&page=9999999",
+    "cursor=x&before=y", f"cursor={links.encode_cursor('2024-01-01T00:00:00Z#post-00')}&page=abc",
+    f"cursor={links.encode_cursor('2024-01-01T00:00:00Z#post-00')}&page=1",
+    f"before={links.encode_cursor('2024-01-01T00:00:00Z#post-00')}&page=9999999",
     "before=garbage!!",
 ])
 def test_page_links_that_are_not_ours_are_400(http, paged, query):
@@ -158,9 +158,9 @@ def test_page_links_that_are_not_ours_are_400(http, paged, query):
 
 
 def test_a_cursor_outside_the_listing_is_a_404(http, paged):
-    future = pages.encode_cursor("2099-01-01T00:00:00Z#post-99")
+    future = links.encode_cursor("2099-01-01T00:00:00Z#post-99")
     assert http.get(f"/?cursor={future}").status_code == 404
-    january = pages.encode_cursor("2024-01-05T00:00:00Z#post-04")
+    january = links.encode_cursor("2024-01-05T00:00:00Z#post-04")
     assert http.get(f"/archive/2024/02?cursor={january}").status_code == 404
 
 

@@ -19,7 +19,7 @@ import pytest
 from blogctl import policy
 from blogctl.sandbox import Sandbox, sandbox
 from blogctl.stage import Stage, load_stage
-from chalicelib import aws, pages
+from chalicelib import aws, pages, templates
 from conftest import source
 from iam import (
     ACCOUNT, Call, OperationLog, acting_as, action_matches, allows, arn_matches, denied, handler_functions,
@@ -52,7 +52,7 @@ VISITS = {
     "/robots.txt": [("/robots.txt", 200)],
     "/api/posts": [("/api/posts", 200)],
     "/api/posts/{slug}": [("/api/posts/hello", 200)],
-    "/static/{name}": [(f"/static/{pages.stylesheet()[0]}", 200)],
+    "/static/{name}": [(f"/static/{templates.stylesheet()[0]}", 200)],
     "/assets/{slug}/{name}": [("/assets/hello/cat.png", 302), ("/assets/nobody/cat.png", 404)],
     "/{proxy+}": [("/2019/04/hi.html", 301), ("/no/such/page", 404)],
 }

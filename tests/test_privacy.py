@@ -98,7 +98,7 @@ def test_scheduled_post_appears_by_itself_when_its_date_passes(publish, index, c
 
     publish("posts/soon.md", source("Soon", date="2026-06-01T13:00:00Z", tags=["t"]))
     site = Site(index, content, get_settings(), clock=clock)
-    from chalicelib.pages import Links
+    from chalicelib.links import Links
 
     links = Links("http://blog.example")
     with pytest.raises(NotFound):  # scheduled: a plain 404, as for a post that does not exist

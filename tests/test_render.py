@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib import pages, render, sanitizer
+from chalicelib import render, sanitizer, security
 from chalicelib.errors import InvalidPost
 
 BODIES = Path(__file__).parent / "data" / "bodies"
@@ -121,7 +121,7 @@ def test_comments_are_dropped_and_entities_decoded():
 
 
 def test_the_csp_allows_exactly_the_frame_origins():
-    policy = dict(part.strip().split(" ", 1) for part in pages.CONTENT_SECURITY_POLICY.split(";"))
+    policy = dict(part.strip().split(" ", 1) for part in security.CONTENT_SECURITY_POLICY.split(";"))
     assert policy["frame-src"].split() == list(sanitizer.FRAME_ORIGINS)
 
 

@@ -48,7 +48,7 @@ def test_home_pages_through_older_posts_by_cursor(http, many):
 
 
 def test_cursor_past_the_end_is_a_404(http, many):
-    from chalicelib.pages import encode_cursor
+    from chalicelib.links import encode_cursor
 
     assert http.get(f"/?cursor={encode_cursor('1999-01-01T00:00:00Z#nothing')}").status_code == 404
 
@@ -229,7 +229,7 @@ def test_custom_site_url_makes_canonical_links(http, publish, monkeypatch):
 
 
 def test_api_gateway_stage_prefixes_links(http, publish):
-    from chalicelib.pages import links_for
+    from chalicelib.links import links_for
 
     links = links_for("", "abc123.execute-api.us-east-1.amazonaws.com", "api")
     assert links.path("/posts/a") == "/api/posts/a"
