@@ -35,6 +35,7 @@ PURE_MODULES = (
     "chalicelib/search.py",
     "chalicelib/feeds.py",
     "chalicelib/pages.py",
+    "chalicelib/preview.py",
 )
 # What a pure module may import from chalicelib besides the pure modules: errors are plain values.
 PURE_MAY_IMPORT = ("chalicelib.errors",)
