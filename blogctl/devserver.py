@@ -59,7 +59,7 @@ def install_code_watcher() -> None:
     """Make Chalice's reloader use CodeWorkerProcess."""
     from chalice.cli import reloader
 
-    reloader.get_best_worker_process = lambda: CodeWorkerProcess  # type: ignore[assignment]
+    reloader.get_best_worker_process = lambda: CodeWorkerProcess
 
 
 def exit_with_parent(fd: int = 0) -> threading.Thread:

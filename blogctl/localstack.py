@@ -121,7 +121,7 @@ class LocalStack:
         names = _names(stage)
         ensure_resources(aws.client("s3"), aws.client("dynamodb"), aws.client("sqs"), names,
                          stage.function_setting("ingest_uploads", "lambda_timeout", 60), ssm=aws.client("ssm"))
-        if restored:
+        if restored and self.state is not None:
             self.log(f"bucket {names.bucket}: kept from the last run ({self.state.path}); content/ is not "
                      "uploaded again (`blogctl publish` does that; `make reset` starts from scratch)")
         else:
