@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -234,7 +233,10 @@ class LocalStack:
         """Stop the web server, the pump, the timer; save the data; stop moto."""
         self._stop.set()
         if self._server and self._server.poll() is None:
-            self._server.send_signal(signal.SIGINT)
+            # End-of-file on its stdin stops it (blogctl/devserver.py): no second Ctrl-C on top of
+            # the one the terminal already sent it.
+            if self._server.stdin is not None:
+                self._server.stdin.close()
             try:
                 self._server.wait(timeout=10)
             except subprocess.TimeoutExpired:
