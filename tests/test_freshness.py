@@ -62,8 +62,8 @@ class Links(HTMLParser):
             self._item[1].append(data)
 
 
-def path_of(url: str) -> str:
-    return urlsplit(url).path
+def path_of(url: str | None) -> str:
+    return urlsplit(url or "").path
 
 
 class Reader:
@@ -77,7 +77,8 @@ class Reader:
 
     def title(self, slug: str) -> str:
         page = self.http.get(f"/posts/{slug}")
-        return re.search(r"<h1>(.*?)</h1>", page.text).group(1) if page.status_code == 200 else ""
+        found = re.search(r"<h1>(.*?)</h1>", page.text) if page.status_code == 200 else None
+        return found.group(1) if found else ""
 
     def listed(self, path: str) -> set[str]:
         """The posts a listing page links to (none when the page is a 404)."""
@@ -116,8 +117,8 @@ class Reader:
 
     def sitemap_months(self) -> set[str]:
         index = ET.fromstring(self.http.get("/sitemap.xml").body)
-        return {re.search(r"posts-([0-9-]+)\.xml", loc.text).group(1)
-                for loc in index.iter(SITEMAP + "loc") if "posts-" in loc.text}
+        months = (re.search(r"posts-([0-9-]+)\.xml", loc.text or "") for loc in index.iter(SITEMAP + "loc"))
+        return {found.group(1) for found in months if found}
 
     def search(self, words: str) -> set[str]:
         return self.listed(f"/search?q={words}")
