@@ -161,7 +161,7 @@ def reference_findings(path: Path, post: posts.Post, known: Any) -> list[Any]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Validate post files locally, as ingest would, and what they refer to; a file that is not a post is never valid."""
+    """Validate post files locally, as ingest would, and what they refer to; a non-post file is never valid."""
     from blogctl.references import Known
 
     failures = 0
@@ -232,7 +232,7 @@ def post_sources(names: list[str]) -> tuple[list[Path], list[tuple[Path, str]]]:
     return list(dict.fromkeys(sources)), skipped
 
 
-def known_to_the_blog(publishing: set[str]) -> Any:
+def known_to_the_blog(publishing: set[str], site: str) -> Any:
     """What `publish` asks the blog about references the disk cannot answer."""
     from chalicelib import model, services
     from blogctl.references import Known
@@ -247,8 +247,10 @@ def known_to_the_blog(publishing: set[str]) -> Any:
         redirect = services.index().redirect(path)
         return redirect is not None and redirect.public
 
+    from urllib.parse import urlsplit
+
     return Known(asset=lambda key: services.content().head(key) is not None, post=post_status, old_url=old_url,
-                 publishing=publishing)
+                 publishing=publishing, site_hosts={urlsplit(site).netloc.lower()} - {""})
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
@@ -276,7 +278,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
         print(f"nothing to upload; {rejected} file(s) rejected", file=sys.stderr)
         return 1 if rejected or not sources else 0
     connect(args)
-    known = known_to_the_blog({post.slug for _, post in valid})
+    base = site_url(args)
+    known = known_to_the_blog({post.slug for _, post in valid}, base)
     uploads: list[tuple[Path, str]] = []
     posts_to_wait: list[tuple[Path, str]] = []
     for source, post in valid:
@@ -297,7 +300,6 @@ def cmd_publish(args: argparse.Namespace) -> int:
     uploaded = [publishing.Uploaded(path, ref.key, ref.identity) for (path, _), ref in zip(posts_to_wait, written)]
     outcomes = publishing.wait_for_outcomes(services.index(), uploaded, lambda: dt.datetime.now(dt.timezone.utc),
                                             timeout=args.timeout)
-    base = site_url(args)
     for outcome in outcomes:
         for line in outcome_lines(outcome, base, lambda slug: preview_link(slug, base), args.timeout):
             print(line)

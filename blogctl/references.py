@@ -2,7 +2,7 @@
 
 A post's images are its own files (`content/assets/<slug>/<file>`, or the files beside a
 Hugo bundle's index.md, uploaded to `assets/<slug>/<file>`) or another post's
-(`/assets/<slug>/<file>`). A link to another post is `/posts/<slug>` (or the site's full URL
+(`/assets/<slug>/<file>`). A link to another post is `/posts/<slug>` (or the blog's full URL
 of it) or a relative link to its Markdown file. Each reference is found by rendering the
 body exactly as ingest does (render.Rendered's `images` and `links`, as the author wrote
 them) and is reported on the line where it is written.
@@ -54,6 +54,7 @@ class Known:
     old_url: Callable[[str], bool] | None = None
     publishing: set[str] = field(default_factory=set)  # slugs uploaded in the same run
     on_disk: set[str] = field(default_factory=set)     # slugs of the other post files beside them
+    site_hosts: set[str] = field(default_factory=set)  # full URLs to these hosts are the blog's own
 
 
 def line_of(needle: str, text: str, start_line: int) -> int:
@@ -89,8 +90,9 @@ def check_references(path: Path, data: bytes, key: str, slug: str, own_assets: s
     text = posts.decode_source(data)
     start = body_line(text, post.body)
     found: list[Finding] = []
+    bundle = path.parent if path.stem == "index" else None  # a Hugo bundle: its files are beside it
     for image in dict.fromkeys((*post.images, *rendered.images)):
-        problem = _image_problem(image, slug, own_assets, known, content_root)
+        problem = _image_problem(image, slug, own_assets, known, content_root, bundle)
         if problem:
             found.append(Finding(path, line_of(image, text, 1 if image in post.images else start), problem))
     for target in dict.fromkeys(rendered.links):
@@ -100,7 +102,8 @@ def check_references(path: Path, data: bytes, key: str, slug: str, own_assets: s
     return found
 
 
-def _image_problem(src: str, slug: str, own_assets: set[str], known: Known, content_root: Path | None) -> str:
+def _image_problem(src: str, slug: str, own_assets: set[str], known: Known, content_root: Path | None,
+                   bundle: Path | None) -> str:
     if not src or _SCHEME_RE.match(src) or src.startswith(("//", "#", "?")):
         return ""  # on another site, or inline data: nothing to check here
     other = _ASSET_PATH_RE.match(src)
@@ -116,15 +119,18 @@ def _image_problem(src: str, slug: str, own_assets: set[str], known: Known, cont
         return ""
     if known.asset is not None and known.asset(f"{ASSETS_FOLDER}/{owner}/{name}"):
         return ""
-    return f"image '{src}' not found: put the file at {_shown(content_root, owner, name)}" + (
-        " (or beside index.md in a bundle)" if owner == slug else "")
+    where = _shown(content_root, owner, name, bundle if owner == slug else None)
+    return f"image '{src}' not found: put the file at {where}"
 
 
-def _shown(content_root: Path | None, owner: str, name: str) -> str:
-    """Where an image belongs, relative to the working folder when it is inside it."""
-    if content_root is None:
+def _shown(content_root: Path | None, owner: str, name: str, bundle: Path | None) -> str:
+    """Where an image belongs (relative to the working folder when it is inside it)."""
+    if bundle is not None:
+        target = bundle / name
+    elif content_root is None:
         return f"content/{ASSETS_FOLDER}/{owner}/{name}"
-    target = content_root / ASSETS_FOLDER / owner / name
+    else:
+        target = content_root / ASSETS_FOLDER / owner / name
     try:
         return str(target.relative_to(Path.cwd()))
     except ValueError:
@@ -141,9 +147,9 @@ def _link_finding(path: Path, href: str, known: Known) -> tuple[str, bool] | Non
     target = href
     if _SCHEME_RE.match(href):
         parts = urlsplit(href)
-        if parts.scheme not in ("http", "https") or not parts.path.startswith("/posts/"):
-            return None
-        target = parts.path  # a full URL to a post (of this site, or so it looks): checked by its path
+        if parts.scheme not in ("http", "https") or parts.netloc.lower() not in known.site_hosts:
+            return None  # another site's page: not ours to check
+        target = parts.path  # a full URL of one of the blog's pages: checked by its path
     file = target.split("#", 1)[0].split("?", 1)[0]
     if file.lower().endswith(posts.SOURCE_SUFFIXES) and not file.startswith("/"):
         linked = (path.parent / unquote(file)).resolve()

@@ -465,8 +465,8 @@ class Site:
             card = PostCard(slug=posts.slug_from_key(key), title=title, date=error.at,
                             source=model.SourceVersion(key=key, etag=error.etag, mtime=error.at,
                                                        version_id=error.source_id))
-        note: dict[str, Any] = {"status": "error", "visible_from": "", "expires": expires, "problems": list(error.problems),
-                "kept": isinstance(state, PostRecord)}
+        note: dict[str, Any] = {"status": "error", "visible_from": "", "expires": expires,
+                                "problems": list(error.problems), "kept": isinstance(state, PostRecord)}
         return self._post_html(card, rendered, None, None, [], links, template="preview.html", canonical=None,
                                preview=note)
 

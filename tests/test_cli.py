@@ -233,7 +233,7 @@ def test_publish_of_a_folder_takes_every_markdown_extension(tmp_path, trigger, c
 def test_a_missing_image_is_an_error_on_its_line_and_nothing_is_uploaded(tmp_path, stage_aws, capsys):
     post = write(tmp_path, "pics.md", source("Pics", body="Intro.\n\n![a cat](cat.jpg)\n"))
     assert run("check", str(post)) == 1
-    assert f"{post}:8: image 'cat.jpg' not found: put the file at {tmp_path / 'assets' / 'pics' / 'cat.jpg'}" in \
+    assert f"{post}:8: image 'cat.jpg' not found: put the file at {tmp_path / 'assets' / 'pics' / 'cat.jpg'}\n" in \
         capsys.readouterr().out
     assert run("publish", "--stage", "dev", str(post)) == 1
     assert f"{post}:8: image 'cat.jpg' not found" in capsys.readouterr().out
@@ -420,3 +420,13 @@ def test_a_stage_never_deployed_says_to_deploy_it(stage_aws, capsys):
     assert run("status", "--stage", "prod") == 1
     assert one_line_error(capsys) == ("error: stage prod has no bucket serverless-blog-prod-content in us-east-1: "
                                       "deploy it first (`make deploy STAGE=prod`)")
+
+
+def test_full_urls_are_checked_only_when_they_are_the_blogs_own(tmp_path, trigger, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "site_url", lambda args: "https://blog.example.com")
+    body = ("[elsewhere](https://other.example.org/posts/whatever) and "
+            "[here](https://blog.example.com/posts/missing-one)\n")
+    post = write(tmp_path, "full.md", source("Full", body=body))
+    assert run("publish", "--stage", "dev", str(post)) == 1
+    out = capsys.readouterr().out
+    assert "links to /posts/missing-one, which does not exist" in out and "whatever" not in out

@@ -111,7 +111,8 @@ def test_a_scheduled_post_previews_with_its_date(http, publish):
 
 def test_a_rejected_upload_previews_as_far_as_it_can_with_its_problems(http, publish):
     publish("posts/fix-me.md", source("Fix me", body="The good version."))
-    publish("posts/fix-me.md", b"---\ntitle: Fix me again\ndate: 2024-01-02\ndraft: maybe\n---\n\nThe broken version.\n")
+    publish("posts/fix-me.md",
+            b"---\ntitle: Fix me again\ndate: 2024-01-02\ndraft: maybe\n---\n\nThe broken version.\n")
     page = http.get(link("fix-me"))
     assert page.status_code == 200
     assert "The broken version." in page.text and "line 4: 'draft'" in html.unescape(page.text)
