@@ -410,8 +410,8 @@ class Site:
             newer, older = self.index.neighbours(state.card, upper)
             more = self._more_in_tag(state.card, upper)
             rendered = self._body(state.card, links, absolute=False, extra=state.extra, asset_base=base)
-            note: dict[str, Any] = {"status": state.status_now(self.clock()).value, "visible_from": state.visible_from,
-                    "expires": expires, "problems": []}
+            note: dict[str, Any] = {"status": state.status_now(self.clock()).value,
+                                    "visible_from": state.visible_from, "expires": expires, "problems": []}
             body = self._post_html(state.card, rendered, newer, older, more, links, template="preview.html",
                                    canonical=None, preview=note)
         else:
