@@ -7,9 +7,10 @@ ignores (`make run`: .local/state), and reads it back on the next start, before 
 runs (which then finds everything in place and changes nothing). VersionIds survive: the
 index's "last good version" still names the right one.
 
-- `GatedMotoServer` is moto's threaded server with a gate around each request, so a
-  snapshot is taken while no request is half done (consistent), and with moto's S3 sending
-  the delete-marker notification (blogctl/s3events.py).
+- `gated_server` is moto's threaded server with a gate around each request, so a snapshot
+  is taken while no request is half done (consistent). Queue receives pass beside the gate:
+  they wait up to a second for messages and change only what is in flight; a snapshot they
+  disturb is taken again.
 - `LocalState.save()` pickles the backends when a request changed something since the last
   save; the stack saves every SAVE_EVERY_SECONDS and when it stops. The file is replaced
   atomically: a stack killed mid-save keeps the previous snapshot.
@@ -31,6 +32,7 @@ from typing import Any
 STATE_FILE = "moto-state.pickle"
 FORMAT = 1  # what the file holds; a file of another format (or moto version) is refused
 SAVE_EVERY_SECONDS = 1.0
+SNAPSHOT_ATTEMPTS = 3
 # Requests that change nothing worth keeping: reads, and the pump's receives (a message in
 # flight comes back after its visibility timeout anyway).
 READ_OPERATIONS = ("Get", "Query", "Scan", "BatchGet", "Describe", "List", "Head", "ReceiveMessage")
@@ -70,6 +72,11 @@ class Gate:
             with self._condition:
                 self._closed = False
                 self._condition.notify_all()
+
+
+def long_poll(environ: dict[str, Any]) -> bool:
+    """A queue receive: it may wait a second for messages, so it does not hold snapshots (and readers) back."""
+    return environ.get("HTTP_X_AMZ_TARGET", "").endswith(".ReceiveMessage")
 
 
 def changes_state(environ: dict[str, Any]) -> bool:
@@ -183,11 +190,18 @@ class LocalState:
         with self._save_lock:
             if not (force or self._dirty.is_set()):
                 return False
-            buffer = io.BytesIO()
-            with self.gate.exclusive():
-                self._dirty.clear()
-                _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(
-                    {"format": FORMAT, "moto": moto.__version__, "services": self._snapshot()})
+            for attempt in range(SNAPSHOT_ATTEMPTS):
+                buffer = io.BytesIO()
+                with self.gate.exclusive():
+                    self._dirty.clear()
+                    try:
+                        _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(
+                            {"format": FORMAT, "moto": moto.__version__, "services": self._snapshot()})
+                        break
+                    except RuntimeError:  # a queue receive (not gated) changed a queue meanwhile: again
+                        self._dirty.set()
+            else:
+                return False  # the next save tries again
             self.folder.mkdir(parents=True, exist_ok=True)
             temporary = self.path.with_suffix(".tmp")
             temporary.write_bytes(buffer.getvalue())
@@ -230,6 +244,8 @@ def gated_server(ip_address: str, port: int, state: LocalState | None, gate: Gat
             moto_app = DomainDispatcherApplication(create_backend_app)
 
             def app(environ: dict[str, Any], start_response: Any) -> Any:
+                if long_poll(environ):
+                    return list(moto_app(environ, start_response))
                 with gate.request():
                     if state is not None and changes_state(environ):
                         state.changed()

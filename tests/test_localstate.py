@@ -8,7 +8,7 @@ import threading
 import pytest
 from moto.core.base_backend import BackendDict
 
-from blogctl.localstate import STATE_FILE, Gate, LocalState, StateError, changes_state
+from blogctl.localstate import STATE_FILE, Gate, LocalState, StateError, changes_state, long_poll
 from blogctl.s3events import delete_marker_notifications
 from chalicelib import aws, ingest, services
 from conftest import source
@@ -61,6 +61,12 @@ def test_a_state_another_moto_wrote_is_refused_not_half_read(tmp_path):
 def test_only_requests_that_can_change_data_mark_the_state_for_saving(method, target, changes):
     environ = {"REQUEST_METHOD": method, **({"HTTP_X_AMZ_TARGET": target} if target else {})}
     assert changes_state(environ) is changes
+
+
+def test_queue_receives_pass_beside_the_gate_and_nothing_else_does():
+    assert long_poll({"REQUEST_METHOD": "POST", "HTTP_X_AMZ_TARGET": "AmazonSQS.ReceiveMessage"})
+    assert not long_poll({"REQUEST_METHOD": "POST", "HTTP_X_AMZ_TARGET": "AmazonSQS.SendMessage"})
+    assert not long_poll({"REQUEST_METHOD": "GET"})
 
 
 def test_a_snapshot_waits_for_requests_in_progress_and_holds_new_ones():
