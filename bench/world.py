@@ -267,6 +267,8 @@ def seed(index: PostIndex, content: ContentStore, dynamodb: Any, count: int) -> 
             record = ingest.record_of(post, rendered, content.put(key, data, MARKDOWN_TYPE), now, rev=1)
             text = model.SearchText(record.slug, *search.post_document(record, rendered.text), stamp="seed")
             for write in transitions.publish(None, record, [], now, text).writes():
+                if isinstance(write, transitions.Delete):
+                    continue  # nothing to delete in a table being seeded
                 if isinstance(write, transitions.Put):
                     rows.append(write.item)
                 elif write.add:
