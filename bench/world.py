@@ -192,7 +192,10 @@ class World:
         blog = self.seeded(count)
         if not blog.settled:
             with rendering_once():
-                rebuild.rebuild(blog.index, cast(ContentStore, KnownSources(blog.content, blog.sources)), now_utc())
+                # A run merges at most search_index.MAX_MERGE_PER_RUN queued texts: settled means all of them.
+                while rebuild.rebuild(blog.index, cast(ContentStore, KnownSources(blog.content, blog.sources)),
+                                      now_utc()).search_merged:
+                    pass
             blog.settled = True
         return blog
 
