@@ -5,8 +5,10 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 AWS_PORT ?= 4566
 STAGE ?= dev
+# Where `make run` keeps the bucket (every version), the index, the queues and the preview secret
+STATE_DIR ?= .local/state
 
-.PHONY: install run test typecheck css clean deploy destroy package rehearse cost bench audit
+.PHONY: install run reset test typecheck css clean deploy destroy package rehearse cost bench audit
 
 install: $(VENV)/.installed
 
@@ -16,9 +18,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# The local stack: moto on 127.0.0.1:$(AWS_PORT), the blog on http://127.0.0.1:$(PORT)
+# The local stack: moto on 127.0.0.1:$(AWS_PORT), the blog on http://127.0.0.1:$(PORT); its data is kept
+# in $(STATE_DIR) across restarts
 run: install
-	$(PY) -m blogctl serve --port $(PORT) --aws-port $(AWS_PORT)
+	$(PY) -m blogctl serve --port $(PORT) --aws-port $(AWS_PORT) --state-dir $(STATE_DIR)
+
+# `make run` from scratch: forget the kept data, upload the sample posts from content/ again
+reset: install
+	$(PY) -m blogctl serve --port $(PORT) --aws-port $(AWS_PORT) --state-dir $(STATE_DIR) --fresh
 
 # In a random order each run (its seed is printed first: `pytest -p randomly --randomly-seed=N` repeats it)
 test: install

@@ -198,6 +198,17 @@ def asset(slug: str, name: str) -> pages.Page:
     return services.site().asset(slug, name)
 
 
+@route("/preview/{slug}/{token}")
+def preview(slug: str, token: str) -> pages.Page:
+    """A draft or scheduled post for whoever holds a signed, expiring link (`blogctl preview`)."""
+    return services.site().preview(links(), slug, token)
+
+
+@route("/preview/{slug}/{token}/{name}")
+def preview_asset(slug: str, token: str, name: str) -> pages.Page:
+    return services.site().preview_asset(slug, token, name)
+
+
 @route("/{proxy+}", exact=False)  # elsewhere() forgives every spelling in one redirect
 def elsewhere() -> pages.Page:
     """Every path no other route matches: a forgiven spelling or an old URL (301), else the 404 page."""

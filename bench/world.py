@@ -192,7 +192,10 @@ class World:
         blog = self.seeded(count)
         if not blog.settled:
             with rendering_once():
-                rebuild.rebuild(blog.index, cast(ContentStore, KnownSources(blog.content, blog.sources)), now_utc())
+                # A run merges at most search_index.MAX_MERGE_PER_RUN queued texts: settled means all of them.
+                while rebuild.rebuild(blog.index, cast(ContentStore, KnownSources(blog.content, blog.sources)),
+                                      now_utc()).search_merged:
+                    pass
             blog.settled = True
         return blog
 
@@ -267,6 +270,8 @@ def seed(index: PostIndex, content: ContentStore, dynamodb: Any, count: int) -> 
             record = ingest.record_of(post, rendered, content.put(key, data, MARKDOWN_TYPE), now, rev=1)
             text = ingest.search_record(record, rendered.text)
             for write in transitions.publish(None, record, [], now, text).writes():
+                if isinstance(write, transitions.Delete):
+                    continue  # nothing to delete in a table being seeded
                 if isinstance(write, transitions.Put):
                     rows.append(write.item)
                 elif isinstance(write, transitions.Delete):

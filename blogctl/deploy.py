@@ -123,15 +123,15 @@ def policy_step(stage: Stage) -> Step:
 
 
 def setup_step(stage: Stage, target: Target) -> Step:
-    """The idempotent setup of the stage's bucket, table, queues and notification."""
+    """The idempotent setup of the stage's bucket, table, queues, notification and preview secret."""
     names = policy.resource_names(stage)
     timeout = stage.function_setting("ingest_uploads", "lambda_timeout", 60)
     says = "\n".join([f"set up (creates what is missing, deletes nothing) in {stage.region}:",
                       *(f"   ensure: {line}" for line in plan(names, timeout))])
 
     def run() -> list[str]:
-        clients = [target.client(service) for service in ("s3", "dynamodb", "sqs")]
-        return ensure_resources(*clients, names, timeout) or ["everything was already in place"]
+        s3, dynamodb, sqs, ssm = (target.client(service) for service in ("s3", "dynamodb", "sqs", "ssm"))
+        return ensure_resources(s3, dynamodb, sqs, names, timeout, ssm=ssm) or ["everything was already in place"]
 
     return Step(says, run)
 

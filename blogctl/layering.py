@@ -44,6 +44,7 @@ PURE_MODULES = (
     "chalicelib/dates.py",
     "chalicelib/security.py",
     "chalicelib/lru.py",
+    "chalicelib/preview.py",
 )
 # What a pure module may import from chalicelib besides the pure modules: errors are plain values.
 PURE_MAY_IMPORT = ("chalicelib.errors",)

@@ -1,19 +1,24 @@
 """The local stack behind `make run`: AWS on loopback, the blog on http://127.0.0.1:8000.
 
-1. moto's server plays S3, DynamoDB and SQS on 127.0.0.1:4566;
-2. the idempotent setup creates the dev stage's bucket, table and queues;
-3. the sample posts from content/ are uploaded, as an editor would;
-4. a pump drains the queue into the same ingest handler AWS runs (app.ingest_uploads),
-   and a timer fires the scheduled rebuild (app.rebuild_index) every 30 s, since moto
-   sends no event when a versioned bucket gets a delete marker;
-5. `chalice local` serves the routes.
+1. moto's server plays S3, DynamoDB, SQS and SSM on 127.0.0.1:4566, sending the S3
+   notifications real S3 sends, delete markers' too (blogctl/s3events.py);
+2. with a state folder (`make run`: .local/state), what moto held when the stack last
+   stopped is loaded first, and saved as it changes (blogctl/localstate.py);
+3. the idempotent setup creates the dev stage's bucket, table, queues and preview secret
+   (finding them in place after a restart);
+4. on a fresh start, the sample posts from content/ are uploaded, as an editor would;
+5. a pump drains the queue into the same ingest handler AWS runs (app.ingest_uploads),
+   and a timer fires the scheduled rebuild (app.rebuild_index) every 30 s (the schedule's
+   work: scheduled posts, repairs);
+6. `chalice local` serves the routes (blogctl/devserver.py: restarted by code changes only,
+   and gone when this process is).
 Ctrl-C stops all of it.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -24,8 +29,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from blogctl.deploy import tool
+from blogctl.devserver import EXIT_WITH_PARENT
+from blogctl.localstate import SAVE_EVERY_SECONDS, Gate, LocalState, StateError, gated_server
 from blogctl.pump import Batch, QueuePump, queue_url, scheduled_event, sqs_event  # noqa: F401  (sqs_event: the tests')
+from blogctl.s3events import delete_marker_notifications
 from blogctl.stage import LOCAL_REGION, PROJECT_DIR, load_stage
 
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
@@ -60,12 +67,18 @@ def port_is_free(port: int) -> bool:
     return True
 
 
+def aws_cli_line(aws_port: int) -> str:
+    """The one line to paste into a shell so that `awslocal s3 cp …` talks to the local stack."""
+    return (f"alias awslocal='AWS_ENDPOINT_URL=http://127.0.0.1:{aws_port} AWS_ACCESS_KEY_ID=testing "
+            f"AWS_SECRET_ACCESS_KEY=testing AWS_REGION={LOCAL_REGION} aws'")
+
+
 class LocalStack:
-    """moto + setup + queue pump + rebuild timer; `chalice local` runs beside it."""
+    """moto + saved state + setup + queue pump + rebuild timer; `chalice local` runs beside it."""
 
     def __init__(self, port: int = 8000, aws_port: int = 4566, stage: str = "dev",
                  content_dir: Path | None = None, rebuild_every: float = REBUILD_EVERY_SECONDS,
-                 autoreload: bool = True, log=print) -> None:
+                 autoreload: bool = True, log=print, state_dir: Path | None = None, fresh: bool = False) -> None:
         self.port = port
         self.aws_port = aws_port
         self.stage = stage
@@ -73,25 +86,30 @@ class LocalStack:
         self.rebuild_every = rebuild_every
         self.autoreload = autoreload
         self.log = log
+        self.fresh = fresh
+        self._gate = Gate()
+        self.state = LocalState(state_dir, self._gate) if state_dir is not None else None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._moto: Any = None  # moto's ThreadedMotoServer, once started
+        self._moto: Any = None  # moto's server, once started
+        self._patches = contextlib.ExitStack()
         self._server: subprocess.Popen | None = None
         self._lock = threading.Lock()  # ingest and rebuild take turns, as in one Lambda container
 
     def start(self) -> None:
-        """Start AWS on loopback, set it up, load the sample posts and start the pump and timer."""
+        """Start AWS on loopback (with its saved data), set it up, load the samples if new, start the pump and timer."""
         for port in (self.port, self.aws_port):
             if not port_is_free(port):
                 raise SystemExit(f"port {port} on 127.0.0.1 is in use; set PORT=… or AWS_PORT=… to another one")
         os.environ.update(local_environment(self.stage, self.aws_port, self.port))
-        from moto.server import ThreadedMotoServer
-
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto would log every request
 
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
+        restored = self._restore()
+        self._patches.enter_context(delete_marker_notifications())
+        self._moto = gated_server("127.0.0.1", self.aws_port, self.state, self._gate)
         self._moto.start()
-        self.log(f"local AWS (moto) on http://127.0.0.1:{self.aws_port}")
+        self.log(f"local AWS (moto) on http://127.0.0.1:{self.aws_port}; for the aws CLI, paste: "
+                 f"{aws_cli_line(self.aws_port)}")
 
         from chalicelib import aws, services
         from blogctl.resources import ensure_resources
@@ -101,9 +119,13 @@ class LocalStack:
         stage = load_stage(self.stage)
         names = _names(stage)
         ensure_resources(aws.client("s3"), aws.client("dynamodb"), aws.client("sqs"), names,
-                         stage.function_setting("ingest_uploads", "lambda_timeout", 60))
-        uploaded = upload_tree(services.content(), self.content_dir)
-        self.log(f"bucket {names.bucket}: uploaded {len(uploaded)} sample file(s) from {self.content_dir}")
+                         stage.function_setting("ingest_uploads", "lambda_timeout", 60), ssm=aws.client("ssm"))
+        if restored and self.state is not None:
+            self.log(f"bucket {names.bucket}: kept from the last run ({self.state.path}); content/ is not "
+                     "uploaded again (`blogctl publish` does that; `make reset` starts from scratch)")
+        else:
+            uploaded = upload_tree(services.content(), self.content_dir)
+            self.log(f"bucket {names.bucket}: uploaded {len(uploaded)} sample file(s) from {self.content_dir}")
 
         import app as blog  # the deployed module, unchanged
 
@@ -114,6 +136,25 @@ class LocalStack:
         self.rebuild()
         self._spawn(self._pump_forever, "queue-pump")
         self._spawn(self._rebuild_forever, "rebuild-timer")
+        if self.state is not None:
+            self.state.save()
+            self._spawn(self._save_forever, "state-saver")
+
+    def _restore(self) -> bool:
+        """Load the saved state into moto, unless starting fresh; True if there was one."""
+        if self.state is None:
+            return False
+        if self.fresh:
+            self.state.forget()
+            self.log(f"starting from scratch: forgot {self.state.path}")
+            return False
+        if not self.state.exists:
+            return False
+        try:
+            self.state.load()
+        except StateError as err:
+            raise SystemExit(str(err)) from None
+        return True
 
     def drain(self) -> int:
         """Deliver every queued message to the ingest handler now; return how many."""
@@ -155,6 +196,14 @@ class LocalStack:
             except Exception as err:
                 self.log(f"rebuild failed: {err}")
 
+    def _save_forever(self) -> None:
+        assert self.state is not None
+        while not self._stop.wait(SAVE_EVERY_SECONDS):
+            try:
+                self.state.save()
+            except Exception as err:  # a full disk must not stop the blog; say so and try again
+                self.log(f"could not save the local stack's data: {err}")
+
     def _spawn(self, target, name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()
@@ -162,12 +211,15 @@ class LocalStack:
 
     def serve(self) -> int:
         """Run `chalice local` until it exits or Ctrl-C; then stop everything."""
-        # `chalice local` with API Gateway's greedy routes (blogctl/greedy.py), as on AWS.
-        command = [sys.executable, "-m", "blogctl.greedy", "local", "--host", "127.0.0.1", "--port", str(self.port),
+        # `chalice local` with API Gateway's greedy routes, watching code only (blogctl/devserver.py).
+        command = [sys.executable, "-m", "blogctl.devserver", "--host", "127.0.0.1", "--port", str(self.port),
                    "--stage", self.stage]
         if not self.autoreload:
             command.append("--no-autoreload")
-        self._server = subprocess.Popen(command, cwd=PROJECT_DIR, env=os.environ.copy())
+        # Its stdin is a pipe only this process writes to: when this process dies, however it
+        # dies, the server reads end-of-file and exits, freeing the port.
+        self._server = subprocess.Popen(command, cwd=PROJECT_DIR, stdin=subprocess.PIPE,
+                                        env={**os.environ, EXIT_WITH_PARENT: "1"})
         try:
             if wait_for_http(f"http://127.0.0.1:{self.port}/", timeout=60, process=self._server):
                 self.log(f"the blog is at http://127.0.0.1:{self.port}/ (Ctrl-C stops everything)")
@@ -178,10 +230,13 @@ class LocalStack:
             self.stop()
 
     def stop(self) -> None:
-        """Stop the web server, the pump, the timer and moto."""
+        """Stop the web server, the pump, the timer; save the data; stop moto."""
         self._stop.set()
         if self._server and self._server.poll() is None:
-            self._server.send_signal(signal.SIGINT)
+            # End-of-file on its stdin stops it (blogctl/devserver.py): no second Ctrl-C on top of
+            # the one the terminal already sent it.
+            if self._server.stdin is not None:
+                self._server.stdin.close()
             try:
                 self._server.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -189,8 +244,15 @@ class LocalStack:
         for thread in self._threads:
             thread.join(timeout=RECEIVE_WAIT_SECONDS + 5)
         if self._moto is not None:
+            if self.state is not None:
+                try:
+                    if self.state.save():
+                        self.log(f"saved the local stack's data in {self.state.path}")
+                except Exception as err:
+                    self.log(f"could not save the local stack's data: {err}")
             self._moto.stop()
             self._moto = None
+        self._patches.close()
         self.log("stopped")
 
 
@@ -216,13 +278,14 @@ def wait_for_http(url: str, timeout: float, process: subprocess.Popen | None = N
     return False
 
 
-def main(port: int, aws_port: int, stage: str, autoreload: bool) -> int:
+def main(port: int, aws_port: int, stage: str, autoreload: bool, state_dir: Path | None = None,
+         fresh: bool = False) -> int:
     """`make run`: start the local stack and serve until Ctrl-C."""
     # Ingest's and the rebuild's JSON log lines, as CloudWatch would show them.
     logging.basicConfig(level=logging.WARNING, format="[%(name)s] %(message)s")
     logging.getLogger("chalicelib").setLevel(logging.INFO)
     stack = LocalStack(port=port, aws_port=aws_port, stage=stage, autoreload=autoreload,
-                       log=lambda text: print(f"[local] {text}", flush=True))
+                       log=lambda text: print(f"[local] {text}", flush=True), state_dir=state_dir, fresh=fresh)
     try:
         stack.start()
     except BaseException:

@@ -54,6 +54,7 @@ def resources(names: Names, function_name: str) -> dict[str, str]:
         "assets": f"{bucket}/{ASSETS_PREFIX}*",
         "site artifacts": f"{bucket}/{SITE_PREFIX}*",
         "upload queue": f"arn:aws:sqs:{names.region}:*:{names.queue}",
+        "preview secret": f"arn:aws:ssm:{names.region}:*:parameter/{names.preview_parameter.lstrip('/')}",
         "log group": log_group,
         "log group (any form)": f"{log_group}:*",
     }
@@ -72,14 +73,17 @@ LOGS = [
 # Per function: (Sid, actions, resources named by `resources`).
 GRANTS: dict[str, list[tuple[str, list[str], list[str]]]] = {
     # Readers' pages: index items and listings, a post's last good version (by its VersionId),
-    # assets (read by readers' browsers through URLs this role signs), the search index.
-    # Nothing else: no writes, no queue.
+    # assets (read by readers' browsers through URLs this role signs), the search index; previews:
+    # the preview secret. Nothing else: no writes, no queue.
     API: [
         ("ReadIndex", ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"], ["table"]),
         ("ReadListings", ["dynamodb:Query"], ["listing index", "search queue index"]),
         ("ReadPostVersions", ["s3:GetObjectVersion"], ["posts"]),
         ("ReadAssetsAndSearchIndex", ["s3:GetObject"], ["assets", "site artifacts"]),
         ("ListBucket", ["s3:ListBucket"], ["bucket"]),
+        # The secret that signs preview links (a SecureString under the AWS managed key aws/ssm,
+        # whose key policy lets the account's principals decrypt through SSM: no kms grant needed).
+        ("ReadPreviewSecret", ["ssm:GetParameter"], ["preview secret"]),
         *LOGS,
     ],
     # One key at a time: read it from S3 (an image: its first bytes, for its size), write its index entries (TransactWriteItems is

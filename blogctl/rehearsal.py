@@ -188,7 +188,7 @@ def publish_samples(stage: Stage, target: Target) -> list[str]:
                           capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RehearsalFailed(f"publish failed ({done.returncode}): {done.stderr[-2000:]}")
-    return [line for line in done.stdout.splitlines() if line.startswith("uploaded")]
+    return [line for line in done.stdout.splitlines() if line.startswith("live")]
 
 
 def smoke_test(blog: DeployedBlog) -> list[str]:

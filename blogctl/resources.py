@@ -11,9 +11,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from chalicelib import preview
 from chalicelib.images import ASSETS_PREFIX
 from chalicelib.posts import POSTS_PREFIX
-from chalicelib.store import table_definition
+from chalicelib.store import SecretParameter, table_definition
 
 NOTIFICATION_ID = "blog-post-uploads"
 ASSET_NOTIFICATION_ID = "blog-asset-uploads"  # images: ingest reads their sizes for the post pages
@@ -39,6 +40,11 @@ class Names:
         """Messages that failed MAX_RECEIVES times wait here for an operator."""
         return f"{self.queue}-dlq"
 
+    @property
+    def preview_parameter(self) -> str:
+        """The SSM parameter holding the secret that signs preview links."""
+        return preview.parameter_name(self.table)
+
 
 def plan(names: Names, ingest_timeout: int = DEFAULT_INGEST_TIMEOUT) -> list[str]:
     """What `ensure_resources` makes sure of, in order (printed by dry runs)."""
@@ -50,18 +56,37 @@ def plan(names: Names, ingest_timeout: int = DEFAULT_INGEST_TIMEOUT) -> list[str
         f"SQS queue {names.queue}: visibility timeout {6 * ingest_timeout}s (6 x the ingest timeout), "
         f"redrive to the dead-letter queue after {MAX_RECEIVES} receives, S3 may send to it",
         *(f"S3 notification {ident}: {prefix}* created/removed -> {names.queue}" for ident, prefix in NOTIFICATIONS),
+        f"SSM parameter {names.preview_parameter}: SecureString, the preview links' secret "
+        "(created once, never overwritten; `blogctl preview --rotate` replaces it)",
     ]
 
 
 def ensure_resources(s3: Any, dynamodb: Any, sqs: Any, names: Names,
-                     ingest_timeout: int = DEFAULT_INGEST_TIMEOUT) -> list[str]:
-    """Create or update the bucket, table, queues and notification; return what was done."""
+                     ingest_timeout: int = DEFAULT_INGEST_TIMEOUT, ssm: Any = None) -> list[str]:
+    """Create or update the bucket, table, queues, notification and preview secret; return what was done.
+
+    `ssm` defaults to chalicelib's client, pointed where the others are.
+    """
     done: list[str] = []
     done += _ensure_bucket(s3, names)
     done += _ensure_table(dynamodb, names)
     queue_arn = _ensure_queues(sqs, names, ingest_timeout)
     done += _ensure_notification(s3, names, queue_arn)
+    done += _ensure_preview_secret(ssm if ssm is not None else _default_ssm(), names)
     return done
+
+
+def _default_ssm() -> Any:
+    from chalicelib import aws
+
+    return aws.client("ssm")
+
+
+def _ensure_preview_secret(ssm: Any, names: Names) -> list[str]:
+    parameter = SecretParameter(ssm, names.preview_parameter)
+    if parameter.create(preview.new_secret(), "Signs the blog's preview links (blogctl preview)"):
+        return [f"created the preview secret {names.preview_parameter}"]
+    return []
 
 
 def _ensure_bucket(s3: Any, names: Names) -> list[str]:

@@ -8,9 +8,9 @@ import datetime as dt
 import functools
 import hashlib
 
-from chalicelib import aws, cdn, config, ingest, rebuild
+from chalicelib import aws, cdn, config, ingest, preview, rebuild
 from chalicelib.site import Site, now_utc
-from chalicelib.store import ContentStore, PostIndex, UploadQueue
+from chalicelib.store import ContentStore, PostIndex, SecretParameter, UploadQueue
 
 
 @functools.lru_cache(maxsize=1)
@@ -26,9 +26,15 @@ def content() -> ContentStore:
 
 
 @functools.lru_cache(maxsize=1)
+def preview_secret() -> SecretParameter:
+    """The stage's preview secret in SSM Parameter Store (chalicelib/preview.py)."""
+    return SecretParameter(aws.client("ssm"), preview.parameter_name(config.get_settings().table))
+
+
+@functools.lru_cache(maxsize=1)
 def site() -> Site:
     """The public site, with its in-memory page cache."""
-    return Site(index(), content(), config.get_settings())
+    return Site(index(), content(), config.get_settings(), preview_secret=preview_secret())
 
 
 def ingest_messages(messages: list[ingest.Message], now: dt.datetime | None = None) -> list[str]:
@@ -65,5 +71,5 @@ def reset() -> None:
     """Forget settings, clients and services (after the environment changed)."""
     config.reset()
     aws.reset()
-    for cached in (index, content, site):
+    for cached in (index, content, preview_secret, site):
         cached.cache_clear()

@@ -7,6 +7,7 @@ warm view costs one GetItem and nothing else.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -14,13 +15,13 @@ from urllib.parse import quote
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib import dates, feeds, lru, model, pages, posts, render, search_index, templates
+from chalicelib import dates, feeds, lru, model, pages, posts, preview, render, search_index, templates
 from chalicelib.config import Settings
-from chalicelib.errors import BadRequest, Gone, Moved, NotFound
-from chalicelib.model import PostCard, PostRecord, Tombstone
+from chalicelib.errors import BadRequest, Gone, InvalidPost, Moved, NotFound
+from chalicelib.model import PostCard, PostRecord, SourceRejection, Tombstone
 from chalicelib.links import Links, Position, decode_cursor, encode_cursor, listing_url
 from chalicelib.pages import Page
-from chalicelib.store import ContentStore, PostIndex, Slice, dumps
+from chalicelib.store import ContentStore, PostIndex, SecretParameter, Slice, dumps
 
 HOME_PAGE_SIZE = 10
 TAG_PAGE_SIZE = 20
@@ -52,6 +53,9 @@ ASSET_TYPES = {
     ".zip": "application/zip",
 }
 DOWNLOAD_TYPE = "application/octet-stream"
+# A preview is for the people holding its link: never indexed, never cached, never sent on as a referrer.
+PREVIEW_HEADERS = {"X-Robots-Tag": "noindex, nofollow", "Referrer-Policy": "no-referrer"}
+PREVIEW_CACHE = "private, no-store"
 
 
 def now_utc() -> dt.datetime:
@@ -81,11 +85,13 @@ class Site:
     """Answers the public routes from the index and the content bucket."""
 
     def __init__(self, index: PostIndex, content: ContentStore, settings: Settings,
-                 clock: Callable[[], dt.datetime] = now_utc) -> None:
+                 clock: Callable[[], dt.datetime] = now_utc, preview_secret: SecretParameter | None = None) -> None:
         self.index = index
         self.content = content
         self.settings = settings
         self.clock = clock
+        # The secret that signs preview links, re-read every preview.SECRET_TTL_SECONDS (tests move its clock).
+        self.preview_secret = preview.SecretCache(preview_secret.read) if preview_secret is not None else None
         self._pages = lru.LRU(PAGE_CACHE_SIZE)
         self._bodies = lru.LRU(BODY_CACHE_SIZE)
 
@@ -269,31 +275,39 @@ class Site:
     def _render_post(self, record: PostRecord, images: model.ImageSizes, newer: PostCard | None,
                      older: PostCard | None, more: list[PostCard], links: Links) -> str:
         rendered = self._body(record.card, links, absolute=False, extra=record.extra, images=images)
+        return self._post_html(record.card, rendered, newer, older, more, links,
+                               canonical=links.url(f"/posts/{record.slug}"))
+
+    def _post_html(self, card: PostCard, rendered: render.Rendered | None, newer: PostCard | None,
+                   older: PostCard | None, more: list[PostCard], links: Links, template: str = "post.html",
+                   **context: Any) -> str:
+        """A post page (or its preview, with template="preview.html") from its card and body."""
         link = lambda c: {"slug": c.slug, "title": c.title} if c else None  # noqa: E731
         return templates.render_template(
-            "post.html", post=public_fields(record.card, links), body=rendered.html, toc=rendered.toc,
+            template, post=public_fields(card, links), body=rendered.html if rendered else "",
+            toc=rendered.toc if rendered else "",
             nav={"newer": link(newer), "older": link(older)}, related=[link(c) for c in more],
-            related_tag=record.card.tags[0].to_dict() if record.card.tags else None,
-            canonical=links.url(f"/posts/{record.slug}"), **self._common(links),
+            related_tag=card.tags[0].to_dict() if card.tags else None, **context, **self._common(links),
         )
 
     def _body(self, card: PostCard, links: Links, absolute: bool, extra: dict[str, Any] | None = None,
-              images: model.ImageSizes | None = None) -> render.Rendered:
+              images: model.ImageSizes | None = None, asset_base: str | None = None) -> render.Rendered:
         """The post's rendered Markdown, read from S3 only on a cache miss.
 
         Feeds render from a card, which carries no front matter beyond the title: a `param`
         shortcode naming another key shows nothing there; nor image sizes (feed readers lay
-        out their own way).
+        out their own way). Images are under `asset_base` (default: the post's /assets/ folder).
         """
         base = links.base_url if absolute else links.base_path
         source = card.source
         params = model.render_params(card.title, extra or {})
         sizes = images.dimensions() if images is not None else {}
-        key = pages.fingerprint(source.id, base, render.RENDER_VERSION, dumps(params), dumps(sizes))
+        assets = asset_base or f"{base}/assets/{card.slug}"
+        key = pages.fingerprint(source.id, base, assets, render.RENDER_VERSION, dumps(params), dumps(sizes))
 
         def make() -> render.Rendered:
             body = posts.body_of(self.content.read_version(source.key, source.version_id))
-            return render.render_markdown(body, asset_base=f"{base}/assets/{card.slug}", link_base=base,
+            return render.render_markdown(body, asset_base=assets, link_base=base,
                                           site_url=links.base_url, params=params, image_sizes=sizes)
 
         return self._bodies.get_or_make(key, make)
@@ -432,7 +446,7 @@ class Site:
             raise NotFound("No such file.")  # a draft's or scheduled post's images stay private too
         return self._asset_redirect(f"assets/{slug}/{name}", name)
 
-    def _asset_redirect(self, key: str, name: str) -> Page:
+    def _asset_redirect(self, key: str, name: str, redirect_cache: str = "") -> Page:
         """302 to a short-lived signed URL of the bucket: every client gets the bytes, whatever it
         accepts, with the right type and a year's caching (each signed URL is its own resource).
 
@@ -445,7 +459,80 @@ class Site:
         attachment = content_type in (DOWNLOAD_TYPE, ASSET_TYPES[".svg"])
         disposition = f"attachment; filename*=UTF-8''{quote(name.rsplit('/', 1)[-1])}" if attachment else None
         url = self.content.signed_url(key, ASSET_URL_SECONDS, content_type, pages.IMMUTABLE_CACHE, disposition)
-        return pages.fixed("", status=302, headers={"Location": url}, cache_control=ASSET_REDIRECT_CACHE)
+        return pages.fixed("", status=302, headers={"Location": url}, cache_control=redirect_cache or ASSET_REDIRECT_CACHE)
+
+    # -- previews: one unpublished post, for whoever holds a signed link (chalicelib/preview.py) --
+
+    def preview(self, links: Links, slug: str, token: str) -> Page:
+        """A draft, scheduled or rejected post as it will look, marked as a preview; 404 without a live link."""
+        state = self._previewed(slug, token)
+        base = links.path(preview.path(slug, token))  # its images come through the link too
+        expires = preview.expiry_text(int(token.partition(".")[0]))
+        if isinstance(state, PostRecord) and state.error is None:
+            upper = max(self._upper(), model.listing_sort_key(state.visible_from, LAST_CHAR))
+            newer, older = self.index.neighbours(state.card, upper)
+            more = self._more_in_tag(state.card, upper)
+            rendered = self._body(state.card, links, absolute=False, extra=state.extra, asset_base=base)
+            note: dict[str, Any] = {"status": state.status_now(self.clock()).value,
+                                    "visible_from": state.visible_from, "expires": expires, "problems": []}
+            body = self._post_html(state.card, rendered, newer, older, more, links, template="preview.html",
+                                   canonical=None, preview=note)
+        else:
+            body = self._rejected_preview(state, links, base, expires)
+        return pages.fixed(body, cache_control=PREVIEW_CACHE, headers=dict(PREVIEW_HEADERS))
+
+    def preview_asset(self, slug: str, token: str, name: str) -> Page:
+        """An image or file of a previewed post, for a live link only."""
+        self._previewed(slug, token)  # a live link, to something there is to preview
+        if not ASSET_NAME_RE.match(name) or ".." in name:
+            raise NotFound("No such file.")
+        return self._asset_redirect(f"assets/{slug}/{name}", name, redirect_cache=PREVIEW_CACHE)
+
+    def _preview_allows(self, slug: str, token: str) -> bool:
+        """Is the link live? The same work for every wrong token: nothing is read before this answers."""
+        if self.preview_secret is None:
+            raise RuntimeError("this Site was made without the preview secret")
+        return preview.verify(self.preview_secret.get(), slug, token, self.clock().timestamp())
+
+    def _previewed(self, slug: str, token: str) -> PostRecord | Tombstone | SourceRejection:
+        """What a live link shows: the post, or the latest upload of a source in error."""
+        if not self._preview_allows(slug, token) or not posts.is_slug(slug):
+            raise NotFound("No such post.")
+        found: PostRecord | Tombstone | SourceRejection | None = self.index.post(slug)
+        if found is None or (isinstance(found, Tombstone) and found.error is None):
+            keys = [model.rejection_key(key) for key in preview.source_keys(slug)]
+            items = self.index.get_many(keys).values()
+            found = next((SourceRejection.from_item(i) for i in items), None)
+        if found is None or (isinstance(found, Tombstone) and found.error is None):
+            raise NotFound("No such post.")
+        return found
+
+    def _rejected_preview(self, state: PostRecord | Tombstone | SourceRejection, links: Links, base: str,
+                          expires: str) -> str:
+        """The latest upload of a source in error, as far as it can be shown, with its problems."""
+        error = state.error
+        assert error is not None
+        key = state.source.key if isinstance(state, PostRecord) else state.source_key
+        data = self.content.read_version_at_most(key, error.source_id, posts.MAX_SOURCE_BYTES)
+        rendered = None
+        title = state.card.title if isinstance(state, PostRecord) else posts.slug_from_key(key)
+        if data is not None:
+            title = preview.loose_title(data) or title
+            try:
+                rendered = render.check_render(posts.body_of(data), render.RenderContext(
+                    asset_base=base, link_base=links.base_path, site_url=links.base_url))
+            except InvalidPost:
+                rendered = None  # the body itself is what was rejected: the problems say why
+        if isinstance(state, PostRecord):
+            card = dataclasses.replace(state.card, title=title)
+        else:
+            card = PostCard(slug=posts.slug_from_key(key), title=title, date=error.at,
+                            source=model.SourceVersion(key=key, etag=error.etag, mtime=error.at,
+                                                       version_id=error.source_id))
+        note: dict[str, Any] = {"status": "error", "visible_from": "", "expires": expires,
+                                "problems": list(error.problems), "kept": isinstance(state, PostRecord)}
+        return self._post_html(card, rendered, None, None, [], links, template="preview.html", canonical=None,
+                               preview=note)
 
     # -- errors --
 

@@ -1,8 +1,9 @@
-"""The only module that talks to S3 and DynamoDB about content and the index.
+"""The only module that talks to S3 and DynamoDB about content and the index (and to SSM).
 
 `ContentStore` wraps the content bucket (post sources, assets, built artifacts under
 `_site/`). `PostIndex` wraps the index table, whose items are the typed values of
-`chalicelib.model` (the table layout is documented there). Both take their client and
+`chalicelib.model` (the table layout is documented there). `SecretParameter` is one
+SecureString in SSM Parameter Store (the preview links' secret). Each takes its client and
 resource name as arguments, so tests and tools can point them anywhere.
 """
 from __future__ import annotations
@@ -187,6 +188,22 @@ class ContentStore:
         response = self._s3.get_object(Bucket=self.bucket, Key=key, **kwargs)
         data: bytes = response["Body"].read()
         return data
+
+    def read_version_at_most(self, key: str, version_id: str | None, max_bytes: int) -> bytes | None:
+        """One version's bytes, or None when it is over `max_bytes` or gone (a rejected upload, say)."""
+        kwargs = {"VersionId": version_id} if version_id not in (None, "null") else {}
+        try:
+            response = self._s3.get_object(Bucket=self.bucket, Key=key, **kwargs)
+        except ClientError as err:
+            if _not_found(err):
+                return None
+            raise
+        stream = response["Body"]
+        try:
+            data = stream.read(max_bytes + 1)
+        finally:
+            stream.close()
+        return data if len(data) <= max_bytes else None
 
     def head(self, key: str) -> SourceRef | None:
         """The current version of `key` without its body, or None."""
@@ -626,6 +643,38 @@ class PostIndex:
     def put(self, item: dict[str, Any]) -> None:
         """Write one item as it is (the rebuild's own state)."""
         self._db.put_item(TableName=self.table, Item=to_item(item))
+
+
+class SecretParameter:
+    """One SecureString in SSM Parameter Store (the stage's preview secret, chalicelib/preview.py)."""
+
+    def __init__(self, ssm: Any, name: str) -> None:
+        self._ssm = ssm
+        self.name = name
+
+    def read(self) -> str:
+        """The current value (KeyError when the parameter does not exist: run the setup)."""
+        try:
+            return str(self._ssm.get_parameter(Name=self.name, WithDecryption=True)["Parameter"]["Value"])
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") == "ParameterNotFound":
+                raise KeyError(f"no SSM parameter {self.name}: run the stage's setup") from None
+            raise
+
+    def create(self, value: str, description: str) -> bool:
+        """Create the parameter unless it exists (never overwrites); True if it was created."""
+        try:
+            self._ssm.put_parameter(Name=self.name, Value=value, Type="SecureString", Description=description,
+                                    Overwrite=False)
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") == "ParameterAlreadyExists":
+                return False
+            raise
+        return True
+
+    def replace(self, value: str) -> None:
+        """Write a new value over the old one (rotation)."""
+        self._ssm.put_parameter(Name=self.name, Value=value, Type="SecureString", Overwrite=True)
 
 
 class UploadQueue:

@@ -44,7 +44,7 @@ from chalicelib import aws, config, services  # noqa: E402
 
 NAMES = Names(bucket=TEST_ENV["BLOG_BUCKET"], table=TEST_ENV["BLOG_TABLE"], queue=TEST_ENV["BLOG_QUEUE"],
               region="us-east-1")
-SERVICES = ("s3", "dynamodb", "sqs")
+SERVICES = ("s3", "dynamodb", "sqs", "ssm")
 MOTO = moto.mock_aws()  # one mock for the session, started around each test that uses AWS
 # Reading the queue changes it too (messages in flight), so a shared setup counts it as a change.
 STATE_CHANGING_READS = ("ReceiveMessage", "ChangeMessageVisibility", "ChangeMessageVisibilityBatch")
@@ -55,7 +55,7 @@ _session_clients: dict[str, Any] = {}
 def forget_services() -> None:
     """Empty the blog's service caches (settings, stores, the site's page cache) but keep its clients."""
     config.reset()
-    for cached in (services.index, services.content, services.site):
+    for cached in (services.index, services.content, services.preview_secret, services.site):
         cached.cache_clear()
     # Read the settings now: inside a test-client request Chalice swaps in config.json's stage variables.
     config.get_settings()

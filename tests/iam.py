@@ -90,6 +90,9 @@ def requests_of(call: Call) -> list[tuple[str, str]]:
         return [(f"dynamodb:{call.operation}", _table(call.region, params["TableName"], params.get("IndexName")))]
     if call.service == "cloudfront" and call.operation == "CreateInvalidation":
         return [("cloudfront:CreateInvalidation", f"arn:aws:cloudfront::{ACCOUNT}:distribution/{params['DistributionId']}")]
+    if call.service == "ssm" and "Name" in params:
+        name = params["Name"].lstrip("/")
+        return [(f"ssm:{call.operation}", f"arn:aws:ssm:{call.region}:{ACCOUNT}:parameter/{name}")]
     if call.service == "sqs" and "QueueUrl" in params:
         # IAM authorizes a batch call as the single action it repeats.
         action = call.operation.removesuffix("Batch")

@@ -107,8 +107,8 @@ def test_command_line_groups():
     assert parse_args(["calls", "render"]).groups == ["calls", "render"]
     with pytest.raises(SystemExit):
         parse_args(["nonsense"])
-    assert set(GROUPS) == {"calls", "listing", "render", "markdown", "startup", "ingest", "throughput", "package",
-                           "search"}
+    assert set(GROUPS) == {"calls", "listing", "render", "markdown", "startup", "ingest", "writes", "throughput",
+                           "package", "search"}
 
 
 def test_describe_calls():
@@ -186,3 +186,18 @@ def test_known_sources_answer_from_memory_and_fall_back(content):
     assert known.read_version("posts/known.md", "v1") == b"known"
     assert known.read_version("posts/stored.md", None) == b"stored"
     assert known.bucket == content.bucket
+
+
+def test_writes_per_upload_count_the_actions_of_each_transaction(index: PostIndex, publish):
+    from bench.writes import weigh
+    from blogctl.recorder import CallRecorder
+    from chalicelib import aws
+    from conftest import source
+
+    recorder = CallRecorder(keep_params=True)
+    with recorder.recording(aws.client("dynamodb")):
+        outcome = publish("posts/w.md", source("W", tags=["a", "b"]))
+    weighed = weigh(recorder, outcome.action)
+    transactions = [c for c in recorder.calls if c.operation == "TransactWriteItems"]
+    assert weighed.write_calls == 1 and weighed.calls["Query"] == 1
+    assert weighed.items == len((transactions[0].params or {})["TransactItems"]) >= 6  # post, 2 tags, 2 counts, month…

@@ -43,13 +43,13 @@ def fetch(url: str) -> tuple[int, str]:
 class Stack:
     """`python -m blogctl serve` on free ports; its output read as it comes (a full pipe would block it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *options: str) -> None:
         self.port, self.aws_port = free_port(), free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("BLOG_", "AWS_"))}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "blogctl", "serve", "--port", str(self.port), "--aws-port", str(self.aws_port),
-             "--no-autoreload"],
+             "--no-autoreload", *options],
             cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             start_new_session=True)  # its own process group: `kill` reaches `chalice local` too
         self.lines: list[str] = []
@@ -97,8 +97,8 @@ class Stack:
             self._reader.join(timeout=STOP_TIMEOUT)
 
 
-def started_stack() -> Iterator[Stack]:
-    stack = Stack()
+def started_stack(*options: str) -> Iterator[Stack]:
+    stack = Stack(*options)
     try:
         stack.wait_until_serving()
         yield stack
@@ -193,3 +193,71 @@ def test_ctrl_c_stops_everything(own_stack):
         fetch(own_stack.base + "/")
     with pytest.raises(OSError):  # moto too
         fetch(f"http://127.0.0.1:{own_stack.aws_port}/")
+
+
+def s3_of(stack: Stack):
+    return boto3.client("s3", endpoint_url=f"http://127.0.0.1:{stack.aws_port}", region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def until(status: int, url: str, timeout: float) -> float:
+    """Seconds until `url` answers `status` (fails after `timeout`)."""
+    started = time.monotonic()
+    while fetch(url)[0] != status:
+        assert time.monotonic() - started < timeout, f"{url} did not answer {status} within {timeout} s"
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+DELETE_TIMEOUT = 2.0  # the issue's promise: a deletion takes effect locally within 2 s
+
+
+def test_a_deleted_post_answers_410_within_two_seconds(stack):
+    slug = f"short-lived-{uuid.uuid4().hex[:8]}"
+    s3 = s3_of(stack)
+    bucket = load_stage("dev").bucket
+    s3.put_object(Bucket=bucket, Key=f"posts/{slug}.md", Body=source("Short lived"))
+    until(200, f"{stack.base}/posts/{slug}", LIVE_TIMEOUT)
+    s3.delete_object(Bucket=bucket, Key=f"posts/{slug}.md")  # a delete marker: the bucket is versioned
+    until(410, f"{stack.base}/posts/{slug}", DELETE_TIMEOUT)
+
+
+def test_it_prints_the_line_to_paste_for_the_aws_cli(stack):
+    assert (f"alias awslocal='AWS_ENDPOINT_URL=http://127.0.0.1:{stack.aws_port} AWS_ACCESS_KEY_ID=testing "
+            "AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 aws'") in stack.output
+
+
+def test_a_restart_keeps_the_bucket_its_versions_and_the_index(tmp_path):
+    state = str(tmp_path / "state")
+    bucket, key = load_stage("dev").bucket, "posts/kept-across-restarts.md"
+    for stack in started_stack("--state-dir", state):
+        s3 = s3_of(stack)
+        s3.put_object(Bucket=bucket, Key=key, Body=source("First version"))
+        s3.put_object(Bucket=bucket, Key=key, Body=source("Second version"))
+        until(200, f"{stack.base}/posts/kept-across-restarts", LIVE_TIMEOUT)
+        versions = s3.list_object_versions(Bucket=bucket, Prefix="posts/")["Versions"]
+        assert stack.stop() == 0
+    for stack in started_stack("--state-dir", state):
+        assert "kept from the last run" in stack.output
+        status, html = fetch(f"{stack.base}/posts/kept-across-restarts")
+        assert status == 200 and "Second version" in html
+        again = s3_of(stack).list_object_versions(Bucket=bucket, Prefix="posts/")["Versions"]
+        assert [(v["Key"], v["VersionId"]) for v in again] == [(v["Key"], v["VersionId"]) for v in versions]
+        assert stack.stop() == 0
+    for stack in started_stack("--state-dir", state, "--fresh"):
+        assert fetch(f"{stack.base}/posts/kept-across-restarts")[0] == 404
+        assert fetch(f"{stack.base}/posts/global-prayer-gathering-2013")[0] == 200  # the samples, uploaded again
+
+
+PORTS_FREED_TIMEOUT = 10
+
+
+def test_when_the_serve_process_dies_nothing_holds_the_ports(own_stack):
+    os.kill(own_stack.process.pid, signal.SIGKILL)  # only it: `chalice local` must go by itself
+    own_stack.process.wait(timeout=STOP_TIMEOUT)
+    deadline = time.monotonic() + PORTS_FREED_TIMEOUT
+    from blogctl.localstack import port_is_free
+
+    while not (port_is_free(own_stack.port) and port_is_free(own_stack.aws_port)):
+        assert time.monotonic() < deadline, "a port is still held after the serve process died"
+        time.sleep(0.1)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import os
 
+import boto3
+import moto
 import pytest
 
 from blogctl import operations
@@ -127,7 +129,9 @@ def test_the_cli_uses_the_stages_region_whatever_the_environment_says(monkeypatc
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     saved = dict(os.environ)
     try:
-        connect(parser().parse_args(["status", "--stage", "prod"]))
+        with moto.mock_aws():  # connect() checks that the stage's bucket is there
+            boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="serverless-blog-prod-content")
+            connect(parser().parse_args(["status", "--stage", "prod"]))
         assert os.environ["AWS_REGION"] == os.environ["AWS_DEFAULT_REGION"] == "us-east-1"
     finally:
         os.environ.clear()

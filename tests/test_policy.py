@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import struct
+import time
 
 import pytest
 
@@ -55,6 +57,10 @@ VISITS = {
     "/static/{name}": [(f"/static/{templates.stylesheet()[0]}", 200)],
     "/assets/{slug}/{name}": [("/assets/hello/cat.png", 302), ("/assets/nobody/cat.png", 404)],
     "/{proxy+}": [("/2019/04/hi.html", 301), ("/no/such/page", 404)],
+    # `{token:SLUG}` is a live preview link to SLUG, signed when the workload runs
+    "/preview/{slug}/{token}": [("/preview/sneak/{token:sneak}", 200), ("/preview/hello/{token:hello}", 200),
+                                ("/preview/broken/{token:broken}", 200), ("/preview/sneak/{token:hello}", 404)],
+    "/preview/{slug}/{token}/{name}": [("/preview/sneak/{token:sneak}/shot.png", 302)],
 }
 
 
@@ -81,9 +87,19 @@ def drive(blog: Sandbox) -> dict[str, int]:
     blog.upload("assets/missed/chart.png", PNG, "image/png")
     blog.rebuild()  # repairs what the queue has not delivered yet (the image's size too)
     blog.upload("posts/late.md", source("Late", tags=["Python"], author="Ada"))
+    blog.upload("assets/sneak/shot.png", PNG, "image/png")
+    blog.upload("posts/sneak.md", source("Sneak peek", draft=True, body="![shot](shot.png)"))
     blog.deliver()
     blog.rebuild()  # merges into the previous search index
-    return {path: blog.get(path).status_code for visits in VISITS.values() for path, _ in visits}
+    return {path: blog.get(signed(blog, path)).status_code for visits in VISITS.values() for path, _ in visits}
+
+
+def signed(blog: Sandbox, path: str) -> str:
+    """`path` with each `{token:SLUG}` replaced by a live preview token for SLUG."""
+    from chalicelib import preview, services
+
+    secret, expires = services.preview_secret().read(), int(time.time()) + 3600
+    return re.sub(r"\{token:([a-z0-9-]+)\}", lambda m: preview.sign(secret, m.group(1), expires), path)
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
