@@ -27,6 +27,7 @@ from typing import Any
 
 from blogctl.resources import Names
 from blogctl.stage import CONFIG_FILE, Stage, load_stage
+from chalicelib.model import SITE_FILES_PREFIX
 from chalicelib.posts import POSTS_PREFIX
 from chalicelib.store import LISTING_INDEX, SEARCH_ARTIFACT_KEY, SEARCH_INDEX, SOURCE_INDEX
 
@@ -52,6 +53,7 @@ def resources(names: Names, function_name: str) -> dict[str, str]:
         "posts": f"{bucket}/{POSTS_PREFIX}*",
         "assets": f"{bucket}/{ASSETS_PREFIX}*",
         "site artifacts": f"{bucket}/{SITE_PREFIX}*",
+        "site files": f"{bucket}/{SITE_FILES_PREFIX}*",
         "upload queue": f"arn:aws:sqs:{names.region}:*:{names.queue}",
         "log group": log_group,
         "log group (any form)": f"{log_group}:*",
@@ -71,12 +73,13 @@ LOGS = [
 # Per function: (Sid, actions, resources named by `resources`).
 GRANTS: dict[str, list[tuple[str, list[str], list[str]]]] = {
     # Readers' pages: index items and listings, a post's last good version (by its VersionId),
-    # assets, the search index. Nothing else: no writes, no queue.
+    # files (assets, a bundle's files beside its source, an imported site's files under
+    # files/), the search index. Nothing else: no writes, no queue.
     API: [
         ("ReadIndex", ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"], ["table"]),
         ("ReadListings", ["dynamodb:Query"], ["listing index", "search queue index"]),
         ("ReadPostVersions", ["s3:GetObjectVersion"], ["posts"]),
-        ("ReadAssetsAndSearchIndex", ["s3:GetObject"], ["assets", "site artifacts"]),
+        ("ReadFilesAndSearchIndex", ["s3:GetObject"], ["assets", "posts", "site files", "site artifacts"]),
         ("ListBucket", ["s3:ListBucket"], ["bucket"]),
         *LOGS,
     ],

@@ -11,6 +11,7 @@ import datetime as dt
 import decimal
 import gzip
 import json
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,11 @@ from chalicelib.transitions import Condition, Delete, Put, Update, Write
 
 SITE_PREFIX = "_site/"
 SEARCH_ARTIFACT_KEY = SITE_PREFIX + "search-index.json"
+
+# An imported site's config (model.SiteConfig) is read at most once per container in this
+# long: ingest and the site need it on every upload and unknown path, and it changes only
+# when `blogctl import` runs (which waits this long after changing it).
+SITE_CONFIG_TTL_SECONDS = 60
 
 # DynamoDB's own limits.
 MAX_TRANSACTION_ITEMS = 100
@@ -315,9 +321,11 @@ class ConflictError(Exception):
 class PostIndex:
     """The index table, read and written as the typed items of chalicelib.model."""
 
-    def __init__(self, dynamodb: Any, table: str) -> None:
+    def __init__(self, dynamodb: Any, table: str, clock: Any = time.monotonic) -> None:
         self._db = dynamodb
         self.table = table
+        self._clock = clock
+        self._config: tuple[float, model.SiteConfig] | None = None  # (read at, config)
 
     # -- reads on the request path: GetItem, BatchGetItem or Query with Limit, never Scan --
 
@@ -356,6 +364,18 @@ class PostIndex:
     def get_site(self) -> dict[str, Any]:
         """The site item ({} before anything wrote it)."""
         return self.get(SITE_KEY) or {}
+
+    def site_config(self, max_age: float = SITE_CONFIG_TTL_SECONDS) -> model.SiteConfig:
+        """The imported site's config, read again only when the last read is older than `max_age` seconds."""
+        now = self._clock()
+        if self._config is None or now - self._config[0] >= max_age:
+            self._config = (now, model.SiteConfig.from_item(self.get(model.SITE_CONFIG_KEY)))
+        return self._config[1]
+
+    def put_site_config(self, config: model.SiteConfig) -> None:
+        """Write the imported site's config (`blogctl import`); this process sees it at once."""
+        self._db.put_item(TableName=self.table, Item=to_item(config.to_item()))
+        self._config = (self._clock(), config)
 
     def listing(self, upper_sk: str, limit: int, after_sk: str | None = None,
                 lower_sk: str | None = None) -> Slice:
