@@ -3,6 +3,7 @@
     python -m blogctl new "My first post"       scaffold content/posts/my-first-post.md
     python -m blogctl check content/posts/*.md  validate, with line numbers; exit 1 on errors
     python -m blogctl publish content/posts/my-first-post.md
+    python -m blogctl import ../old-site           a whole Hugo, Jekyll or Pelican site, old URLs kept
     python -m blogctl status                    every post: published, draft, scheduled, error
     python -m blogctl history SLUG / rollback SLUG VERSION / rebuild / replay-dlq
     python -m blogctl serve                     the local stack (`make run`)
@@ -334,6 +335,11 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+")
     publish = add("publish", cmd_publish, "check and upload posts (files or folders) and their assets")
     publish.add_argument("paths", nargs="+")
+    site = add("import", _later("importer", "cmd_import"),
+               "import a Hugo, Jekyll or Pelican site folder: posts, images and files as they are, old URLs kept")
+    site.add_argument("site_dir", help="the old site's folder (with its hugo.toml, _config.yml or pelicanconf.py)")
+    site.add_argument("--json", action="store_true", help="print the report as JSON")
+    site.add_argument("--no-wait", action="store_true", help="upload, but do not wait for ingest")
     status = add("status", cmd_status, "every post: published, draft, scheduled or error (with the error)")
     status.add_argument("--json", action="store_true")
     history = add("history", cmd_history, "versions of a post's source")

@@ -549,6 +549,7 @@ GENERATORS = ("hugo", "jekyll", "pelican")
 # Pelican's STATIC_PATHS), under their old paths. Not `static/` (the blog's own stylesheet is served
 # at /static/…) and not `assets/` (posts' own files): the API function may read this prefix only.
 SITE_FILES_PREFIX = "files/"
+ANY_SECTION = "*"  # the permalink rule of every post (DynamoDB map keys cannot be empty)
 # Bounds on what the config item may hold, whatever wrote it.
 MAX_PERMALINK_RULES = 50
 MAX_PATTERN_CHARS = 300
@@ -568,7 +569,7 @@ class SiteConfig:
     generator: str = ""                              # hugo | jekyll | pelican; '' when nothing was imported
     base_url: str = ""                               # the old site's address: 'https://example.com/blog'
     time_zone: str = ""                              # IANA name; dates without an offset are in it ('' = UTC)
-    permalinks: dict[str, str] = field(default_factory=dict)  # section ('' = any) -> the generator's pattern
+    permalinks: dict[str, str] = field(default_factory=dict)  # section (or ANY_SECTION) -> the generator's pattern
     settings: dict[str, str] = field(default_factory=dict)    # generator-specific (see permalinks.py)
     files_prefix: str = ""                           # SITE_FILES_PREFIX when the old site had files
     feed_paths: tuple[str, ...] = ()                 # the old feeds' paths (normalized): 301 to /feed.xml
@@ -616,7 +617,7 @@ class SiteConfig:
         return cls(
             generator=item["generator"], base_url=text(item.get("base_url")), time_zone=text(item.get("time_zone")),
             permalinks={str(k)[:MAX_SETTING_CHARS]: v for k, v in list(rules.items())[:MAX_PERMALINK_RULES]
-                        if isinstance(v, str) and len(v) <= MAX_PATTERN_CHARS},
+                        if k and isinstance(v, str) and len(v) <= MAX_PATTERN_CHARS},
             settings={str(k)[:MAX_SETTING_CHARS]: text(v) for k, v in settings.items()},
             files_prefix=prefix if prefix.startswith(SITE_FILES_PREFIX) else "",
             feed_paths=tuple(p for p in item.get("feed_paths") or () if isinstance(p, str))[:MAX_FEED_PATHS],

@@ -35,7 +35,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from chalicelib import posts
-from chalicelib.model import SiteConfig
+from chalicelib.model import ANY_SECTION, SiteConfig
 
 JEKYLL_STYLES = {
     "date": "/:categories/:year/:month/:day/:title:output_ext",
@@ -168,7 +168,7 @@ def _jekyll(config: SiteConfig, key: str, post: posts.Post, meta: _Meta) -> OldA
     own = meta.text("permalink", exact=True)
     address = _own_address(meta, ("permalink",), exact=True)
     if address is None:
-        pattern = own if own and is_pattern(own) else (config.permalinks.get("posts") or config.permalinks.get("")
+        pattern = own if own and is_pattern(own) else (config.permalinks.get("posts") or config.permalinks.get(ANY_SECTION)
                                                         or JEKYLL_DEFAULT_STYLE)
         pattern = JEKYLL_STYLES.get(pattern, pattern)
         date = post.date
@@ -261,7 +261,7 @@ def _hugo(config: SiteConfig, key: str, post: posts.Post, meta: _Meta) -> OldAdd
             "slugorcontentbasename": urlize(raw_slug) if raw_slug else urlize(base_name),
             "contentbasenameorslug": urlize(base_name),
         }
-        pattern = config.permalinks.get(section) or config.permalinks.get("") or HUGO_DEFAULT
+        pattern = config.permalinks.get(section) or config.permalinks.get(ANY_SECTION) or HUGO_DEFAULT
 
         def replace(found: re.Match[str]) -> str:
             name, index = found.group(1), found.group(2)
@@ -322,7 +322,7 @@ def _pelican(config: SiteConfig, key: str, post: posts.Post, meta: _Meta) -> Old
         "slug": slug, "date": post.date, "lang": meta.text("lang") or settings.get("default_lang") or
         PELICAN_DEFAULT_LANG, "category": _Named(category, slugify), "author": _Named(author, slugify),
     }
-    url = pelican_format(config.permalinks.get("") or PELICAN_DEFAULT, fields)
+    url = pelican_format(config.permalinks.get(ANY_SECTION) or PELICAN_DEFAULT, fields)
     path = "/" + url.lstrip("/")
     feed_id = ""
     if config.base_url:

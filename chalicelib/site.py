@@ -169,6 +169,8 @@ class Site:
             etag=etag, last_modified=pages.parse_iso(record.source.mtime))
 
     def _public_post(self, slug: str) -> PostRecord:
+        if not posts.is_slug(slug) and _normalized(f"/posts/{slug}") in self.index.site_config().feed_paths:
+            raise Moved("/feed.xml")  # an imported section's feed: Hugo's /posts/index.xml
         slug = _canonical_slug(slug, "/posts/{}", "No such post.")
         found = self.index.post(slug)
         if isinstance(found, PostRecord) and found.is_public(self.clock()):

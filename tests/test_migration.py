@@ -175,6 +175,14 @@ def test_the_config_is_read_once_per_ttl(index, content, calls):
     assert reader.site_config() == JEKYLL and calls.count()[("dynamodb", "GetItem")] == 2
 
 
+def test_the_config_survives_the_table(index):
+    config = SiteConfig(generator="pelican", base_url="https://x.example", time_zone="Europe/Paris",
+                        permalinks={model.ANY_SECTION: "{slug}.html"}, settings={"slug_source": "title", "author": ""},
+                        files_prefix=SITE_FILES_PREFIX, feed_paths=("/feeds/all.atom.xml",))
+    index.put_site_config(config)
+    assert store.PostIndex(index._db, index.table).site_config() == config
+
+
 def test_a_config_item_out_of_bounds_is_cut_to_them():
     item = {**model.SITE_CONFIG_KEY, "generator": "jekyll", "files_prefix": "posts/",
             "permalinks": {str(n): "/:title/" for n in range(500)}, "feed_paths": ["/f"] * 100}

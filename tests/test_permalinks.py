@@ -37,7 +37,7 @@ def test_no_imported_site_means_no_old_address():
     ("/blog/:short_year/:title:output_ext", "/blog/13/hello-world.html"),
 ])
 def test_jekyll_styles_and_patterns(style, path):
-    config = SiteConfig(generator="jekyll", permalinks={"": style} if style else {})
+    config = SiteConfig(generator="jekyll", permalinks={"*": style} if style else {})
     found = address(config, "posts/_posts/2013-04-20-hello-world.md", "---\ntitle: Hi\n---\nx")
     assert found.path == path
 
@@ -49,7 +49,7 @@ def test_jekyll_categories_come_from_folders_then_front_matter_lower_cased():
 
 
 def test_jekyll_title_keeps_case_and_url_marks_slug_does_not():
-    config = SiteConfig(generator="jekyll", permalinks={"": "/:title/:slug/"})
+    config = SiteConfig(generator="jekyll", permalinks={"*": "/:title/:slug/"})
     found = address(config, "posts/_posts/2013-04-20-Don't Panic_now!.md", "---\ntitle: Hi\n---\nx")
     assert found.path == "/Don't-Panic_now!/don-t-panic-now/"
 
@@ -78,13 +78,13 @@ def test_jekyll_own_permalink_address_or_pattern():
 def test_jekyll_feed_id_is_jekyll_feeds_post_id():
     found = address(JEKYLL, "posts/_posts/2013-04-20-Hello-World.md", "---\ntitle: Hi\n---\nx")
     assert found.feed_id == "https://example.org/blog/2013/04/20/Hello-World"
-    pretty = SiteConfig(generator="jekyll", base_url="https://example.org", permalinks={"": "pretty"})
+    pretty = SiteConfig(generator="jekyll", base_url="https://example.org", permalinks={"*": "pretty"})
     assert address(pretty, "posts/_posts/2013-04-20-a.md", "---\ntitle: A\n---\nx").feed_id == \
         "https://example.org/2013/04/20/a"
 
 
 def test_an_unknown_placeholder_is_an_error():
-    config = SiteConfig(generator="jekyll", permalinks={"": "/:year/:nonsense/"})
+    config = SiteConfig(generator="jekyll", permalinks={"*": "/:year/:nonsense/"})
     with pytest.raises(PermalinkError, match="nonsense"):
         address(config, "posts/_posts/2013-04-20-a.md", "---\ntitle: A\n---\nx")
 
@@ -134,17 +134,17 @@ def test_hugo_urlize_matches_hugos_sanitizer():
     ("{category.slug}/{slug}-{lang}.html", "/python-tips/hello-world-en.html"),
 ])
 def test_pelican_article_urls(pattern, path):
-    config = SiteConfig(generator="pelican", permalinks={"": pattern} if pattern else {})
+    config = SiteConfig(generator="pelican", permalinks={"*": pattern} if pattern else {})
     found = address(config, "posts/2013/x.md", "Title: Hello, World!\nDate: 2013-04-20\nCategory: Python Tips\n\nx")
     assert found.path == path
 
 
 def test_pelican_slug_sources_and_folder_category():
-    config = SiteConfig(generator="pelican", permalinks={"": "{category}/{slug}.html"})
+    config = SiteConfig(generator="pelican", permalinks={"*": "{category}/{slug}.html"})
     assert address(config, "posts/notes/x.md", "Title: Don't Panic\nDate: 2013-04-20\n\nx").path == \
         "/notes/dont-panic.html"
     by_name = SiteConfig(generator="pelican", settings={"slug_source": "basename", "use_folder_as_category": "false"},
-                         permalinks={"": "{category}/{slug}.html"})
+                         permalinks={"*": "{category}/{slug}.html"})
     assert address(by_name, "posts/notes/My File.md", "Title: T\nDate: 2013-04-20\n\nx").path == "/misc/my-file.html"
     assert address(config, "posts/x.md", "Title: T\nSlug: Own_Slug\nDate: 2013-04-20\n\nx").path == "/misc/Own_Slug.html"
 
@@ -156,7 +156,7 @@ def test_pelican_feed_id_is_a_tag_uri():
 
 def test_pelican_patterns_may_not_reach_into_objects():
     for pattern in ("{date.__class__}", "{slug!r}", "{os}", "{category.name.__doc__}"):
-        config = SiteConfig(generator="pelican", permalinks={"": pattern})
+        config = SiteConfig(generator="pelican", permalinks={"*": pattern})
         with pytest.raises(PermalinkError):
             address(config, "posts/x.md", "Title: T\nDate: 2013-04-20\n\nx")
 
