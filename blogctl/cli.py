@@ -340,6 +340,8 @@ def parser() -> argparse.ArgumentParser:
     site.add_argument("site_dir", help="the old site's folder (with its hugo.toml, _config.yml or pelicanconf.py)")
     site.add_argument("--json", action="store_true", help="print the report as JSON")
     site.add_argument("--no-wait", action="store_true", help="upload, but do not wait for ingest")
+    site.add_argument("--check", metavar="BLOG_URL",
+                      help="then visit every old URL, image and link between posts on the blog at this address")
     status = add("status", cmd_status, "every post: published, draft, scheduled or error (with the error)")
     status.add_argument("--json", action="store_true")
     history = add("history", cmd_history, "versions of a post's source")

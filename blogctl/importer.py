@@ -29,16 +29,20 @@ import argparse
 import ast
 import concurrent.futures
 import hashlib
+import html.parser
 import json
 import os
 import re
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urljoin, urlsplit
 
 from blogctl.publishing import content_type
 from chalicelib import model, posts
@@ -119,11 +123,26 @@ class OldSite:
 # -- recognizing and reading a site --
 
 
+def pelican_config(root: Path) -> Path | None:
+    """The Pelican settings file of a folder: pelicanconf.py, or another top-level .py file that
+    sets SITENAME and Pelican's own settings (sites built with `pelican -s settings.py`)."""
+    if (root / PELICAN_CONFIGS[0]).is_file():
+        return root / PELICAN_CONFIGS[0]
+    for path in sorted(root.glob("*.py")):
+        try:
+            names = set(pelican_settings(path)[0])
+        except (SyntaxError, ValueError, OSError, UnicodeDecodeError):
+            continue
+        if "SITENAME" in names and names & {"ARTICLE_URL", "ARTICLE_SAVE_AS", "PATH", "THEME", "TIMEZONE"}:
+            return path
+    return None
+
+
 def detect(root: Path) -> str:
     """'hugo', 'jekyll' or 'pelican', from the files only that generator reads."""
     if not root.is_dir():
         raise SiteError(f"{root} is not a folder")
-    if any((root / name).is_file() for name in PELICAN_CONFIGS):
+    if pelican_config(root) is not None:
         return "pelican"
     if any((root / name).is_file() for name in JEKYLL_CONFIGS) or (root / "_posts").is_dir():
         return "jekyll"
@@ -274,8 +293,10 @@ def _read_hugo(root: Path) -> OldSite:
     for folder in folders:  # the site's own files come last and win over the theme's
         if folder.is_dir():
             _add_files(site, folder)
-    feeds = ["/index.xml", *(f"/{s}/index.xml" for s in sorted(imported))]
-    site.config = SiteConfig(**{**asdict(config), "feed_paths": tuple(_feed_path(f) for f in feeds),
+    rss = str(settings.get("rssuri") or "index.xml")  # older Hugo let `rssURI` name the feed file
+    feeds = [f"/{name}" for name in dict.fromkeys(("index.xml", rss))]
+    feeds += [f"/{section}{feed}" for section in sorted(imported) for feed in list(feeds)]
+    site.config = SiteConfig(**{**asdict(config), "feed_paths": tuple(dict.fromkeys(_feed_path(f) for f in feeds)),
                                 "files_prefix": SITE_FILES_PREFIX})
     return site
 
@@ -315,6 +336,9 @@ def _read_jekyll(root: Path) -> OldSite:
         time_zone=str(settings.get("timezone") or ""), permalinks={model.ANY_SECTION: permalink} if permalink else {},
     )
     site = OldSite("jekyll", root, config)
+    if not config.base_url.startswith(("http://", "https://")):
+        site.warnings.append("_config.yml sets no url: the old site's address is unknown, so the old feed's "
+                             "entry ids cannot be made again (feed readers may show its posts once more)")
     if not settings.get("timezone"):
         site.warnings.append("_config.yml sets no timezone: Jekyll used the building machine's; UTC is assumed")
     excluded = {str(e).strip("/") for e in settings.get("exclude") or []}
@@ -367,13 +391,14 @@ def pelican_settings(path: Path) -> tuple[dict[str, Any], list[str]]:
 def _read_pelican(root: Path) -> OldSite:
     settings: dict[str, Any] = {}
     warnings = []
-    for name in PELICAN_CONFIGS:
-        if (root / name).is_file():
-            values, unread = pelican_settings(root / name)
+    for path in (pelican_config(root), root / PELICAN_CONFIGS[1]):  # publishconf.py wins, as `make publish` has it
+        if path is not None and path.is_file():
+            values, unread = pelican_settings(path)
             settings.update(values)
-            warnings += [f"{name}: {n} is not a literal value; its default is used" for n in unread
+            warnings += [f"{path.name}: {n} is not a literal value; its default is used" for n in unread
                          if n in ("SITEURL", "ARTICLE_URL", "PATH", "TIMEZONE", "STATIC_PATHS", "ARTICLE_PATHS")]
-    content = (root / str(settings.get("PATH") or ".")).resolve()
+    # Without PATH, the content folder is what `pelican content` (pelican-quickstart's Makefile) names.
+    content = (root / str(settings.get("PATH") or ("content" if (root / "content").is_dir() else "."))).resolve()
 
     def setting(name: str, default: str) -> str:
         value = settings.get(name)
@@ -627,8 +652,177 @@ def cmd_import(args: argparse.Namespace) -> int:
     log(f"{site.generator} site: {sum(u.is_post for u in site.uploads)} post(s), "
         f"{sum(not u.is_post for u in site.uploads)} other file(s), {len(site.skipped)} left out")
     report = import_site(site, services.content(), services.index(), wait=not args.no_wait, log=log)
+    check = check_site(report, args.check) if args.check else None
     if args.json:
-        print(json.dumps(asdict(report), indent=2, default=str))
+        print(json.dumps({**asdict(report), **({"check": asdict(check)} if check else {})}, indent=2, default=str))
     else:
         print(format_report(report))
+        if check is not None:
+            print(f"check of {args.check}: {check.summary()}")
+            print("\n".join(f"  {failure}" for failure in check.failures))
     return 0 if report.ok else 1
+
+
+# -- checking a running blog after the import --
+
+
+@dataclass
+class Check:
+    """What a reader finds on the blog after an import: old URLs, images and links between posts."""
+
+    posts: int = 0
+    old_urls: int = 0
+    old_urls_ok: int = 0
+    images: int = 0
+    images_ok: int = 0
+    external_images: int = 0   # on other hosts: not the blog's to serve
+    links: int = 0
+    links_ok: int = 0
+    other_links: int = 0       # to addresses that name no post: pages not imported, listings, typos
+    failures: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line of numbers, as the README's tables show them."""
+        def share(ok: int, total: int) -> str:
+            return f"{ok}/{total} ({100 * ok / total:.1f}%)" if total else "0/0"
+        return (f"posts {self.posts}; old URLs that work {share(self.old_urls_ok, self.old_urls)}; images shown "
+                f"{share(self.images_ok, self.images)} (+{self.external_images} on other hosts); links between "
+                f"posts that resolve {share(self.links_ok, self.links)} (+{self.other_links} to no post)")
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # each hop is followed by hand, to count and bound them
+
+
+def _get(url: str, accept: str) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers={"Accept": accept, "User-Agent": "blogctl-import-check"})
+    opener = urllib.request.build_opener(_NoRedirects)
+    try:
+        with opener.open(request, timeout=30) as response:
+            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, {k.lower(): v for k, v in err.headers.items()}, err.read()
+
+
+def _follow(url: str, accept: str = "text/html", hops: int = 3) -> tuple[str, int, dict[str, str], bytes]:
+    """GET `url`, following at most `hops` redirects: (final URL, status, headers, body)."""
+    for _ in range(hops + 1):
+        status, headers, body = _get(url, accept)
+        if status not in (301, 302, 307, 308) or "location" not in headers:
+            return url, status, headers, body
+        url = urljoin(url, headers["location"])
+    return url, 0, {}, b""
+
+
+class _PostBody(html.parser.HTMLParser):
+    """The images and links inside a post page's `<div class="post-body">`."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.images: list[str] = []
+        self.links: list[str] = []
+        self._depth = 0
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if self._depth:
+            self._depth += tag == "div"
+            if tag == "img" and found.get("src"):
+                self.images.append(found["src"] or "")
+            elif tag == "a" and found.get("href") and "anchor" not in (found.get("class") or "") \
+                    and "footnote" not in (found.get("class") or ""):
+                self.links.append(found["href"] or "")
+        elif tag == "div" and "post-body" in (found.get("class") or "").split():
+            self._depth = 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._depth and tag == "div":
+            self._depth -= 1
+
+
+IMAGE_ACCEPT = "image/avif,image/webp,image/apng,image/*,*/*;q=0.8"  # what browsers send for <img>
+PAGE_SUFFIXES = ("", ".html", ".htm", ".md", ".markdown")
+NOT_POSTS = ("/tags", "/archive", "/search", "/feed.xml", "/static/", "/categories", "/category/", "/tag/")
+
+
+def check_site(report: Report, blog_url: str) -> Check:
+    """Visit, on the running blog, every old URL of the imported posts, their images and their links to pages."""
+    base = blog_url.rstrip("/")
+    host = urlsplit(base).netloc
+    check = Check()
+    published = [p for p in report.posts if p.status == "published"]
+    check.posts = len(published)
+    base_path = SiteConfig.from_item(report.config).base_path
+
+    def fail(text: str) -> None:
+        if len(check.failures) < MAX_REPORTED * 4 and text not in check.failures:
+            check.failures.append(text)
+
+    def old(post: PostReport, path: str) -> tuple[PostReport, str, bool]:
+        final, status, _, _ = _follow(base + quote(path, safe="/%:@!$&'()*+,;=-._~"))
+        return post, path, status == 200 and urlsplit(final).path.endswith(post.new_url)
+
+    def page(post: PostReport) -> tuple[PostReport, str]:
+        _, status, _, body = _follow(base + post.new_url)
+        return post, body.decode("utf-8", "replace") if status == 200 else ""
+
+    def image(url: str) -> tuple[str, bool]:
+        _, status, headers, _ = _follow(url, IMAGE_ACCEPT)
+        return url, status == 200 and headers.get("content-type", "").startswith("image/")
+
+    def link(url: str) -> tuple[str, bool]:
+        final, status, _, _ = _follow(url)
+        return url, status == 200 and "/posts/" in urlsplit(final).path
+
+    # A link that does not resolve still counts as one between posts when its last part names a post.
+    names = {posts.slugify(n) for p in report.posts for n in (p.slug, posts.slug_from_key(p.key),
+                                                               *(u.rstrip("/").rsplit("/", 1)[-1] for u in p.old_urls))}
+
+    def names_a_post(url: str) -> bool:
+        last = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+        return posts.slugify(re.sub(r"\.(html?|md|markdown)$", "", last)) in names
+
+    olds = [(p, u) for p in published for u in p.old_urls[:1] + [base_path + p.old_urls[0]] * bool(base_path) +
+            p.old_urls[1:]]
+    with concurrent.futures.ThreadPoolExecutor(IMPORT_WORKERS) as pool:
+        for post, path, ok in pool.map(lambda pair: old(*pair), olds):
+            check.old_urls += 1
+            check.old_urls_ok += ok
+            if not ok:
+                fail(f"old URL {path} does not lead to {post.new_url}")
+        images: list[str] = []  # one entry per <img> and per <a> on a page: each is counted, each URL fetched once
+        links: list[str] = []
+        for post, html in pool.map(page, published):
+            body = _PostBody(html)
+            for src in body.images:
+                url = urljoin(base + post.new_url, src)
+                if urlsplit(url).netloc == host:
+                    images.append(url)
+                else:
+                    check.external_images += 1
+            for href in body.links:
+                url = urljoin(base + post.new_url, href).split("#", 1)[0]
+                path = urlsplit(url).path[len(urlsplit(base).path):]
+                if urlsplit(url).netloc != host or path in ("", "/") or path.startswith(NOT_POSTS):
+                    continue
+                if os.path.splitext(path.rstrip("/"))[1].lower() in PAGE_SUFFIXES:
+                    links.append(url)
+        shown = dict(pool.map(image, sorted(set(images))))
+        for url in images:
+            check.images += 1
+            check.images_ok += shown[url]
+            if not shown[url]:
+                fail(f"image {url} is not shown")
+        resolved = dict(pool.map(link, sorted(set(links))))
+        for url in links:
+            if resolved[url] or names_a_post(url):
+                check.links += 1
+                check.links_ok += resolved[url]
+                if not resolved[url]:
+                    fail(f"link {url} does not lead to its post")
+            else:
+                check.other_links += 1
+                fail(f"link {url} names no post (a page, a listing or a typo)")
+    return check

@@ -103,10 +103,10 @@ class LocalStack:
         os.environ.update(local_environment(self.stage, self.aws_port, self.port))
         from moto.server import ThreadedMotoServer
 
-        from blogctl.motopatch import lean_transactions
+        from blogctl import motopatch
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto would log every request
-        lean_transactions()  # moto would copy the whole table on every transaction
+        motopatch.install()  # no table copies per transaction, one DynamoDB request at a time
 
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
         self._moto.start()

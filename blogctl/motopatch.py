@@ -1,4 +1,4 @@
-"""moto's TransactWriteItems without a copy of the whole table: the local stack's memory stays flat.
+"""moto fit for the local stack: transactions without table copies, one DynamoDB request at a time.
 
 moto 5.2 backs up every table a transaction touches with `copy.deepcopy` before each of its
 actions, to roll back if one fails. At a few thousand items that copy is most of the cost of
@@ -8,8 +8,14 @@ per 100 posts). `lean_transactions()` keeps moto's transaction code as it is, bu
 touches instead: a transaction that fails (a condition, a duplicate key, a validation
 error) is rolled back item by item, so it still changes nothing.
 
-Only the local stack (blogctl/localstack.py) installs it, in the process that runs moto's
-server; tests install it to prove both semantics. Not deployed.
+moto's server answers requests in threads, but its DynamoDB backend is not thread-safe: a Query
+walking a table while another request adds an item fails ("dictionary changed size during
+iteration"), and a transaction could interleave with another. `one_request_at_a_time()`
+serializes DynamoDB requests, as the real service's per-item consistency would have them
+never fail; S3 and SQS are left alone.
+
+Only the local stack (blogctl/localstack.py) installs these (`install()`), in the process that
+runs moto's server; tests install them to prove their semantics. Not deployed.
 """
 from __future__ import annotations
 
@@ -96,9 +102,38 @@ def lean_transactions() -> None:
         backend.transact_write_items = transact_write_items
 
 
+_dynamodb_lock = threading.Lock()
+
+
+def one_request_at_a_time() -> None:
+    """Serialize moto's DynamoDB requests: its backend is not safe across the server's threads (idempotent)."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    with _lock:
+        if getattr(DynamoHandler.call_action, "serialized", False):
+            return
+        original = DynamoHandler.call_action
+
+        @functools.wraps(original)
+        def call_action(self: Any) -> Any:
+            with _dynamodb_lock:
+                return original(self)
+
+        call_action.serialized = True  # type: ignore[attr-defined]
+        call_action.original = original  # type: ignore[attr-defined]
+        DynamoHandler.call_action = call_action
+
+
+def install() -> None:
+    """Everything the local stack's moto needs (blogctl/localstack.py calls it before starting moto)."""
+    lean_transactions()
+    one_request_at_a_time()
+
+
 def restore_moto() -> None:
-    """Undo `lean_transactions()` (tests restore moto as they found it)."""
+    """Undo `install()` (tests restore moto as they found it)."""
     from moto.dynamodb import models
+    from moto.dynamodb.responses import DynamoHandler
 
     with _lock:
         backend = models.DynamoDBBackend
@@ -106,3 +141,6 @@ def restore_moto() -> None:
         if original is not None:
             backend.transact_write_items = original
             models.copy = copy
+        handler = getattr(DynamoHandler.call_action, "original", None)
+        if handler is not None:
+            DynamoHandler.call_action = handler

@@ -125,7 +125,7 @@ def _escaped(path: str) -> str:
 
 def _absolute(config: SiteConfig, path: str) -> str:
     """The old site's URL of a site-relative path ('' when the old site's address is unknown)."""
-    if not config.base_url:
+    if not re.match(r"^https?://", config.base_url):  # no host: the old ids cannot be made again
         return ""
     return config.base_url.rstrip("/") + _escaped(path)
 
@@ -325,7 +325,7 @@ def _pelican(config: SiteConfig, key: str, post: posts.Post, meta: _Meta) -> Old
     url = pelican_format(config.permalinks.get(ANY_SECTION) or PELICAN_DEFAULT, fields)
     path = "/" + url.lstrip("/")
     feed_id = ""
-    if config.base_url:
+    if re.match(r"^https?://", config.base_url):
         link = urlsplit(f"{config.base_url.rstrip('/')}/{url}")
         feed_id = f"tag:{link.hostname},{post.date.strftime('%Y-%m-%d')}:{link.path}/"
     return OldAddress(path, feed_id)

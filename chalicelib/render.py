@@ -99,6 +99,8 @@ class RenderContext:
         to pages resolve against it, as the old site's readers' browsers did (the old URLs redirect).
     source_key: the post's key in the bucket: Pelican's `{filename}` links and links to other
         posts' Markdown files (`../other.md`) resolve against it.
+    old_site_url: the imported site's address ('https://example.org/blog'): absolute links to it
+        become links to this site, where its old URLs redirect and its files are served.
     """
 
     asset_base: str = ""
@@ -109,6 +111,7 @@ class RenderContext:
     first_line: int = 1
     page_path: str = ""
     source_key: str = ""
+    old_site_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -360,6 +363,8 @@ class _Decorator:
         self.images: list[str] = []
         self.links: list[str] = []
         self._variants: dict[str, list[tuple[int, str]]] | None = None
+        old = urlsplit(context.old_site_url) if context.old_site_url else None
+        self._old_host = old.netloc.lower() if old and old.scheme in ("http", "https") else ""
 
     def __call__(self, fragment: str) -> str:
         return _URL_TAG_RE.sub(self._tag, fragment) if "<" in fragment else fragment
@@ -431,6 +436,10 @@ class _Decorator:
         of the post's bundle, as in Hugo. Pelican's `{filename}`/`{static}` links name content.
         """
         url = html.unescape(value)
+        if self._old_host and url.lower().startswith(("http://", "https://", "//")):
+            old = urlsplit(url if not url.startswith("//") else "http:" + url)
+            if old.netloc.lower() == self._old_host:  # the imported site's own address: its page here
+                url = (old.path or "/") + (f"?{old.query}" if old.query else "") + (f"#{old.fragment}" if old.fragment else "")
         if not url or _SCHEME_RE.match(url) or url.startswith(("#", "//", "?")):
             return value
         generated = _PELICAN_LINK_RE.match(unquote(url))
@@ -514,10 +523,10 @@ def render(body: str, context: RenderContext) -> Rendered:
 def render_markdown(body: str, asset_base: str = "", link_base: str = "", *, site_url: str = "",
                     params: Mapping[str, Any] | None = None,
                     image_sizes: Mapping[str, tuple[int, int]] | None = None, first_line: int = 1,
-                    page_path: str = "", source_key: str = "") -> Rendered:
+                    page_path: str = "", source_key: str = "", old_site_url: str = "") -> Rendered:
     """Render a post body to sanitized HTML plus a table of contents (see RenderContext)."""
     return render(body, RenderContext(asset_base, link_base, site_url, params or {}, image_sizes or {}, first_line,
-                                      page_path, source_key))
+                                      page_path, source_key, old_site_url))
 
 
 def markup_chars(body: str) -> int:

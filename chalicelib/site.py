@@ -237,13 +237,14 @@ class Site:
         base = links.base_url if absolute else links.base_path
         source = card.source
         params = model.render_params(card.title, extra or {})
-        key = pages.fingerprint(source.id, base, render.RENDER_VERSION, dumps(params), card.old_path or "")
+        old_site = self.index.site_config().base_url if card.old_path else ""
+        key = pages.fingerprint(source.id, base, render.RENDER_VERSION, dumps(params), card.old_path or "", old_site)
 
         def make() -> render.Rendered:
             body = posts.body_of(self.content.read_version(source.key, source.version_id))
             return render.render_markdown(body, asset_base=f"{base}/assets/{card.slug}", link_base=base,
                                           site_url=links.base_url, params=params, page_path=card.old_path or "",
-                                          source_key=source.key)
+                                          source_key=source.key, old_site_url=old_site)
 
         return self._bodies.get_or_make(key, make)
 

@@ -312,3 +312,48 @@ def test_the_command_uploads_and_reports(blog, monkeypatch, capsys):
     assert status == 1  # nothing is ingested without waiting: the posts are still on their way
     assert report["generator"] == "jekyll" and report["uploaded"] == 9
     assert {p["status"] for p in report["posts"]} <= {"waiting", "error"}
+
+
+@pytest.fixture
+def served(blog):
+    """The sandbox's blog over real HTTP on loopback (for `blogctl import --check`)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            response = blog.get(self.path, {"Accept": self.headers.get("Accept", "*/*")})
+            self.send_response(response.status_code)
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(response.body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_the_check_counts_what_readers_find(blog, served):
+    report = run_import(blog, "jekyll")
+    check = importer.check_site(report, served)
+    expected = EXPECTED["jekyll"]
+    aliases = sum(len(p.old_urls) - 1 for p in report.posts if p.status == "published")
+    assert check.posts == len(expected["published"])
+    assert (check.old_urls_ok, check.old_urls) == (2 * check.posts + aliases,) * 2  # each with the base path too
+    assert (check.images_ok, check.images) == (expected["images"],) * 2
+    assert (check.links_ok, check.links, check.other_links) == (expected["links"], expected["links"], 0)
+    assert check.failures == [] and "100.0%" in check.summary()
+
+
+def test_the_check_names_what_fails(blog, served):
+    report = run_import(blog, "hugo")
+    services.content().delete("files/images/tomato.png")
+    check = importer.check_site(report, served)
+    assert check.images_ok == check.images - 1
+    assert check.failures == [f"image {served}/images/tomato.png is not shown"]

@@ -121,10 +121,12 @@ def test_jekyll_assets_folder_is_served_beside_posts_assets(imported, content, h
 def test_relative_links_resolve_against_the_old_page(imported, publish, http):
     publish("posts/_posts/2013-04-21-other.md", source("Other", date="2013-04-21"))
     publish("posts/_posts/2013-04-20-hello.md", source(
-        "Hello", date="2013-04-20", body="[next](../21/other.html) [md](2013-04-21-other.md) ![pic](../../../images/a.png)"))
+        "Hello", date="2013-04-20", body="[next](../21/other.html) [md](2013-04-21-other.md) ![pic](../../../images/a.png) "
+        "[abs](https://OLD.example/blog/2013/04/21/other.html#x) [away](https://elsewhere.example/blog/x)"))
     html = http.get("/posts/hello").text
     assert 'href="/2013/04/21/other.html"' in html and 'href="/posts/other"' in html
     assert 'src="/images/a.png"' in html
+    assert 'href="/blog/2013/04/21/other.html#x"' in html and 'href="https://elsewhere.example/blog/x"' in html
     assert http.get("/2013/04/21/other.html").headers["location"] == "/posts/other"
 
 

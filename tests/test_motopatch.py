@@ -17,8 +17,8 @@ TABLE = "patch-test"
 
 @pytest.fixture
 def db():
-    """A moto DynamoDB with the blog's table, with the lean transactions installed (and removed after)."""
-    motopatch.lean_transactions()
+    """A moto DynamoDB with the blog's table, with the local stack's patches installed (and removed after)."""
+    motopatch.install()
     try:
         with moto.mock_aws():
             client = boto3.client("dynamodb", region_name="us-east-1")
@@ -88,7 +88,62 @@ def test_without_the_patch_moto_copies_the_table():
                 client.transact_write_items(TransactItems=[put({"pk": "B", "sk": "1"}), put({"pk": "C", "sk": "1"})])
 
 
+def test_requests_from_many_threads_never_race(db):
+    import concurrent.futures
+
+    def write(n: int) -> None:
+        db.put_item(TableName=TABLE, Item={"pk": {"S": "P"}, "sk": {"S": f"{n:04d}"}})
+
+    def read(n: int) -> int:
+        return db.query(TableName=TABLE, KeyConditionExpression="pk = :p",
+                        ExpressionAttributeValues={":p": {"S": "P"}})["Count"]
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        work = [pool.submit(write if n % 2 else read, n) for n in range(400)]
+        for done in work:
+            done.result()  # a race inside moto would raise here ("dictionary changed size during iteration")
+    assert read(0) == 200
+
+
+def test_the_local_stacks_server_answers_many_threads(tmp_path):
+    """The moto server as `make run` starts it: many clients at once, no error, a failed transaction undone."""
+    import concurrent.futures
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    motopatch.install()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{port}",
+                              aws_access_key_id="testing", aws_secret_access_key="testing")
+        client.create_table(**table_definition(TABLE))
+
+        def work(n: int) -> None:
+            if n % 3:
+                client.transact_write_items(TransactItems=[put({"pk": "P", "sk": f"{n:04d}"}),
+                                                           put({"pk": "Q", "sk": f"{n:04d}"})])
+            else:
+                client.query(TableName=TABLE, KeyConditionExpression="pk = :p",
+                             ExpressionAttributeValues={":p": {"S": "P"}})
+
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            for done in [pool.submit(work, n) for n in range(150)]:
+                done.result()
+        with pytest.raises(ClientError):
+            client.transact_write_items(TransactItems=[put({"pk": "R", "sk": "1"}),
+                                                       put({"pk": "P", "sk": "0001"}, "attribute_not_exists(pk)")])
+        assert len(items(client)) == 200  # 100 transactions of two items; the failed one left nothing
+    finally:
+        server.stop()
+        motopatch.restore_moto()
+
+
 def test_installing_twice_is_harmless(db):
-    motopatch.lean_transactions()
+    motopatch.install()
     db.transact_write_items(TransactItems=[put({"pk": "A", "sk": "1"}), put({"pk": "B", "sk": "1"})])
     assert len(items(db)) == 2
