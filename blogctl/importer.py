@@ -131,8 +131,8 @@ def pelican_config(root: Path) -> Path | None:
     for path in sorted(root.glob("*.py")):
         try:
             names = set(pelican_settings(path)[0])
-        except (SyntaxError, ValueError, OSError, UnicodeDecodeError):
-            continue
+        except (SyntaxError, ValueError, OSError, SiteError):
+            continue  # not a settings file Pelican could read either
         if "SITENAME" in names and names & {"ARTICLE_URL", "ARTICLE_SAVE_AS", "PATH", "THEME", "TIMEZONE"}:
             return path
     return None
@@ -148,8 +148,8 @@ def detect(root: Path) -> str:
         return "jekyll"
     if any((root / name).is_file() for name in HUGO_CONFIGS) or (root / "config" / "_default").is_dir():
         return "hugo"
-    raise SiteError(f"{root} is no Hugo, Jekyll or Pelican site: none of {', '.join(HUGO_CONFIGS[:1] + JEKYLL_CONFIGS[:1] + PELICAN_CONFIGS[:1])}"
-                       " or their kin is there")
+    raise SiteError(f"{root} is no Hugo, Jekyll or Pelican site: it has no hugo.toml (or config.*), "
+                    "_config.yml or pelicanconf.py")
 
 
 def read_site(root: Path) -> OldSite:
@@ -316,7 +316,8 @@ def _jekyll_skipped(root: Path, path: Path, excluded: set[str], included: set[st
 def _has_front_matter(path: Path) -> bool:
     with path.open("rb") as stream:
         head = stream.read(8)
-    return head.lstrip(b"\xef\xbb\xbf").startswith(b"---") and head.lstrip(b"\xef\xbb\xbf")[3:4] in (b"\n", b"\r", b" ", b"-")
+    head = head.lstrip(b"\xef\xbb\xbf")
+    return head.startswith(b"---") and head[3:4] in (b"\n", b"\r", b" ", b"-")
 
 
 def _read_jekyll(root: Path) -> OldSite:
@@ -372,7 +373,9 @@ def _read_jekyll(root: Path) -> OldSite:
 
 
 def pelican_settings(path: Path) -> tuple[dict[str, Any], list[str]]:
-    """The literal settings a Pelican settings file assigns (read by `ast`, never run), and the names it could not read."""
+    """The literal settings a Pelican settings file assigns (read by `ast`, never run), and those it could not read."""
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise SiteError(f"{path} is over {MAX_CONFIG_BYTES:,} bytes (MAX_CONFIG_BYTES)")
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     found: dict[str, Any] = {}
     unread = []
@@ -412,7 +415,8 @@ def _read_pelican(root: Path) -> OldSite:
                   "preserve_case": setting("SLUGIFY_PRESERVE_CASE", "false"),
                   "use_unicode": setting("SLUGIFY_USE_UNICODE", "false"),
                   "use_folder_as_category": setting("USE_FOLDER_AS_CATEGORY", "true"),
-                  "default_category": setting("DEFAULT_CATEGORY", "misc"), "default_lang": setting("DEFAULT_LANG", "en"),
+                  "default_category": setting("DEFAULT_CATEGORY", "misc"),
+                  "default_lang": setting("DEFAULT_LANG", "en"),
                   "author": setting("AUTHOR", "")},
     )
     site = OldSite("pelican", root, config, warnings=warnings)

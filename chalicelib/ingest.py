@@ -10,8 +10,9 @@ starts over. Whatever the order of events, the last write describes the bucket.
 An ordinary upload costs three calls: the index Query, the S3 GetObject and the
 TransactWriteItems; the first upload in a container (and one every SITE_CONFIG_TTL_SECONDS)
 also reads the imported site's config (one GetItem): its time zone dates posts, its
-permalink rules give them their old URLs (chalicelib/permalinks.py). A source that fails validation never takes a post down: the last
-good version stays published and the error is written next to it.
+permalink rules give them their old URLs (chalicelib/permalinks.py). A source that fails
+validation never takes a post down: the last good version stays published and the error
+is written next to it.
 """
 from __future__ import annotations
 

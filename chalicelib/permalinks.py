@@ -168,8 +168,7 @@ def _jekyll(config: SiteConfig, key: str, post: posts.Post, meta: _Meta) -> OldA
     own = meta.text("permalink", exact=True)
     address = _own_address(meta, ("permalink",), exact=True)
     if address is None:
-        pattern = own if own and is_pattern(own) else (config.permalinks.get("posts") or config.permalinks.get(ANY_SECTION)
-                                                        or JEKYLL_DEFAULT_STYLE)
+        pattern = own if own and is_pattern(own) else (config.permalinks.get(ANY_SECTION) or JEKYLL_DEFAULT_STYLE)
         pattern = JEKYLL_STYLES.get(pattern, pattern)
         date = post.date
         values: dict[str, str] = {

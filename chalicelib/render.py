@@ -439,7 +439,8 @@ class _Decorator:
         if self._old_host and url.lower().startswith(("http://", "https://", "//")):
             old = urlsplit(url if not url.startswith("//") else "http:" + url)
             if old.netloc.lower() == self._old_host:  # the imported site's own address: its page here
-                url = (old.path or "/") + (f"?{old.query}" if old.query else "") + (f"#{old.fragment}" if old.fragment else "")
+                url = resolve_relative("/", (old.path or "/") + (f"?{old.query}" if old.query else "")
+                                       + (f"#{old.fragment}" if old.fragment else ""))
         if not url or _SCHEME_RE.match(url) or url.startswith(("#", "//", "?")):
             return value
         generated = _PELICAN_LINK_RE.match(unquote(url))
@@ -467,9 +468,7 @@ class _Decorator:
         path, _, fragment = url.partition("#")
         if _PAGE_SUFFIX_RE.search(path) and not path.lower().endswith((".html", ".htm")):
             return self._content_link("filename", path + (f"#{fragment}" if fragment else ""))
-        resolved = urlsplit(urljoin(_RESOLVE_BASE + self.context.page_path, url))
-        return resolved.path + (f"?{resolved.query}" if resolved.query else "") + (
-            f"#{resolved.fragment}" if resolved.fragment else "")
+        return resolve_relative(self.context.page_path, url)
 
     def _content_link(self, kind: str, target: str) -> str:
         """Pelican's `{filename}x`, `{static}x`, `{tag}x`…: from the content root, or from the post's folder."""
@@ -485,6 +484,13 @@ class _Decorator:
         if kind == "filename" and posts.is_post_key(posts.POSTS_PREFIX + relative):
             return f"/posts/{posts.slug_from_key(posts.POSTS_PREFIX + relative)}{suffix}"
         return f"/{relative}{suffix}"
+
+
+def resolve_relative(page_path: str, url: str) -> str:
+    """A relative URL as a browser resolves it on the page at `page_path` (a root-relative path, query, fragment)."""
+    resolved = urlsplit(urljoin(_RESOLVE_BASE + page_path, url))
+    return resolved.path + (f"?{resolved.query}" if resolved.query else "") + (
+        f"#{resolved.fragment}" if resolved.fragment else "")
 
 
 def _asset_name(url: str) -> str | None:

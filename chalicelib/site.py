@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote
 from collections.abc import Callable
 from typing import Any
 
@@ -362,7 +362,7 @@ class Site:
                     if asset is not None:
                         return _file_page(asset, name)
                 if found.card.old_path:  # an imported post's relative file, where its old page found it
-                    beside = self._site_file(urlsplit(urljoin("http://old.invalid" + found.card.old_path, name)).path)
+                    beside = self._site_file(render.resolve_relative(found.card.old_path, name))
                     if beside is not None:
                         return beside
         found_file = self._site_file(f"/assets/{slug}/{name}")  # an old site's own /assets/ folder

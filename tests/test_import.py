@@ -357,3 +357,51 @@ def test_the_check_names_what_fails(blog, served):
     check = importer.check_site(report, served)
     assert check.images_ok == check.images - 1
     assert check.failures == [f"image {served}/images/tomato.png is not shown"]
+
+
+def keys(site: importer.OldSite, kind: str) -> set[str]:
+    return {u.key for u in site.uploads if u.kind == kind}
+
+
+def test_the_fixture_sites_are_read_as_their_generators_would(tmp_path):
+    jekyll, hugo, pelican = (read_site(SITES / name) for name in ("jekyll", "hugo", "pelican"))
+    assert "files/README.md" not in keys(jekyll, "file")  # `exclude:` in _config.yml
+    assert not any("_layouts" in k for k in keys(jekyll, "file"))
+    assert {"posts/posts/soil/figures/soil-layers.png", "files/images/tomato.png"} <= keys(hugo, "file")
+    assert "files/robots.txt" in keys(pelican, "file")  # moved there by EXTRA_PATH_METADATA
+    assert dict(pelican.skipped) == {"content/notes.rst": "not Markdown: only Markdown articles are imported",
+                                     "content/pages/about.md": "a page (PAGE_PATHS), not an article"}
+
+
+def test_hugo_settings_in_config_default_and_main_sections(tmp_path):
+    (tmp_path / "config" / "_default").mkdir(parents=True)
+    (tmp_path / "config" / "_default" / "hugo.toml").write_text('baseURL = "https://h.example/"\nuglyURLs = true\n')
+    (tmp_path / "config" / "_default" / "permalinks.toml").write_text('[page]\nblog = "/:year/:slug/"\n')
+    (tmp_path / "config" / "_default" / "params.yaml").write_text("mainSections: [blog]\n")
+    for path, text in {"content/blog/a.md": "---\ntitle: A\n---\n", "content/docs/b.md": "---\ntitle: B\n---\n",
+                       "content/blog/c/index.md": "---\ntitle: C\n---\n", "content/blog/c/notes.md": "x",
+                       "content/blog/c/pic.jpg": "jpg"}.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+    site = read_site(tmp_path)
+    assert (site.config.base_url, site.config.permalinks, site.config.settings["ugly_urls"]) == \
+        ("https://h.example", {"blog": "/:year/:slug/"}, "true")
+    assert keys(site, "post") == {"posts/blog/a.md", "posts/blog/c/index.md"}
+    assert keys(site, "file") == {"posts/blog/c/pic.jpg"}
+    assert dict(site.skipped) == {"content/docs/b.md": "section 'docs' is not in params.mainSections ['blog']",
+                                  "content/blog/c/notes.md": "a Markdown resource of a page bundle, not a page"}
+
+
+def test_jekyll_front_matter_defaults_give_the_posts_permalink(tmp_path):
+    (tmp_path / "_config.yml").write_text(
+        "url: https://j.example\npermalink: date\ndefaults:\n  - scope: {path: '', type: posts}\n"
+        "    values: {permalink: '/blog/:title/'}\n")
+    (tmp_path / "_posts").mkdir()
+    (tmp_path / "_posts" / "2020-01-01-a.md").write_text("---\ntitle: A\n---\n")
+    (tmp_path / "_posts" / "2020-01-02-b.html").write_text("---\ntitle: B\n---\n")
+    (tmp_path / ".secret").write_text("x")
+    (tmp_path / "img.png").write_bytes(b"png")
+    site = read_site(tmp_path)
+    assert site.config.permalinks == {"*": "/blog/:title/"}
+    assert keys(site, "post") == {"posts/_posts/2020-01-01-a.md"} and keys(site, "file") == {"files/img.png"}
+    assert dict(site.skipped) == {"_posts/2020-01-02-b.html": "not Markdown: only Markdown posts are imported"}
