@@ -4,6 +4,7 @@
     python -m blogctl check content/posts/*.md  validate, with line numbers; exit 1 on errors
     python -m blogctl publish content/posts/my-first-post.md   waits: live, draft, scheduled or error
     python -m blogctl preview my-first-post     a signed link to a draft, valid 24 hours (--for 7d)
+    python -m blogctl import ../old-site           a whole Hugo, Jekyll or Pelican site, old URLs kept
     python -m blogctl status                    every post: published, draft, scheduled, error
     python -m blogctl history SLUG / rollback SLUG VERSION / rebuild / replay-dlq
     python -m blogctl serve                     the local stack (`make run`)
@@ -573,6 +574,13 @@ def parser() -> argparse.ArgumentParser:
     preview.add_argument("--for", dest="duration", default="24h", help="how long the link works: 30m, 24h, 7d "
                                                                        "(default 24h, at most 30d)")
     preview.add_argument("--rotate", action="store_true", help="replace the secret: every link given out stops working")
+    site = add("import", _later("importer", "cmd_import"),
+               "import a Hugo, Jekyll or Pelican site folder: posts, images and files as they are, old URLs kept")
+    site.add_argument("site_dir", help="the old site's folder (with its hugo.toml, _config.yml or pelicanconf.py)")
+    site.add_argument("--json", action="store_true", help="print the report as JSON")
+    site.add_argument("--no-wait", action="store_true", help="upload, but do not wait for ingest")
+    site.add_argument("--check", metavar="BLOG_URL",
+                      help="then visit every old URL, image and link between posts on the blog at this address")
     status = add("status", cmd_status, "every post: published, draft, scheduled or error (with the error)")
     status.add_argument("--json", action="store_true")
     history = add("history", cmd_history, "versions of a post's source")

@@ -102,7 +102,10 @@ class LocalStack:
             if not port_is_free(port):
                 raise SystemExit(f"port {port} on 127.0.0.1 is in use; set PORT=… or AWS_PORT=… to another one")
         os.environ.update(local_environment(self.stage, self.aws_port, self.port))
+        from blogctl import motopatch
+
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto would log every request
+        motopatch.install()  # no table copies per transaction, one DynamoDB request at a time
 
         restored = self._restore()
         self._patches.enter_context(delete_marker_notifications())

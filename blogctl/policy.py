@@ -28,6 +28,7 @@ from typing import Any
 from blogctl.resources import Names
 from blogctl.stage import CONFIG_FILE, Stage, load_stage
 from chalicelib.images import ASSETS_PREFIX
+from chalicelib.model import SITE_FILES_PREFIX
 from chalicelib.posts import POSTS_PREFIX
 from chalicelib.model import LISTING_INDEX, SEARCH_INDEX, SOURCE_INDEX
 from chalicelib.store import SITE_PREFIX
@@ -53,6 +54,7 @@ def resources(names: Names, function_name: str) -> dict[str, str]:
         "posts": f"{bucket}/{POSTS_PREFIX}*",
         "assets": f"{bucket}/{ASSETS_PREFIX}*",
         "site artifacts": f"{bucket}/{SITE_PREFIX}*",
+        "site files": f"{bucket}/{SITE_FILES_PREFIX}*",
         "upload queue": f"arn:aws:sqs:{names.region}:*:{names.queue}",
         "preview secret": f"arn:aws:ssm:{names.region}:*:parameter/{names.preview_parameter.lstrip('/')}",
         "log group": log_group,
@@ -73,13 +75,14 @@ LOGS = [
 # Per function: (Sid, actions, resources named by `resources`).
 GRANTS: dict[str, list[tuple[str, list[str], list[str]]]] = {
     # Readers' pages: index items and listings, a post's last good version (by its VersionId),
-    # assets (read by readers' browsers through URLs this role signs), the search index; previews:
-    # the preview secret. Nothing else: no writes, no queue.
+    # files (assets, read by readers' browsers through URLs this role signs; a bundle's files beside
+    # its source; an imported site's files under files/), the search index; previews: the preview
+    # secret. Nothing else: no writes, no queue.
     API: [
         ("ReadIndex", ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"], ["table"]),
         ("ReadListings", ["dynamodb:Query"], ["listing index", "search queue index"]),
         ("ReadPostVersions", ["s3:GetObjectVersion"], ["posts"]),
-        ("ReadAssetsAndSearchIndex", ["s3:GetObject"], ["assets", "site artifacts"]),
+        ("ReadFilesAndSearchIndex", ["s3:GetObject"], ["assets", "posts", "site files", "site artifacts"]),
         ("ListBucket", ["s3:ListBucket"], ["bucket"]),
         # The secret that signs preview links (a SecureString under the AWS managed key aws/ssm,
         # whose key policy lets the account's principals decrypt through SSM: no kms grant needed).

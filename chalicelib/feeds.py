@@ -56,7 +56,7 @@ def _entry(feed: ET.Element, links: Links, entry: FeedEntry) -> ET.Element:
     url = links.url(f"/posts/{item['slug']}")
     node = _sub(feed, "entry")
     _sub(node, "title", item["title"])
-    _sub(node, "id", url)
+    _sub(node, "id", item.get("feed_id") or url)  # an imported post keeps its old feed's id: no duplicates
     _sub(node, "link", rel="alternate", type="text/html", href=url)
     _sub(node, "published", item["date"])
     _sub(node, "updated", item.get("updated") or item["date"])

@@ -8,8 +8,11 @@ after every earlier write to the key; a write that loses a race fails its guard 
 starts over. Whatever the order of events, the last write describes the bucket.
 
 An ordinary upload costs three calls: the index Query, the S3 GetObject and the
-TransactWriteItems. A source that fails validation never takes a post down: the last
-good version stays published and the error is written next to it.
+TransactWriteItems; the first upload in a container (and one every SITE_CONFIG_TTL_SECONDS)
+also reads the imported site's config (one GetItem): its time zone dates posts, its
+permalink rules give them their old URLs (chalicelib/permalinks.py). A source that fails
+validation never takes a post down: the last good version stays published and the error
+is written next to it.
 
 An image under `assets/<slug>/` costs three too, in the same order: its post's image
 sizes (GetItem), the file's first bytes (a ranged GetObject) and a write guarded by the
@@ -28,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from chalicelib import cdn, images, model, posts, render, transitions
+from chalicelib import cdn, images, model, permalinks, posts, render, transitions
 from chalicelib.search import shards
 from chalicelib.search import text as search_text
 from chalicelib.errors import InvalidPost, Problem
@@ -200,8 +203,14 @@ def _reconcile_once(key: str, states: list[SourceState], source: Any, index: Pos
     try:
         if source.data is None:
             raise InvalidPost([posts.too_large(ref.size)])
-        post = posts.parse_post(key, source.data)
-        rendered = render.check_render(post.body, render.RenderContext(params=model.render_params(post.title, post.extra)))
+        config = index.site_config()
+        zone = config.zone()
+        post = posts.parse_post(key, source.data, zone or dt.timezone.utc)
+        old, notes = _old_address(config, key, post, source.data)
+        if zone is None:
+            notes.append(f"the site's time zone {config.time_zone!r} is unknown here: dates without an offset are UTC")
+        rendered = render.check_render(post.body, render.RenderContext(
+            params=model.render_params(post.title, post.extra), page_path=old.path if old else "", source_key=key))
     except InvalidPost as err:
         problems = [str(p) for p in err.problems]
         return _reject(key, primary, transitions.rejection(problems, ref.identity, ref.etag, now), index)
@@ -211,7 +220,8 @@ def _reconcile_once(key: str, states: list[SourceState], source: Any, index: Pos
         return _reject_clash(key, post.slug, primary, ref, index, now)
     post = dataclasses.replace(post, slug=slug) if slug != post.slug else post
     rev = live.rev + 1 if live is not None and live.slug == slug else 1
-    record = record_of(post, rendered, ref, now, rev, kept=live if live is not None and live.slug == slug else None)
+    record = record_of(post, rendered, ref, now, rev, kept=live if live is not None and live.slug == slug else None,
+                       old=old, notes=notes)
     record = dataclasses.replace(record, moved_from=transitions.moved_from(live, record.slug))
     record = _without_taken_aliases(record, live, index)
     text = search_record(record, rendered.text)
@@ -260,8 +270,9 @@ def search_record(record: PostRecord, text: str) -> model.SearchText:
 
 
 def record_of(post: posts.Post, rendered: render.Rendered, ref: SourceRef, now: dt.datetime, rev: int,
-              kept: PostRecord | None = None) -> PostRecord:
-    """The index record of a valid post."""
+              kept: PostRecord | None = None, old: permalinks.OldAddress | None = None,
+              notes: Iterable[str] = ()) -> PostRecord:
+    """The index record of a valid post (`old`: its address on the site it was imported from)."""
     card = PostCard(
         slug=post.slug, title=post.title, date=model.utc_text(post.date), source=ref.version,
         date_offset=posts.offset_of(post.date),
@@ -272,16 +283,52 @@ def record_of(post: posts.Post, rendered: render.Rendered, ref: SourceRef, now: 
         reading_minutes=rendered.reading_minutes,
         image=(post.images or (None,))[0],
         expires=model.utc_text(post.expires_at) if post.expires_at else None,
+        old_path=old.path if old else None, feed_id=(old.feed_id or None) if old else None,
     )
     status = Status(post.status(now))
     visible_from = post.live_at
     return PostRecord(
         card=card, status=status, visible_from=model.utc_text(visible_from), words=rendered.words,
-        aliases=post.aliases, extra=post.extra,
-        warnings=transitions.bounded_warnings((*post.warnings, *rendered.warnings)),
+        aliases=_old_paths(post, old), extra=post.extra,
+        warnings=transitions.bounded_warnings((*_post_warnings(post, old), *notes, *rendered.warnings)),
         rev=rev, indexed_at=model.utc_text(now), counted=status is Status.PUBLISHED,
         claimants=kept.claimants if kept is not None else (),
     )
+
+
+def _old_address(config: model.SiteConfig, key: str, post: posts.Post,
+                 data: bytes) -> tuple[permalinks.OldAddress | None, list[str]]:
+    """The post's address on the site it was imported from (None if none was), and what went wrong."""
+    if not config.generator:
+        return None, []
+    meta, _, _ = posts.split_front_matter(posts.decode_source(data))
+    try:
+        return permalinks.old_address(config, key, post, meta), []
+    except permalinks.PermalinkError as err:
+        return None, [f"its old URL could not be made: {err}"]
+
+
+def _old_paths(post: posts.Post, old: permalinks.OldAddress | None) -> tuple[str, ...]:
+    """The front matter's old URLs, the imported site's address of the post, and `/posts/<name>`
+    when `slug:` renames the post (so links to its file name, `ref` and `post_url`, still lead to it)."""
+    own = model.post_path(post.slug)
+    found = list(post.aliases)
+    if old is not None:
+        try:
+            found.append(posts.normalize_path(old.path))
+        except ValueError:
+            pass
+    named = posts.slug_from_key(post.source_key)
+    if not post.slug_from_name and named and named != post.slug:
+        found.append(model.post_path(named))
+    return tuple(p for p in dict.fromkeys(found) if p not in (own, "/"))
+
+
+def _post_warnings(post: posts.Post, old: permalinks.OldAddress | None) -> tuple[str, ...]:
+    """The parser's warnings, less the one about a `permalink:` pattern the import applied."""
+    if old is None:
+        return post.warnings
+    return tuple(w for w in post.warnings if not (w.startswith("'permalink': ") and "is a pattern" in w))
 
 
 def _free_slug(post: posts.Post, taken: set[str]) -> str | None:

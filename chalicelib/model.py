@@ -15,6 +15,7 @@ from the plain dict the store serializes (`to_item` / `from_item`).
 | count           | `TAGS`/`AUTHORS`/`MONTHS` | `<slug>`/`<yyyy-mm>` | public posts per tag, author, month      |
 | marker          | `SCHEDULED`/`EXPIRES` | `<when>#<slug>`     | a post whose visibility changes at that time  |
 | site            | `SITE`                | `SITE`/`REBUILD`    | settings, search manifest, the rebuild's state|
+| site config     | `SITE`                | `CONFIG`            | an imported site's URL rules and files        |
 
 Indexes: `listing` (sparse: listed posts, by `<date>#<slug>`), `by_source` (the items a
 source key produced: posts, tombstones, rejections; partitioned by `shard` so the rebuild
@@ -53,6 +54,7 @@ EXPIRES_PK = "EXPIRES"
 SITE_PK = "SITE"
 SITE_SK = "SITE"
 REBUILD_SK = "REBUILD"
+CONFIG_SK = "CONFIG"
 
 LISTING_INDEX = "listing"
 SOURCE_INDEX = "by_source"
@@ -112,6 +114,7 @@ def count_key(partition: str, name: str) -> Key:
 
 SITE_KEY: Key = {"pk": SITE_PK, "sk": SITE_SK}
 REBUILD_KEY: Key = {"pk": SITE_PK, "sk": REBUILD_SK}
+SITE_CONFIG_KEY: Key = {"pk": SITE_PK, "sk": CONFIG_SK}
 
 
 def shard_of(source_key: str) -> str:
@@ -280,6 +283,8 @@ class PostCard:
     reading_minutes: int = 1
     image: str | None = None
     expires: str | None = None
+    old_path: str | None = None        # a migrated post's address on the old site, as it served it
+    feed_id: str | None = None         # the old feed's entry id for it: readers see no duplicate
 
     @property
     def listing_sk(self) -> str:
@@ -299,7 +304,7 @@ class PostCard:
             "tags": [t.to_dict() for t in self.tags], "authors": [a.to_dict() for a in self.authors],
             "reading_minutes": self.reading_minutes,
         }
-        for name in ("updated", "image", "expires"):
+        for name in ("updated", "image", "expires", "old_path", "feed_id"):
             if getattr(self, name) is not None:
                 data[name] = getattr(self, name)
         return data
@@ -312,7 +317,8 @@ class PostCard:
             source=SourceVersion.from_dict(data["source"]), date_offset=data.get("date_offset", "+00:00"),
             updated=data.get("updated"), summary=data.get("summary", ""), tags=_named(data.get("tags")),
             authors=_named(data.get("authors")), reading_minutes=int(data.get("reading_minutes", 1)),
-            image=data.get("image"), expires=data.get("expires"),
+            image=data.get("image"), expires=data.get("expires"), old_path=data.get("old_path"),
+            feed_id=data.get("feed_id"),
         )
 
     def is_visible(self, now: dt.datetime) -> bool:
@@ -581,6 +587,88 @@ class Redirect:
 def post_path(slug: str) -> str:
     """A post's own path, as old URLs are stored."""
     return posts.normalize_path(f"/posts/{slug}")
+
+
+# -- an imported site's configuration --
+
+GENERATORS = ("hugo", "jekyll", "pelican")
+# Where `blogctl import` puts an old site's site-wide files (Hugo `static/`, Jekyll's root folders,
+# Pelican's STATIC_PATHS), under their old paths. Not `static/` (the blog's own stylesheet is served
+# at /static/…) and not `assets/` (posts' own files): the API function may read this prefix only.
+SITE_FILES_PREFIX = "files/"
+ANY_SECTION = "*"  # the permalink rule of every post (DynamoDB map keys cannot be empty)
+# Bounds on what the config item may hold, whatever wrote it.
+MAX_PERMALINK_RULES = 50
+MAX_PATTERN_CHARS = 300
+MAX_FEED_PATHS = 20
+MAX_SETTING_CHARS = 300
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """The old site an import came from: how it made its URLs, its time zone, where its files are.
+
+    Written by `blogctl import` (one item, `SITE`/`CONFIG`); ingest reads it to date posts and
+    compute their old URLs (chalicelib/permalinks.py), the site to serve old files and feeds.
+    An empty config (no import) changes nothing.
+    """
+
+    generator: str = ""                              # hugo | jekyll | pelican; '' when nothing was imported
+    base_url: str = ""                               # the old site's address: 'https://example.com/blog'
+    time_zone: str = ""                              # IANA name; dates without an offset are in it ('' = UTC)
+    permalinks: dict[str, str] = field(default_factory=dict)  # section (or ANY_SECTION) -> the generator's pattern
+    settings: dict[str, str] = field(default_factory=dict)    # generator-specific (see permalinks.py)
+    files_prefix: str = ""                           # SITE_FILES_PREFIX when the old site had files
+    feed_paths: tuple[str, ...] = ()                 # the old feeds' paths (normalized): 301 to /feed.xml
+
+    @property
+    def base_path(self) -> str:
+        """The path the old site lived under ('' at the root, '/blog' below it), normalized."""
+        if not self.base_url:
+            return ""
+        try:
+            path = posts.normalize_path(self.base_url)
+        except ValueError:
+            return ""
+        return "" if path == "/" else path
+
+    def zone(self) -> dt.tzinfo | None:
+        """The site's time zone (UTC when none is set); None when its name is unknown here."""
+        if not self.time_zone:
+            return dt.timezone.utc
+        import zoneinfo
+
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return None
+
+    def to_item(self) -> dict[str, Any]:
+        """The item."""
+        return {**SITE_CONFIG_KEY, "generator": self.generator, "base_url": self.base_url,
+                "time_zone": self.time_zone, "permalinks": dict(self.permalinks), "settings": dict(self.settings),
+                "files_prefix": self.files_prefix, "feed_paths": list(self.feed_paths)}
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any] | None) -> "SiteConfig":
+        """Back from the item (an empty config for None); values past the bounds are left out."""
+        if not item or item.get("generator") not in GENERATORS:
+            return cls()
+
+        def text(value: Any) -> str:
+            return value if isinstance(value, str) and len(value) <= MAX_SETTING_CHARS else ""
+
+        rules = item.get("permalinks") if isinstance(item.get("permalinks"), dict) else {}
+        settings = item.get("settings") if isinstance(item.get("settings"), dict) else {}
+        prefix = text(item.get("files_prefix"))
+        return cls(
+            generator=item["generator"], base_url=text(item.get("base_url")), time_zone=text(item.get("time_zone")),
+            permalinks={str(k)[:MAX_SETTING_CHARS]: v for k, v in list(rules.items())[:MAX_PERMALINK_RULES]
+                        if k and isinstance(v, str) and len(v) <= MAX_PATTERN_CHARS},
+            settings={str(k)[:MAX_SETTING_CHARS]: text(v) for k, v in settings.items()},
+            files_prefix=prefix if prefix.startswith(SITE_FILES_PREFIX) else "",
+            feed_paths=tuple(p for p in item.get("feed_paths") or () if isinstance(p, str))[:MAX_FEED_PATHS],
+        )
 
 
 @dataclass(frozen=True)

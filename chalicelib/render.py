@@ -30,13 +30,14 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
+import posixpath
+from urllib.parse import unquote, urljoin, urlsplit
 
 import mistune
 from mistune.plugins import table as mistune_table
 from mistune.toc import normalize_toc_item, render_toc_ul
 
-from chalicelib import highlighting, images, shortcodes
+from chalicelib import highlighting, images, posts, shortcodes
 from chalicelib.errors import InvalidPost, Problem
 from chalicelib.highlighting import highlight, pygments_css  # noqa: F401  (callers use render.highlight)
 from chalicelib.sanitizer import (  # noqa: F401  (the allow-lists are part of render's public face)
@@ -44,7 +45,7 @@ from chalicelib.sanitizer import (  # noqa: F401  (the allow-lists are part of r
 )
 
 # Bump when the HTML this module produces changes, so cached pages are re-rendered.
-RENDER_VERSION = "4"
+RENDER_VERSION = "5"
 
 # The budget of one body. A page is the body plus its template (a few KB); the JSON API
 # answer escapes at most every `"` of it: 2 × 2 MiB stays under Lambda's 6 MB response.
@@ -78,6 +79,9 @@ _PAGE_SUFFIX_RE = re.compile(r"\.(?:md|markdown|html?)$", re.I)
 _URL_TAG_RE = re.compile(r"<(a|img|source|video|audio|track)((?:\s[^>]*)?)>")
 _ATTR_RE = re.compile(r'([^\s="]+)(?:="([^"]*)")?')
 _DECORATION_RE = re.compile(r'<a class="anchor"[^>]*>#</a>|<a href="#fnref-[^"]*" class="footnote">[^<]*</a>')
+# Pelican's links to other content: `{filename}/2013/post.md`, `{static}/images/a.png`, `|filename|…`.
+_PELICAN_LINK_RE = re.compile(r"^(?:\{(filename|static|attach|index|tag|category)\}|\|(filename|static|attach)\|)(.*)$")
+_RESOLVE_BASE = "http://old.invalid"  # a host for urljoin; only the path of the result is kept
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,12 @@ class RenderContext:
     image_sizes: asset name (as in the bundle, e.g. 'figures/5.png') -> (width, height);
         resized copies named by images.variant_of ('cat-480w.jpg') make a srcset.
     first_line: the body's first line in the source file, so warnings name file lines.
+    page_path: an imported post's address on its old site ('/2013/04/20/x.html'): relative links
+        to pages resolve against it, as the old site's readers' browsers did (the old URLs redirect).
+    source_key: the post's key in the bucket: Pelican's `{filename}` links and links to other
+        posts' Markdown files (`../other.md`) resolve against it.
+    old_site_url: the imported site's address ('https://example.org/blog'): absolute links to it
+        become links to this site, where its old URLs redirect and its files are served.
     """
 
     asset_base: str = ""
@@ -99,6 +109,9 @@ class RenderContext:
     params: Mapping[str, Any] = field(default_factory=dict)
     image_sizes: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     first_line: int = 1
+    page_path: str = ""
+    source_key: str = ""
+    old_site_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -352,6 +365,8 @@ class _Decorator:
         self.images: list[str] = []
         self.links: list[str] = []
         self._variants: dict[str, list[tuple[int, str]]] | None = None
+        old = urlsplit(context.old_site_url) if context.old_site_url else None
+        self._old_host = old.netloc.lower() if old and old.scheme in ("http", "https") else ""
 
     def __call__(self, fragment: str) -> str:
         return _URL_TAG_RE.sub(self._tag, fragment) if "<" in fragment else fragment
@@ -418,20 +433,66 @@ class _Decorator:
     def _url(self, value: str, page: bool = False) -> str:
         """Root-relative URLs get the site's base; bare names and subfolders are the post's files.
 
-        A relative link to a page (`other.md`, `../x/`) is left as written; one to a file
-        (`paper.pdf`) is a file of the post's bundle, as in Hugo.
+        A relative link to a page (`other.md`, `../x/`) resolves against the post's old address
+        when it was imported (else it is left as written); one to a file (`paper.pdf`) is a file
+        of the post's bundle, as in Hugo. Pelican's `{filename}`/`{static}` links name content.
         """
         url = html.unescape(value)
+        if self._old_host and url.lower().startswith(("http://", "https://", "//")):
+            old = urlsplit(url if not url.startswith("//") else "http:" + url)
+            if old.netloc.lower() == self._old_host:  # the imported site's own address: its page here
+                url = resolve_relative("/", (old.path or "/") + (f"?{old.query}" if old.query else "")
+                                       + (f"#{old.fragment}" if old.fragment else ""))
         if not url or _SCHEME_RE.match(url) or url.startswith(("#", "//", "?")):
             return value
+        generated = _PELICAN_LINK_RE.match(unquote(url))
+        if generated:
+            return html.escape(self.link_base + self._content_link(generated.group(1) or generated.group(2),
+                                                                   generated.group(3)))
         if url.startswith("/"):
             return html.escape(self.link_base + url)
         name = _asset_name(url)
         if page and (name is None or _PAGE_SUFFIX_RE.search(name.partition("#")[0]) or "." not in name):
-            return value
-        if not name or not self.asset_base:  # no bundle to point at: the URL stays relative
-            return value
+            resolved = self._from_old_page(url)
+            return html.escape(self.link_base + resolved) if resolved else value
+        if not name or not self.asset_base:  # no bundle to point at: relative to the old page, if any
+            resolved = self._from_old_page(url) if name is None else None
+            return html.escape(self.link_base + resolved) if resolved else value
         return html.escape(f"{self.asset_base}/{name}")
+
+    def _from_old_page(self, url: str) -> str | None:
+        """A relative link of an imported post, as its old page resolved it (None when not imported).
+
+        A link to a Markdown file is a link to that post: its file's name makes the slug.
+        """
+        if not self.context.page_path:
+            return None
+        path, _, fragment = url.partition("#")
+        if _PAGE_SUFFIX_RE.search(path) and not path.lower().endswith((".html", ".htm")):
+            return self._content_link("filename", path + (f"#{fragment}" if fragment else ""))
+        return resolve_relative(self.context.page_path, url)
+
+    def _content_link(self, kind: str, target: str) -> str:
+        """Pelican's `{filename}x`, `{static}x`, `{tag}x`…: from the content root, or from the post's folder."""
+        path, _, fragment = target.partition("#")
+        suffix = f"#{fragment}" if fragment else ""
+        if kind == "index":
+            return "/" + suffix
+        if kind in ("tag", "category"):
+            return f"/tags/{posts.slugify(path)}{suffix}"
+        folder = posixpath.dirname(self.context.source_key.removeprefix(posts.POSTS_PREFIX))
+        relative = posixpath.normpath(path.lstrip("/") if path.startswith("/") else posixpath.join(folder, path))
+        relative = "/".join(part for part in relative.split("/") if part not in ("..", "."))  # never above the root
+        if kind == "filename" and posts.is_post_key(posts.POSTS_PREFIX + relative):
+            return f"/posts/{posts.slug_from_key(posts.POSTS_PREFIX + relative)}{suffix}"
+        return f"/{relative}{suffix}"
+
+
+def resolve_relative(page_path: str, url: str) -> str:
+    """A relative URL as a browser resolves it on the page at `page_path` (a root-relative path, query, fragment)."""
+    resolved = urlsplit(urljoin(_RESOLVE_BASE + page_path, url))
+    return resolved.path + (f"?{resolved.query}" if resolved.query else "") + (
+        f"#{resolved.fragment}" if resolved.fragment else "")
 
 
 def _asset_name(url: str) -> str | None:
@@ -469,9 +530,11 @@ def render(body: str, context: RenderContext) -> Rendered:
 
 def render_markdown(body: str, asset_base: str = "", link_base: str = "", *, site_url: str = "",
                     params: Mapping[str, Any] | None = None,
-                    image_sizes: Mapping[str, tuple[int, int]] | None = None, first_line: int = 1) -> Rendered:
+                    image_sizes: Mapping[str, tuple[int, int]] | None = None, first_line: int = 1,
+                    page_path: str = "", source_key: str = "", old_site_url: str = "") -> Rendered:
     """Render a post body to sanitized HTML plus a table of contents (see RenderContext)."""
-    return render(body, RenderContext(asset_base, link_base, site_url, params or {}, image_sizes or {}, first_line))
+    return render(body, RenderContext(asset_base, link_base, site_url, params or {}, image_sizes or {}, first_line,
+                                      page_path, source_key, old_site_url))
 
 
 def markup_chars(body: str) -> int:

@@ -40,6 +40,7 @@ ASSET_REDIRECT_CACHE = f"public, max-age={ASSET_REDIRECT_SECONDS}, s-maxage={ASS
 ASSET_NAME_RE = re.compile(r"^[^\W_][\w.-]{0,199}$")
 TAGS_PAGE_SIZE = 500
 MAX_PATH_CHARS = 1000  # longer request paths are not looked up
+MAX_ASSET_FOLDERS = 8  # folders in a post's file name ('figures/2019/a.png') or an old site's file path
 MORE_IN_TAG = 3  # posts of the same tag shown under a post
 LAST_CHAR = model.LAST_CHAR
 YEAR_RE = re.compile(r"^(19|20|21)\d\d$")
@@ -237,6 +238,8 @@ class Site:
 
     def _public_post(self, slug: str) -> tuple[PostRecord, model.ImageSizes]:
         """A post readers may see, with its image sizes (one Query); else Moved, Gone or NotFound."""
+        if not posts.is_slug(slug) and _normalized(f"/posts/{slug}") in self.index.site_config().feed_paths:
+            raise Moved("/feed.xml")  # an imported section's feed: Hugo's /posts/index.xml
         slug = _canonical_slug(slug, "/posts/{}", "No such post.")
         found, images = self.index.post_page(slug)
         if isinstance(found, PostRecord) and found.is_public(self.clock()):
@@ -247,16 +250,30 @@ class Site:
         raise NotFound("No such post.")
 
     def elsewhere(self, path: str) -> Page:
-        """A path no route matches: the one canonical spelling of a page, an old URL, or 404."""
-        canonical = _normalized(path) or ""
+        """A path no route matches: the one canonical spelling of a page, an old URL or an old feed
+        (301), a post's file in a subfolder, an imported site's file at its old path, or 404.
+
+        Old URLs are stored without the old site's base path, so `/blog/2013/x.html` and
+        `/2013/x.html` are the same post for a site that lived under `/blog`.
+        """
+        config = self.index.site_config()
+        canonical = _without_base(_normalized(path) or "", config.base_path)
         shape = re.fullmatch(r"/(posts|tags|authors)/([^/]+)|/archive/([0-9]{4})/([0-9]{1,2})", canonical)
         if shape and canonical != path:
-            raise Moved(canonical)  # /posts/x/, /posts/x.html, /posts/x/index.html, /tags/x/
+            raise Moved(canonical)  # /posts/x/, /posts/x.html, /posts/x/index.html, /tags/x/, /blog/posts/x/
         year = re.fullmatch(r"/archive/([0-9]{4})/?", path)
         if year and YEAR_RE.match(year.group(1)):
             raise Moved(f"/archive#{year.group(1)}")  # a year is a section of the archive page
+        if canonical in config.feed_paths:
+            raise Moved("/feed.xml")  # the old site's feed: subscribers follow, entry ids are kept
         if canonical:
             self.redirect(canonical)
+        in_folder = re.fullmatch(r"/assets/([^/]+)/(.+/.+)", path)
+        if in_folder:
+            return self.asset(in_folder.group(1), in_folder.group(2))  # a bundle's `figures/5.png`
+        found = self._site_file(path)
+        if found is not None:
+            return found
         raise NotFound("Nothing here. It may have moved, or the address may be mistyped.")
 
     def redirect(self, path: str) -> None:
@@ -303,12 +320,15 @@ class Site:
         params = model.render_params(card.title, extra or {})
         sizes = images.dimensions() if images is not None else {}
         assets = asset_base or f"{base}/assets/{card.slug}"
-        key = pages.fingerprint(source.id, base, assets, render.RENDER_VERSION, dumps(params), dumps(sizes))
+        old_site = self.index.site_config().base_url if card.old_path else ""
+        key = pages.fingerprint(source.id, base, assets, render.RENDER_VERSION, dumps(params), dumps(sizes),
+                                card.old_path or "", old_site)
 
         def make() -> render.Rendered:
             body = posts.body_of(self.content.read_version(source.key, source.version_id))
-            return render.render_markdown(body, asset_base=assets, link_base=base,
-                                          site_url=links.base_url, params=params, image_sizes=sizes)
+            return render.render_markdown(body, asset_base=assets, link_base=base, site_url=links.base_url,
+                                          params=params, image_sizes=sizes, page_path=card.old_path or "",
+                                          source_key=source.key, old_site_url=old_site)
 
         return self._bodies.get_or_make(key, make)
 
@@ -438,13 +458,34 @@ class Site:
         raise NotFound("No such file.")
 
     def asset(self, slug: str, name: str) -> Page:
-        """A post's image or file from `assets/<slug>/<name>` in the bucket."""
-        if not posts.is_slug(slug) or not ASSET_NAME_RE.match(name) or ".." in name:
-            raise NotFound("No such file.")
-        found = self.index.post(slug)
-        if not (isinstance(found, PostRecord) and found.is_public(self.clock())):
-            raise NotFound("No such file.")  # a draft's or scheduled post's images stay private too
-        return self._asset_redirect(f"assets/{slug}/{name}", name)
+        """A public post's file: `assets/<slug>/<name>`, or beside its source when the post is a
+        bundle (`posts/…/<bundle>/figures/5.png`); else an imported site's file at this path.
+        Answered with a redirect to a signed URL (see _asset_redirect)."""
+        if posts.is_slug(slug) and _is_file_name(name):
+            found = self.index.post(slug)
+            if isinstance(found, PostRecord) and found.is_public(self.clock()):  # a draft's files stay private
+                for key in _asset_keys(found, name):
+                    if self.content.head(key) is not None:
+                        return self._asset_redirect(key, name)
+                if found.card.old_path:  # an imported post's relative file, where its old page found it
+                    beside = self._site_file(render.resolve_relative(found.card.old_path, name))
+                    if beside is not None:
+                        return beside
+        found_file = self._site_file(f"/assets/{slug}/{name}")  # an old site's own /assets/ folder
+        if found_file is not None:
+            return found_file
+        raise NotFound("No such file.")
+
+    def _site_file(self, path: str) -> Page | None:
+        """An imported site's file at its old path (one S3 HEAD, then a redirect), or None."""
+        config = self.index.site_config()
+        if not config.files_prefix or len(path) > MAX_PATH_CHARS:
+            return None
+        relative = _without_raw_base(path, config.base_path).strip("/")
+        if not relative or path.endswith("/") or not _is_file_path(relative):
+            return None
+        key = config.files_prefix + relative
+        return self._asset_redirect(key, relative) if self.content.head(key) is not None else None
 
     def _asset_redirect(self, key: str, name: str, redirect_cache: str = "") -> Page:
         """302 to a short-lived signed URL of the bucket: every client gets the bytes, whatever it
@@ -574,6 +615,45 @@ def _normalized(path: str) -> str | None:
         return posts.normalize_path(path)
     except ValueError:
         return None
+
+
+def _without_base(path: str, base: str) -> str:
+    """A normalized path below the old site's base path, as old URLs are stored ('/blog/x' -> '/x')."""
+    if base and (path == base or path.startswith(base + "/")):
+        return path[len(base):] or "/"
+    return path
+
+
+def _without_raw_base(path: str, base: str) -> str:
+    """A request path without the old site's base path (compared without regard to case)."""
+    if base and (path.lower() == base or path.lower().startswith(base + "/")):
+        return path[len(base):]
+    return path
+
+
+def _is_file_name(name: str) -> bool:
+    """A post's file: names of letters, digits, '.', '-' and '_' in at most MAX_ASSET_FOLDERS folders."""
+    parts = name.split("/")
+    return len(parts) <= MAX_ASSET_FOLDERS + 1 and all(ASSET_NAME_RE.match(p) and ".." not in p for p in parts)
+
+
+def _is_file_path(path: str) -> bool:
+    """An old site's file path: no hidden, empty, '.' or '..' parts, no control characters."""
+    parts = path.split("/")
+    return (len(parts) <= MAX_ASSET_FOLDERS + 1 and not re.search(r"[\x00-\x1f\x7f\\]", path)
+            and all(p and not p.startswith(".") for p in parts))
+
+
+def _asset_keys(record: PostRecord, name: str) -> list[str]:
+    """Where a post's file may be: beside a bundle's source (never a source itself), then under assets/."""
+    keys = []
+    source = record.source.key
+    folder, _, file_name = source.rpartition("/")
+    if file_name.rsplit(".", 1)[0] == "index" and folder != posts.POSTS_PREFIX.rstrip("/") and \
+            not name.lower().endswith(posts.SOURCE_SUFFIXES):
+        keys.append(f"{folder}/{name}")
+    keys.append(f"assets/{record.slug}/{name}")
+    return keys
 
 
 def _canonical_slug(text: str, pattern: str, missing: str) -> str:

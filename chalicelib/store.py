@@ -13,6 +13,7 @@ import contextvars
 import datetime as dt
 import decimal
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,6 +33,11 @@ SITE_PREFIX = "_site/"  # what the rebuild builds (the search index), never an e
 
 SEARCH_QUEUE_FIELDS = ("rev", "day", "length", "terms", "forms", "indexed", "indexed_length")
 PARALLEL_READS = 8  # S3 objects read at once (a search reads a handful of shards)
+
+# An imported site's config (model.SiteConfig) is read at most once per container in this
+# long: ingest and the site need it on every upload and unknown path, and it changes only
+# when `blogctl import` runs (which waits this long after changing it).
+SITE_CONFIG_TTL_SECONDS = 60
 
 # DynamoDB's own limits.
 MAX_TRANSACTION_ITEMS = 100
@@ -406,9 +412,11 @@ def _refused(err: ClientError) -> Refused | None:
 class PostIndex:
     """The index table, read and written as the typed items of chalicelib.model."""
 
-    def __init__(self, dynamodb: Any, table: str) -> None:
+    def __init__(self, dynamodb: Any, table: str, clock: Any = time.monotonic) -> None:
         self._db = dynamodb
         self.table = table
+        self._clock = clock
+        self._config: tuple[float, model.SiteConfig] | None = None  # (read at, config)
 
     # -- reads on the request path: GetItem, BatchGetItem or Query with Limit, never Scan --
 
@@ -462,6 +470,18 @@ class PostIndex:
     def get_site(self) -> dict[str, Any]:
         """The site item ({} before anything wrote it)."""
         return self.get(SITE_KEY) or {}
+
+    def site_config(self, max_age: float = SITE_CONFIG_TTL_SECONDS) -> model.SiteConfig:
+        """The imported site's config, read again only when the last read is older than `max_age` seconds."""
+        now = self._clock()
+        if self._config is None or now - self._config[0] >= max_age:
+            self._config = (now, model.SiteConfig.from_item(self.get(model.SITE_CONFIG_KEY)))
+        return self._config[1]
+
+    def put_site_config(self, config: model.SiteConfig) -> None:
+        """Write the imported site's config (`blogctl import`); this process sees it at once."""
+        self._db.put_item(TableName=self.table, Item=to_item(config.to_item()))
+        self._config = (self._clock(), config)
 
     def listing(self, upper_sk: str, limit: int, after_sk: str | None = None,
                 lower_sk: str | None = None, before_sk: str | None = None) -> Slice:

@@ -54,7 +54,9 @@ def test_an_upload_costs_three_calls(index, content, clock, calls):
     content.put("posts/hello.md", source("Hello", tags=["a", "b"]), "text/markdown")
     calls.clear()
     ingest.reconcile("posts/hello.md", index, content, clock())
-    assert sorted(calls.keys()) == [("dynamodb", "Query"), ("dynamodb", "TransactWriteItems"), ("s3", "GetObject")]
+    # The container's first upload also reads the site's config, once per SITE_CONFIG_TTL_SECONDS.
+    assert sorted(calls.keys()) == [("dynamodb", "GetItem"), ("dynamodb", "Query"), ("dynamodb", "TransactWriteItems"),
+                                   ("s3", "GetObject")]
     content.put("posts/hello.md", source("Hello again", tags=["b", "c"]), "text/markdown")
     calls.clear()
     ingest.reconcile("posts/hello.md", index, content, clock())

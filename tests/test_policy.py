@@ -55,8 +55,10 @@ VISITS = {
     "/api/posts": [("/api/posts", 200)],
     "/api/posts/{slug}": [("/api/posts/hello", 200)],
     "/static/{name}": [(f"/static/{templates.stylesheet()[0]}", 200)],
-    "/assets/{slug}/{name}": [("/assets/hello/cat.png", 302), ("/assets/nobody/cat.png", 404)],
-    "/{proxy+}": [("/2019/04/hi.html", 301), ("/no/such/page", 404)],
+    "/assets/{slug}/{name}": [("/assets/hello/cat.png", 302), ("/assets/nobody/cat.png", 404),
+                              ("/assets/hello/missing.png", 404)],
+    "/{proxy+}": [("/2019/04/hi.html", 301), ("/no/such/page", 404), ("/index.xml", 301),
+                  ("/images/logo.png", 302), ("/assets/bundle/figures/5.png", 302)],
     # `{token:SLUG}` is a live preview link to SLUG, signed when the workload runs
     "/preview/{slug}/{token}": [("/preview/sneak/{token:sneak}", 200), ("/preview/hello/{token:hello}", 200),
                                 ("/preview/broken/{token:broken}", 200), ("/preview/sneak/{token:hello}", 404)],
@@ -66,6 +68,15 @@ VISITS = {
 
 def drive(blog: Sandbox) -> dict[str, int]:
     """Everything the deployed code does on AWS, at least once; the status of each page visited."""
+    from chalicelib import services
+    from chalicelib.model import SITE_FILES_PREFIX, SiteConfig
+
+    # An imported site: its config (read by ingest and the site), a file at its old path, a bundle.
+    services.index().put_site_config(SiteConfig(generator="hugo", base_url="https://old.example/",
+                                                files_prefix=SITE_FILES_PREFIX, feed_paths=("/index.xml",)))
+    blog.upload(SITE_FILES_PREFIX + "images/logo.png", PNG, "image/png")
+    blog.upload("posts/bundle/index.md", source("Bundle"))
+    blog.upload("posts/bundle/figures/5.png", PNG, "image/png")
     blog.upload("assets/hello/cat.png", PNG, "image/png")
     blog.upload("posts/hello.md", source("Hello", tags=["Python", "AWS"], aliases=["hi", "/2019/04/hi.html"]))
     blog.upload("posts/second.md", source("Second", date="2024-01-03", tags=["Python"]))

@@ -1,0 +1,146 @@
+"""moto fit for the local stack: transactions without table copies, one DynamoDB request at a time.
+
+moto 5.2 backs up every table a transaction touches with `copy.deepcopy` before each of its
+actions, to roll back if one fails. At a few thousand items that copy is most of the cost of
+an ingest, and the process's memory grows with the table (the local stack grew by ~1.8 GB
+per 100 posts). `lean_transactions()` keeps moto's transaction code as it is, but lets it
+"copy" tables by reference, and keeps an undo log of just the items the transaction
+touches instead: a transaction that fails (a condition, a duplicate key, a validation
+error) is rolled back item by item, so it still changes nothing.
+
+moto's server answers requests in threads, but its DynamoDB backend is not thread-safe: a Query
+walking a table while another request adds an item fails ("dictionary changed size during
+iteration"), and a transaction could interleave with another. `one_request_at_a_time()`
+serializes DynamoDB requests, as the real service's per-item consistency would have them
+never fail; S3 and SQS are left alone.
+
+Only the local stack (blogctl/localstack.py) installs these (`install()`), in the process that
+runs moto's server; tests install them to prove their semantics. Not deployed.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+import threading
+import types
+from typing import Any
+
+_lock = threading.Lock()
+
+
+class _TablesByReference(types.ModuleType):
+    """The `copy` module as moto's DynamoDB backend sees it: tables are not deep-copied."""
+
+    def __init__(self) -> None:
+        super().__init__("copy")
+        from moto.dynamodb.models.table import Table
+
+        self._table_type = Table
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        """The value itself for a Table (the undo log rolls it back), a real deep copy otherwise."""
+        if isinstance(value, self._table_type):
+            return value
+        return copy.deepcopy(value, memo)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+
+def _touched(backend: Any, actions: list[dict[str, Any]]) -> list[tuple[Any, Any, Any, Any]]:
+    """(table, hash key, range key, copy of the item or None) for every item the actions name."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    found = []
+    for action in actions:
+        try:
+            (kind, operation), = action.items()
+            table = backend.tables[operation["TableName"]]
+            key = operation["Item"] if kind == "Put" else operation["Key"]
+            hash_key = DynamoType(key[table.hash_key_attr])
+            range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+        except (KeyError, TypeError, ValueError):
+            continue  # moto refuses this action before writing it: nothing to undo
+        item = table.get_item(hash_key, range_key)
+        found.append((table, hash_key, range_key, copy.deepcopy(item) if item is not None else None))
+    return found
+
+
+def _undo(touched: list[tuple[Any, Any, Any, Any]]) -> None:
+    """Put every touched item back as it was, newest change first."""
+    for table, hash_key, range_key, item in reversed(touched):
+        if item is None:
+            table.delete_item(hash_key, range_key)
+        elif range_key is not None:
+            table.items[hash_key][range_key] = item
+        else:
+            table.items[hash_key] = item
+
+
+def lean_transactions() -> None:
+    """Make moto's TransactWriteItems roll back by an undo log instead of table copies (idempotent)."""
+    from moto.dynamodb import models
+
+    with _lock:
+        backend = models.DynamoDBBackend
+        if getattr(backend.transact_write_items, "lean", False):
+            return
+        original = backend.transact_write_items
+        models.copy = _TablesByReference()  # only the backend module's name: nothing else changes
+
+        @functools.wraps(original)
+        def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+            touched = _touched(self, transact_items)
+            try:
+                original(self, transact_items)
+            except Exception:
+                _undo(touched)
+                raise
+
+        transact_write_items.lean = True  # type: ignore[attr-defined]
+        transact_write_items.original = original  # type: ignore[attr-defined]
+        backend.transact_write_items = transact_write_items
+
+
+_dynamodb_lock = threading.Lock()
+
+
+def one_request_at_a_time() -> None:
+    """Serialize moto's DynamoDB requests: its backend is not safe across the server's threads (idempotent)."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    with _lock:
+        if getattr(DynamoHandler.call_action, "serialized", False):
+            return
+        original = DynamoHandler.call_action
+
+        @functools.wraps(original)
+        def call_action(self: Any) -> Any:
+            with _dynamodb_lock:
+                return original(self)
+
+        call_action.serialized = True  # type: ignore[attr-defined]
+        call_action.original = original  # type: ignore[attr-defined]
+        DynamoHandler.call_action = call_action
+
+
+def install() -> None:
+    """Everything the local stack's moto needs (blogctl/localstack.py calls it before starting moto)."""
+    lean_transactions()
+    one_request_at_a_time()
+
+
+def restore_moto() -> None:
+    """Undo `install()` (tests restore moto as they found it)."""
+    from moto.dynamodb import models
+    from moto.dynamodb.responses import DynamoHandler
+
+    with _lock:
+        backend = models.DynamoDBBackend
+        original = getattr(backend.transact_write_items, "original", None)
+        if original is not None:
+            backend.transact_write_items = original
+            models.copy = copy
+        handler = getattr(DynamoHandler.call_action, "original", None)
+        if handler is not None:
+            DynamoHandler.call_action = handler

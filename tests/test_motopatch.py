@@ -1,0 +1,149 @@
+"""The local stack's moto rolls failed transactions back without copying whole tables (blogctl/motopatch.py)."""
+from __future__ import annotations
+
+from unittest import mock
+
+import boto3
+import moto
+import pytest
+from botocore.exceptions import ClientError
+from moto.dynamodb.models.table import Table
+
+from blogctl import motopatch
+from chalicelib.store import table_definition
+
+TABLE = "patch-test"
+
+
+@pytest.fixture
+def db():
+    """A moto DynamoDB with the blog's table, with the local stack's patches installed (and removed after)."""
+    motopatch.install()
+    try:
+        with moto.mock_aws():
+            client = boto3.client("dynamodb", region_name="us-east-1")
+            client.create_table(**table_definition(TABLE))
+            yield client
+    finally:
+        motopatch.restore_moto()
+
+
+def put(item: dict[str, str], condition: str | None = None) -> dict:
+    body = {"TableName": TABLE, "Item": {k: {"S": v} for k, v in item.items()}}
+    if condition:
+        body["ConditionExpression"] = condition
+    return {"Put": body}
+
+
+def items(client) -> dict[tuple[str, str], dict]:
+    found = client.scan(TableName=TABLE)["Items"]
+    return {(i["pk"]["S"], i["sk"]["S"]): {k: v["S"] for k, v in i.items()} for i in found}
+
+
+def test_a_transaction_writes_every_item(db):
+    db.transact_write_items(TransactItems=[put({"pk": "A", "sk": "1", "v": "a"}), put({"pk": "B", "sk": "1", "v": "b"})])
+    assert set(items(db)) == {("A", "1"), ("B", "1")}
+
+
+def test_a_failed_condition_changes_nothing(db):
+    db.put_item(TableName=TABLE, Item={"pk": {"S": "A"}, "sk": {"S": "1"}, "v": {"S": "old"}})
+    db.put_item(TableName=TABLE, Item={"pk": {"S": "C"}, "sk": {"S": "1"}})
+    before = items(db)
+    update = {"Update": {"TableName": TABLE, "Key": {"pk": {"S": "A"}, "sk": {"S": "1"}},
+                         "UpdateExpression": "SET v = :v", "ExpressionAttributeValues": {":v": {"S": "new"}}}}
+    with pytest.raises(ClientError) as failed:
+        db.transact_write_items(TransactItems=[
+            update,                                                    # applied, then undone
+            put({"pk": "B", "sk": "1"}),                               # created, then removed
+            {"Delete": {"TableName": TABLE, "Key": {"pk": {"S": "A"}, "sk": {"S": "2"}}}},
+            put({"pk": "C", "sk": "1"}, condition="attribute_not_exists(pk)"),  # fails: C#1 exists
+        ])
+    assert failed.value.response["Error"]["Code"] == "TransactionCanceledException"
+    assert items(db) == before
+
+
+def test_a_transaction_naming_one_item_twice_changes_nothing(db):
+    with pytest.raises(ClientError):
+        db.transact_write_items(TransactItems=[put({"pk": "A", "sk": "1"}), put({"pk": "A", "sk": "1", "v": "x"})])
+    assert items(db) == {}
+
+
+def test_no_table_is_copied(db):
+    db.put_item(TableName=TABLE, Item={"pk": {"S": "A"}, "sk": {"S": "1"}})
+    with mock.patch.object(Table, "__deepcopy__", side_effect=AssertionError("table copied"), create=True):
+        db.transact_write_items(TransactItems=[put({"pk": "B", "sk": "1"}), put({"pk": "C", "sk": "1"})])
+        with pytest.raises(ClientError):
+            db.transact_write_items(TransactItems=[put({"pk": "D", "sk": "1"}),
+                                                   put({"pk": "A", "sk": "1"}, "attribute_not_exists(pk)")])
+    assert set(items(db)) == {("A", "1"), ("B", "1"), ("C", "1")}
+
+
+def test_without_the_patch_moto_copies_the_table():
+    # The patch is what saves the copies: moto as shipped makes them (so the test above can fail).
+    with moto.mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(**table_definition(TABLE))
+        with mock.patch.object(Table, "__deepcopy__", side_effect=AssertionError("table copied"), create=True):
+            with pytest.raises(Exception, match="table copied"):
+                client.transact_write_items(TransactItems=[put({"pk": "B", "sk": "1"}), put({"pk": "C", "sk": "1"})])
+
+
+def test_requests_from_many_threads_never_race(db):
+    import concurrent.futures
+
+    def write(n: int) -> None:
+        db.put_item(TableName=TABLE, Item={"pk": {"S": "P"}, "sk": {"S": f"{n:04d}"}})
+
+    def read(n: int) -> int:
+        return db.query(TableName=TABLE, KeyConditionExpression="pk = :p",
+                        ExpressionAttributeValues={":p": {"S": "P"}})["Count"]
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        work = [pool.submit(write if n % 2 else read, n) for n in range(400)]
+        for done in work:
+            done.result()  # a race inside moto would raise here ("dictionary changed size during iteration")
+    assert read(0) == 200
+
+
+def test_the_local_stacks_server_answers_many_threads(tmp_path):
+    """The moto server as `make run` starts it: many clients at once, no error, a failed transaction undone."""
+    import concurrent.futures
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    motopatch.install()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{port}",
+                              aws_access_key_id="testing", aws_secret_access_key="testing")
+        client.create_table(**table_definition(TABLE))
+
+        def work(n: int) -> None:
+            if n % 3:
+                client.transact_write_items(TransactItems=[put({"pk": "P", "sk": f"{n:04d}"}),
+                                                           put({"pk": "Q", "sk": f"{n:04d}"})])
+            else:
+                client.query(TableName=TABLE, KeyConditionExpression="pk = :p",
+                             ExpressionAttributeValues={":p": {"S": "P"}})
+
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            for done in [pool.submit(work, n) for n in range(150)]:
+                done.result()
+        with pytest.raises(ClientError):
+            client.transact_write_items(TransactItems=[put({"pk": "R", "sk": "1"}),
+                                                       put({"pk": "P", "sk": "0001"}, "attribute_not_exists(pk)")])
+        assert len(items(client)) == 200  # 100 transactions of two items; the failed one left nothing
+    finally:
+        server.stop()
+        motopatch.restore_moto()
+
+
+def test_installing_twice_is_harmless(db):
+    motopatch.install()
+    db.transact_write_items(TransactItems=[put({"pk": "A", "sk": "1"}), put({"pk": "B", "sk": "1"})])
+    assert len(items(db)) == 2
