@@ -32,7 +32,7 @@ from bench.figures import NO_GOAL, Figure, guarded, judged, ms, reported, times
 from bench.timing import interleave, median, ratio, seconds
 from bench.world import environment
 from blogctl.stage import PROJECT_DIR
-from chalicelib import config, ingest, model, posts, render
+from chalicelib import config, highlighting, indexer, model, posts, render
 from chalicelib.links import Links
 from chalicelib.site import Site
 from chalicelib.store import SourceRef
@@ -132,7 +132,7 @@ def post_item(data: bytes) -> dict[str, Any]:
     now = dt.datetime.now(dt.timezone.utc)
     ref = SourceRef(key=key, etag="bench", mtime=model.utc_text(now), size=len(data), version_id="v1")
     post = posts.parse_post(key, data)
-    return ingest.record_of(post, render.render_markdown(post.body), ref, now, rev=1).to_item()
+    return indexer.record_of(post, render.render_markdown(post.body), ref, now, rev=1).to_item()
 
 
 def blog_render(data: bytes) -> Any:
@@ -145,14 +145,14 @@ def blog_render(data: bytes) -> Any:
 
 def uncached(make: Any) -> Any:
     """Run `make` with the highlighting cache empty, as for a post this container never rendered."""
-    render.highlight.cache_clear()
+    highlighting.highlight.cache_clear()
     return make()
 
 
 def highlight_all(body: str) -> None:
     """Highlight the document's fenced code blocks, as the blog's renderer does: its share of a render."""
     for language, code in re.findall(r"^```(\w+)\n(.*?)^```", body, re.S | re.M):
-        render.highlight(code, language)
+        highlighting.highlight(code, language)
 
 
 def write_document(folder: Path, data: bytes, body: str) -> Path:

@@ -25,7 +25,7 @@ from bench.timing import meter
 from blogctl.publishing import MARKDOWN_TYPE
 from blogctl.resources import Names, ensure_resources
 from blogctl.stage import PROJECT_DIR
-from chalicelib import aws, config, ingest, model, posts, rebuild, render, services, transitions
+from chalicelib import aws, config, indexer, model, posts, rebuild, render, services, transitions
 from chalicelib.site import Site, now_utc
 from chalicelib.store import ContentStore, PostIndex, table_definition, to_item
 
@@ -267,8 +267,8 @@ def seed(index: PostIndex, content: ContentStore, dynamodb: Any, count: int) -> 
         for key, data in sources.items():
             post = posts.parse_post(key, data)
             rendered = render.render_markdown(post.body)
-            record = ingest.record_of(post, rendered, content.put(key, data, MARKDOWN_TYPE), now, rev=1)
-            text = ingest.search_record(record, rendered.text)
+            record = indexer.record_of(post, rendered, content.put(key, data, MARKDOWN_TYPE), now, rev=1)
+            text = indexer.search_record(record, rendered.text)
             for write in transitions.publish(None, record, [], now, text).writes():
                 if isinstance(write, transitions.Delete):
                     continue  # nothing to delete in a table being seeded

@@ -18,7 +18,7 @@ from bench.figures import Figure, judged
 from bench.world import World
 from blogctl.publishing import MARKDOWN_TYPE
 from blogctl.recorder import CallRecorder
-from chalicelib import aws, ingest
+from chalicelib import aws, indexer
 from chalicelib.site import now_utc
 from chalicelib.store import MAX_TRANSACTION_ITEMS
 
@@ -80,7 +80,7 @@ def run(world: World) -> list[Figure]:
     measured: dict[str, Weighed] = {}
     with blog.serving():
         blog.content.put("posts/neighbour.md", post(title="Neighbour"), MARKDOWN_TYPE)
-        ingest.reconcile("posts/neighbour.md", blog.index, blog.content, now_utc())
+        indexer.reconcile("posts/neighbour.md", blog.index, blog.content, now_utc())
         for kind, data in KINDS:
             if data is None:
                 blog.content.delete(KEY)
@@ -88,7 +88,7 @@ def run(world: World) -> list[Figure]:
                 blog.content.put(KEY, data, MARKDOWN_TYPE)
             recorder = CallRecorder(keep_params=True)
             with recorder.recording(aws.client("dynamodb")):
-                outcome = ingest.reconcile(KEY, blog.index, blog.content, now_utc())
+                outcome = indexer.reconcile(KEY, blog.index, blog.content, now_utc())
             measured[kind] = weigh(recorder, outcome.action)
     shown = ", ".join(f"{kind} {m.items}" for kind, m in measured.items())
     met = all(m.write_calls == 1 and m.items <= MAX_TRANSACTION_ITEMS and "Scan" not in m.calls

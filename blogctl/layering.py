@@ -7,6 +7,8 @@
    (blogctl, bench, the tests) nor app.py.
 3. Only AWS_MODULES talk to AWS: no other deployed file (chalicelib, app.py) imports
    boto3 or botocore.
+4. The flows (FLOWS: serving, an upload, the rebuild) do not import each other: what they
+   share lives in the model, the planner and the indexer; services.py wires them together.
 
 Every import counts, at the top of a file or inside a function (lazy imports too); they
 are read with `ast`, so nothing is imported to check them. The tests run this (so `make
@@ -68,6 +70,9 @@ TOOLS = ("chalice", "blogctl", "bench", "tests", "app", "conftest", "iam")
 # and cdn.py's one CloudFront call (made with a client it is given).
 AWS_MODULES = ("chalicelib/store.py", "chalicelib/aws.py", "chalicelib/cdn.py")
 AWS_SDK = ("boto3", "botocore")
+
+# Rule 4: one module per flow; none reaches into another.
+FLOWS = ("chalicelib/site.py", "chalicelib/ingest.py", "chalicelib/rebuild.py")
 
 
 @dataclass(frozen=True)
@@ -158,6 +163,8 @@ def check_file(path: str, source: str) -> list[Violation]:
             found.append(Violation(path, line, module, "chalicelib imports neither chalice, app.py nor the tools"))
         if path not in AWS_MODULES and within(module, AWS_SDK):
             found.append(Violation(path, line, module, f"only {', '.join(AWS_MODULES)} talk to AWS"))
+        if path in FLOWS and within(module, tuple(module_name(f) for f in FLOWS if f != path)):
+            found.append(Violation(path, line, module, "a flow does not import another flow (site, ingest, rebuild)"))
     return found
 
 

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from chalicelib import cdn, images, ingest, model, posts, search_index, transitions
+from chalicelib import cdn, images, indexer, model, posts, search_index, transitions
 from chalicelib.model import PostRecord, SourceRejection, SourceState
 from chalicelib.store import ConflictError, ContentStore, PostIndex, SourceRef
 
@@ -181,7 +181,7 @@ def _size_image(index: PostIndex, content: ContentStore, slug: str, name: str, r
     """Read one image's size again; True unless it failed."""
     key = f"{images.ASSETS_PREFIX}{slug}/{name}"
     try:
-        outcome = ingest.reconcile_image(key, slug, name, index, content)
+        outcome = indexer.reconcile_image(key, slug, name, index, content)
     except Exception as err:  # keep going: one image must not stop the rebuild
         log.exception("rebuild could not size %s", key)
         report.note_repair(key, "failed", str(err))
@@ -219,7 +219,7 @@ def _repair_shard(index: PostIndex, content: ContentStore, now: dt.datetime, ent
     agreed = True
     for key in stale_keys(entries, states):
         try:
-            outcome = ingest.reconcile(key, index, content, now)
+            outcome = indexer.reconcile(key, index, content, now)
         except Exception as err:  # keep going: one key must not stop the rebuild
             log.exception("rebuild could not reconcile %s", key)
             report.note_repair(key, "failed", str(err))

@@ -19,7 +19,7 @@ import pytest  # noqa: E402
 
 from blogctl.recorder import CallRecorder  # noqa: E402
 from blogctl.resources import Names  # noqa: E402
-from chalicelib import aws, ingest, services  # noqa: E402
+from chalicelib import aws, indexer, services  # noqa: E402
 from chalicelib.store import ContentStore, PostIndex  # noqa: E402
 from fakeaws import (  # noqa: E402
     NAMES, fresh_aws, isolation, make_session_clients, shared_setup, shared_setups_of, sharing,
@@ -51,12 +51,12 @@ class Clock:
         self.now += dt.timedelta(**delta)
 
 
-def publish_now(key: str, data: bytes, now: dt.datetime = NOW) -> ingest.Outcome:
+def publish_now(key: str, data: bytes, now: dt.datetime = NOW) -> indexer.Outcome:
     """Upload a source and ingest its key at once (as if its event had arrived), as the ingest function."""
     content = services.content()
     content.put(key, data, "text/markdown")
     with acting_as("ingest_uploads"):
-        return ingest.reconcile(key, services.index(), content, now)
+        return indexer.reconcile(key, services.index(), content, now)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -125,7 +125,7 @@ def project(tmp_path):
         (folder / "config.json").write_text(json.dumps(config))
         return load_stage(name, folder / "config.json")
 
-    stage.folder = folder  # type: ignore[attr-defined]
+    stage.folder = folder
     return stage
 
 
@@ -166,7 +166,7 @@ def clock() -> Clock:
 @pytest.fixture
 def publish(index: PostIndex, content: ContentStore, clock: Clock):
     """Upload a source and ingest its key at once (as if its event had arrived)."""
-    def upload(key: str, data: bytes) -> ingest.Outcome:
+    def upload(key: str, data: bytes) -> indexer.Outcome:
         return publish_now(key, data, clock())
     return upload
 
@@ -174,10 +174,10 @@ def publish(index: PostIndex, content: ContentStore, clock: Clock):
 @pytest.fixture
 def remove(index: PostIndex, content: ContentStore, clock: Clock):
     """Delete a source and ingest its key at once."""
-    def delete(key: str) -> ingest.Outcome:
+    def delete(key: str) -> indexer.Outcome:
         content.delete(key)
         with acting_as("ingest_uploads"):
-            return ingest.reconcile(key, index, content, clock())
+            return indexer.reconcile(key, index, content, clock())
     return delete
 
 

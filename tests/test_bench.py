@@ -15,7 +15,7 @@ from bench import figures, timing
 from bench.__main__ import GROUPS, parse_args
 from bench.world import KnownSources, fast_dynamodb_responses, post_slug, post_source
 from blogctl.stage import PROJECT_DIR
-from chalicelib import aws, ingest, posts, render, transitions
+from chalicelib import aws, indexer, posts, render, transitions
 from chalicelib.store import PostIndex
 
 
@@ -162,7 +162,7 @@ def test_fast_dynamodb_responses_are_the_same_json(index: PostIndex, content):
     for number in range(3):
         key, data = f"posts/{post_slug(number)}.md", post_source(number)
         post = posts.parse_post(key, data)
-        record = ingest.record_of(post, render.render_markdown(post.body), content.put(key, data, "text/markdown"),
+        record = indexer.record_of(post, render.render_markdown(post.body), content.put(key, data, "text/markdown"),
                                   dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc), rev=1)
         index.commit([transitions.Put(record.to_item())])
     requests: list[tuple[str, dict[str, Any]]] = [("scan", {"TableName": index.table}),

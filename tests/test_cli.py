@@ -15,7 +15,7 @@ import pytest
 from blogctl import cli
 from blogctl.resources import Names, ensure_resources
 from blogctl.stage import load_stage
-from chalicelib import aws, ingest, posts, preview, services
+from chalicelib import aws, indexer, posts, preview, services
 from conftest import NOW, source
 
 
@@ -249,8 +249,8 @@ def test_an_image_already_in_the_bucket_is_found(tmp_path, trigger, capsys):
 def test_links_to_other_posts_are_checked_against_the_blog(tmp_path, trigger, capsys):
     services.content().put("posts/there.md", source("There"), "text/markdown")
     services.content().put("posts/someday.md", source("Someday", draft=True), "text/markdown")
-    ingest.reconcile("posts/there.md", services.index(), services.content(), NOW)
-    ingest.reconcile("posts/someday.md", services.index(), services.content(), NOW)
+    indexer.reconcile("posts/there.md", services.index(), services.content(), NOW)
+    indexer.reconcile("posts/someday.md", services.index(), services.content(), NOW)
     body = "See [there](/posts/there), [soon](/posts/someday) and [nowhere](/posts/nowhere).\n"
     post = write(tmp_path, "links.md", source("Links", body=body))
     assert run("publish", "--stage", "dev", str(post)) == 1
@@ -265,7 +265,7 @@ def test_links_to_other_posts_are_checked_against_the_blog(tmp_path, trigger, ca
 
 def test_preview_prints_a_link_that_expires(stage_aws, capsys):
     services.content().put("posts/idea.md", source("Idea", draft=True), "text/markdown")
-    ingest.reconcile("posts/idea.md", services.index(), services.content(), NOW)
+    indexer.reconcile("posts/idea.md", services.index(), services.content(), NOW)
     assert run("preview", "--stage", "dev", "idea", "--for", "2h") == 0
     captured = capsys.readouterr()
     token = captured.out.strip().rsplit("/", 1)[1]
@@ -291,7 +291,7 @@ def test_status_shows_every_state_with_errors(stage_aws, capsys):
                       "posts/later.md": source("Later", date="2099-01-01"),
                       "posts/broken.md": b"---\ntitle: Broken\n---\n"}.items():
         content.put(key, data, "text/markdown")
-        ingest.reconcile(key, index, content, NOW)
+        indexer.reconcile(key, index, content, NOW)
     assert run("status", "--stage", "dev") == 1  # a post is in error
     text = capsys.readouterr().out
     assert "error in posts/broken.md: line 1: 'date': missing" in text
@@ -305,16 +305,16 @@ def test_status_shows_every_state_with_errors(stage_aws, capsys):
 def test_history_and_rollback_restore_an_old_version(stage_aws, capsys):
     content, index = services.content(), services.index()
     first = content.put("posts/p.md", source("First title"), "text/markdown")
-    ingest.reconcile("posts/p.md", index, content, NOW)
+    indexer.reconcile("posts/p.md", index, content, NOW)
     content.put("posts/p.md", source("Second title"), "text/markdown")
-    ingest.reconcile("posts/p.md", index, content, NOW)
+    indexer.reconcile("posts/p.md", index, content, NOW)
     assert run("history", "--stage", "dev", "p") == 0
     history = capsys.readouterr().out.splitlines()
     assert len(history) == 2
     assert "current" in history[0] and "served" in history[0]
     assert history[1].startswith(first.version_id)
     assert run("rollback", "--stage", "dev", "p", first.version_id) == 0
-    ingest.reconcile("posts/p.md", index, content, NOW)  # the upload event, delivered
+    indexer.reconcile("posts/p.md", index, content, NOW)  # the upload event, delivered
     assert index.post("p").card.title == "First title"
     assert len(content.versions("posts/p.md")) == 3  # nothing was lost
     assert run("rollback", "--stage", "dev", "p", "no-such-version") == 1

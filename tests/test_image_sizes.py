@@ -9,7 +9,7 @@ import html5lib
 import pytest
 import requests
 
-from chalicelib import aws, ingest, model, pages, security, site, transitions
+from chalicelib import aws, indexer, ingest, model, pages, security, site, transitions
 from conftest import source
 from iam import acting_as
 
@@ -26,19 +26,19 @@ def png(width: int, height: int) -> bytes:
 @pytest.fixture
 def upload(content, index, clock):
     """Put any file in the bucket and ingest its key, as its event would."""
-    def put(key: str, data: bytes, content_type: str = "image/png") -> ingest.Outcome:
+    def put(key: str, data: bytes, content_type: str = "image/png") -> indexer.Outcome:
         content.put(key, data, content_type)
         with acting_as("ingest_uploads"):
-            return ingest.reconcile(key, index, content, clock())
+            return indexer.reconcile(key, index, content, clock())
     return put
 
 
 @pytest.fixture
 def delete(content, index, clock):
-    def remove(key: str) -> ingest.Outcome:
+    def remove(key: str) -> indexer.Outcome:
         content.delete(key)
         with acting_as("ingest_uploads"):
-            return ingest.reconcile(key, index, content, clock())
+            return indexer.reconcile(key, index, content, clock())
     return remove
 
 

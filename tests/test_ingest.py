@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from chalicelib import ingest, model, transitions
+from chalicelib import indexer, ingest, model, transitions
 from chalicelib.model import PostRecord, SourceRejection, Status, Tombstone
 from conftest import source
 
@@ -53,13 +53,13 @@ def test_upload_publishes_a_post(publish, index):
 def test_an_upload_costs_three_calls(index, content, clock, calls):
     content.put("posts/hello.md", source("Hello", tags=["a", "b"]), "text/markdown")
     calls.clear()
-    ingest.reconcile("posts/hello.md", index, content, clock())
+    indexer.reconcile("posts/hello.md", index, content, clock())
     # The container's first upload also reads the site's config, once per SITE_CONFIG_TTL_SECONDS.
     assert sorted(calls.keys()) == [("dynamodb", "GetItem"), ("dynamodb", "Query"), ("dynamodb", "TransactWriteItems"),
                                    ("s3", "GetObject")]
     content.put("posts/hello.md", source("Hello again", tags=["b", "c"]), "text/markdown")
     calls.clear()
-    ingest.reconcile("posts/hello.md", index, content, clock())
+    indexer.reconcile("posts/hello.md", index, content, clock())
     assert sorted(calls.keys()) == [("dynamodb", "Query"), ("dynamodb", "TransactWriteItems"), ("s3", "GetObject")]
 
 
@@ -79,16 +79,16 @@ def test_counts_and_archive_follow_each_upload_at_once(publish, remove, index):
 
 def test_ingest_of_a_non_post_key_does_nothing(index, content, clock):
     content.put("assets/hello/paper.pdf", b"pdf", "application/pdf")  # images are sized: tests/test_image_sizes.py
-    assert ingest.reconcile("assets/hello/paper.pdf", index, content, clock()).action == "ignored"
+    assert indexer.reconcile("assets/hello/paper.pdf", index, content, clock()).action == "ignored"
     content.put("notes/hello.txt", b"text", "text/plain")
-    assert ingest.reconcile("notes/hello.txt", index, content, clock()).action == "ignored"
+    assert indexer.reconcile("notes/hello.txt", index, content, clock()).action == "ignored"
 
 
 def test_duplicate_event_changes_nothing(publish, index, content, clock, calls):
     publish("posts/hello.md", source("Hello"))
     before = index.post("hello")
     calls.clear()
-    assert ingest.reconcile("posts/hello.md", index, content, clock()).action == "unchanged"
+    assert indexer.reconcile("posts/hello.md", index, content, clock()).action == "unchanged"
     assert calls.writes() == []
     assert index.post("hello") == before
 
@@ -252,14 +252,14 @@ def test_renaming_back_and_forth_never_loops(publish, index):
 def test_a_failed_key_fails_only_its_own_message(index, content, clock, monkeypatch):
     content.put("posts/a.md", source("A"), "text/markdown")
     content.put("posts/b.md", source("B"), "text/markdown")
-    real = ingest.reconcile
+    real = indexer.reconcile
 
     def explode_on_b(key, *args):
         if key == "posts/b.md":
             raise RuntimeError("boom")
         return real(key, *args)
 
-    monkeypatch.setattr(ingest, "reconcile", explode_on_b)
+    monkeypatch.setattr(indexer, "reconcile", explode_on_b)
     messages = [ingest.parse_message("ma", s3_message("posts/a.md")), ingest.parse_message("mb", s3_message("posts/b.md")),
                 ingest.parse_message("mz", "not json")]
     outcomes, failed = ingest.handle_messages(messages, index, content, clock())
@@ -303,17 +303,17 @@ def test_a_file_that_is_not_a_post_gets_a_skipped_row_not_silence(index, content
     from blogctl.cli import status_rows
 
     content.put(key, b"some text", "text/plain")
-    outcome = ingest.reconcile(key, index, content, clock())
+    outcome = indexer.reconcile(key, index, content, clock())
     assert outcome.action == "skipped"
     [row] = status_rows(list(index.scan()), clock())
     assert (row["status"], row["source"], row["error"]) == ("skipped", key, "")
     assert "not published" in row["warnings"]
     content.delete(key)
-    assert ingest.reconcile(key, index, content, clock()).action == "deleted"
+    assert indexer.reconcile(key, index, content, clock()).action == "deleted"
     assert status_rows(list(index.scan()), clock()) == []
 
 
 def test_a_bundles_images_are_not_posts_and_make_no_row(index, content, clock):
     content.put("posts/trip/cover.jpg", b"\xff\xd8\xff", "image/jpeg")
-    assert ingest.reconcile("posts/trip/cover.jpg", index, content, clock()).action == "ignored"
+    assert indexer.reconcile("posts/trip/cover.jpg", index, content, clock()).action == "ignored"
     assert index.source_states("posts/trip/cover.jpg") == []

@@ -111,3 +111,14 @@ def test_the_command_fails_on_a_violation(tmp_path, capsys):
     assert layering.main(root) == 1
     assert "chalicelib/render.py:1: imports subprocess: a pure module does no I/O" in capsys.readouterr().out
     assert layering.main() == 0
+
+
+def test_a_flow_importing_another_flow_is_caught(tmp_path):
+    files = {"chalicelib/rebuild.py": "from chalicelib import ingest, indexer, model\n",
+             "chalicelib/site.py": "from chalicelib.rebuild import run\n"}
+    assert found(tmp_path, files) == [
+        "chalicelib/rebuild.py:1: imports chalicelib.ingest: a flow does not import another flow (site, ingest, rebuild)",
+        "chalicelib/site.py:1: imports chalicelib.rebuild: a flow does not import another flow (site, ingest, rebuild)",
+        "chalicelib/site.py:1: imports chalicelib.rebuild.run: "
+        "a flow does not import another flow (site, ingest, rebuild)",
+    ]

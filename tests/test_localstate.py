@@ -1,6 +1,7 @@
 """The local stack's moto, kept on disk across restarts, and sending S3's delete-marker event (in-process)."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import pickle
 import threading
@@ -111,8 +112,8 @@ def test_deleting_a_post_notifies_the_queue_as_real_s3_does(resources, publish, 
     assert [(r["eventName"], r["s3"]["object"]["key"]) for r in records] == [
         ("ObjectRemoved:DeleteMarkerCreated", "posts%2Fbye.md")]  # URL-encoded, as S3 writes keys
     outcomes, failed = ingest.handle_messages([ingest.parse_message("m", m["Body"]) for m in messages],
-                                              services.index(), services.content(), ingest.dt.datetime.now(
-                                                  ingest.dt.timezone.utc))
+                                              services.index(), services.content(),
+                                              dt.datetime.now(dt.timezone.utc))
     assert failed == [] and [o.action for o in outcomes] == ["deleted"]
     assert http.get("/posts/bye").status_code == 410
 

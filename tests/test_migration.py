@@ -6,7 +6,7 @@ import datetime as dt
 import feedparser
 import pytest
 
-from chalicelib import ingest, model, render, store
+from chalicelib import indexer, model, render, store
 from chalicelib.model import SITE_FILES_PREFIX, PostRecord, SiteConfig
 from conftest import source
 from iam import acting_as
@@ -179,7 +179,7 @@ def test_the_config_is_read_once_per_ttl(index, content, calls):
     for number in range(3):
         content.put(f"posts/p{number}.md", source(f"P{number}"), "text/markdown")
         with acting_as("ingest_uploads"):
-            ingest.reconcile(f"posts/p{number}.md", reader, content, now)
+            indexer.reconcile(f"posts/p{number}.md", reader, content, now)
         clock[0] += store.SITE_CONFIG_TTL_SECONDS / 3
     assert calls.count()[("dynamodb", "GetItem")] == 1
     clock[0] += store.SITE_CONFIG_TTL_SECONDS

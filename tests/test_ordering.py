@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from collections import Counter
 
-from chalicelib import ingest, model, posts, services
+from chalicelib import indexer, model, posts, services
 from chalicelib.model import PostRecord, Status, Tombstone
 from chalicelib.store import ContentStore, Source
 from conftest import NOW, fresh_aws, source
@@ -112,17 +112,17 @@ def test_any_order_of_events_converges_to_the_bucket(steps, final_order):
                 pending.append(arg)
             elif action == "deliver" and pending:
                 key = pending.pop(arg % len(pending))
-                ingest.reconcile(key, index, content, NOW)
+                indexer.reconcile(key, index, content, NOW)
                 delivered.append(key)
             elif action == "redeliver" and delivered:
-                ingest.reconcile(delivered[arg % len(delivered)], index, content, NOW)
+                indexer.reconcile(delivered[arg % len(delivered)], index, content, NOW)
         final_order.shuffle(pending)
         for key in pending + pending[:2]:  # the rest, in any order, a couple twice
-            ingest.reconcile(key, index, content, NOW)
+            indexer.reconcile(key, index, content, NOW)
         check_converged(index, content, valid_versions)
         before = list(index.scan())
         for key in KEYS:  # one more delivery of anything changes nothing
-            assert ingest.reconcile(key, index, content, NOW).action in ("unchanged", "ignored")
+            assert indexer.reconcile(key, index, content, NOW).action in ("unchanged", "ignored")
         assert list(index.scan()) == before
 
 
@@ -144,15 +144,15 @@ def test_a_read_overtaken_by_an_upload_is_put_right_by_its_event(index, content,
     content.put("posts/p.md", source("First"), "text/markdown")
     stale = content.read("posts/p.md", posts.MAX_SOURCE_BYTES)
     content.put("posts/p.md", source("Second"), "text/markdown")
-    ingest.reconcile("posts/p.md", index, StaleFirstRead(content, stale), clock())
+    indexer.reconcile("posts/p.md", index, StaleFirstRead(content, stale), clock())
     assert index.post("p").card.title == "First"  # what this read saw...
-    ingest.reconcile("posts/p.md", index, content, clock())  # ...until the upload's own event arrives
+    indexer.reconcile("posts/p.md", index, content, clock())  # ...until the upload's own event arrives
     assert index.post("p").card.title == "Second"
 
 
 def test_a_write_that_loses_a_race_is_retried(index, content, clock, monkeypatch):
     content.put("posts/p.md", source("First"), "text/markdown")
-    ingest.reconcile("posts/p.md", index, content, clock())
+    indexer.reconcile("posts/p.md", index, content, clock())
     content.put("posts/p.md", source("Second"), "text/markdown")
     real_commit = index.commit
     raced = []
@@ -160,11 +160,11 @@ def test_a_write_that_loses_a_race_is_retried(index, content, clock, monkeypatch
     def commit_after_a_rival(writes):
         if not raced:  # another container ingests the same key between our read and our write
             raced.append(True)
-            ingest.reconcile("posts/p.md", index, content, clock())
+            indexer.reconcile("posts/p.md", index, content, clock())
         return real_commit(writes)
 
     monkeypatch.setattr(index, "commit", commit_after_a_rival)
-    ingest.reconcile("posts/p.md", index, content, clock())
+    indexer.reconcile("posts/p.md", index, content, clock())
     assert raced
     record = index.post("p")
     assert record.card.title == "Second"
