@@ -8,9 +8,11 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import unquote
 
 from chalice import Chalice, Rate, Response
+from chalice.app import CloudWatchEvent, Request, SQSEvent
 
 from chalicelib import ingest, pages, security, services
 from chalicelib.config import Settings, get_settings
@@ -30,31 +32,45 @@ UPLOAD_QUEUE = Settings.from_env().queue
 REBUILD_MINUTES = Settings.from_env().rebuild_minutes
 
 
+def request() -> Request:
+    """The request being answered (Chalice sets it before it calls a view)."""
+    current = app.current_request
+    if current is None:
+        raise RuntimeError("no request is being answered")
+    return current
+
+
 def links() -> Links:
     """How to write URLs for the current request: from the settings or API Gateway, never a header."""
-    context = app.current_request.context or {}
+    context = request().context or {}
     return links_for(get_settings().site_url, context.get("domainName"), context.get("stage"))
 
 
 def param(name: str) -> str | None:
     """One query string parameter, or None."""
-    return (app.current_request.query_params or {}).get(name)
+    params = request().query_params
+    value = params.get(name) if params else None
+    return value if isinstance(value, str) else None
 
 
 def respond(page: pages.Page) -> Response:
     """A Page as a Response; 304 when the client already has this version; no body for HEAD."""
-    headers = page.response_headers()
-    if page.status == 200 and page.matches(app.current_request.headers.get("if-none-match")):
+    headers: dict[str, str | list[str]] = dict(page.response_headers())
+    if page.status == 200 and page.matches(request().headers.get("if-none-match")):
         headers.pop("Content-Type", None)
         return Response(body="", status_code=304, headers=headers)
-    if app.current_request.method == "HEAD":  # link checkers, uptime monitors: the headers of a GET
+    if request().method == "HEAD":  # link checkers, uptime monitors: the headers of a GET
         return Response(body="", status_code=page.status, headers=headers)
     return Response(body=page.body, status_code=page.status, headers=headers)
 
 
-def route(path: str, api: bool = False, exact: bool = True) -> Callable:
+View = Callable[..., pages.Page]
+Handler = Callable[..., Response]
+
+
+def route(path: str, api: bool = False, exact: bool = True) -> Callable[[View], Handler]:
     """Register a GET (and HEAD) route whose errors become the site's error pages (JSON for the API)."""
-    def register(view: Callable[..., pages.Page]) -> Callable[..., Response]:
+    def register(view: View) -> Handler:
         @functools.wraps(view)
         def handler(**params: str) -> Response:
             # Path parameters may arrive percent-encoded (chalice local, some API Gateway
@@ -72,15 +88,16 @@ def route(path: str, api: bool = False, exact: bool = True) -> Callable:
             except BlogError as err:
                 return error_response(err.status, str(err), api)
             except Exception:
-                app.log.exception("unhandled error on %s", app.current_request.path)
+                app.log.exception("unhandled error on %s", request().path)
                 return error_response(500, "The blog could not answer this request. Try again soon.", api)
-        return app.route(path, methods=["GET", "HEAD"])(handler)
+        app.route(path, methods=["GET", "HEAD"])(handler)
+        return handler
     return register
 
 
 def _with_trailing_slash() -> str | None:
     """The path without its trailing slash, when it has one (the view's own redirect, if any, wins)."""
-    context = app.current_request.context or {}
+    context = request().context or {}
     path = context.get("path") or ""
     stage = context.get("stage")
     if stage and path.startswith(f"/{stage}/"):
@@ -100,7 +117,7 @@ def error_response(status: int, message: str, api: bool) -> Response:
 
 
 @app.middleware("http")
-def security_headers(event, get_response):
+def security_headers(event: Any, get_response: Callable[[Any], Response]) -> Response:
     """Every response carries the security headers (a route may tighten the CSP)."""
     response = get_response(event)
     for name, value in security.security_headers(get_settings().endpoint_url).items():
@@ -212,12 +229,12 @@ def preview_asset(slug: str, token: str, name: str) -> pages.Page:
 @route("/{proxy+}", exact=False)  # elsewhere() forgives every spelling in one redirect
 def elsewhere() -> pages.Page:
     """Every path no other route matches: a forgiven spelling or an old URL (301), else the 404 page."""
-    rest = (app.current_request.uri_params or {}).get("proxy") or ""
+    rest = (request().uri_params or {}).get("proxy") or ""
     return services.site().elsewhere("/" + unquote(rest))
 
 
 @app.on_sqs_message(queue=UPLOAD_QUEUE, batch_size=10)
-def ingest_uploads(event) -> None:
+def ingest_uploads(event: SQSEvent) -> None:
     """S3 notifications of uploads and deletions, through the queue: reconcile each key.
 
     A message that fails (no S3 event, or a key that could not be reconciled) must not
@@ -235,6 +252,6 @@ def ingest_uploads(event) -> None:
 
 
 @app.schedule(Rate(REBUILD_MINUTES, unit=Rate.MINUTES))
-def rebuild_index(event) -> None:
+def rebuild_index(event: CloudWatchEvent) -> None:
     """Repair missed events, publish scheduled posts, refresh tags, archive and search."""
     services.run_rebuild()

@@ -79,8 +79,9 @@ class _Normal(HTMLParser):
         if tag == "span" or (tag == "div" and values.get("class") == "highlight"):  # highlighting
             self.dropped.append(tag)
             return
-        if tag == "a" and values.get("href", "").startswith(("http:", "https:")):
-            self.links.append(values["href"])  # a bare URL the blog links: compared as text
+        href = values.get("href") or ""
+        if tag == "a" and href.startswith(("http:", "https:")):
+            self.links.append(href)  # a bare URL the blog links: compared as text
             self.dropped.append("a")
             return
         if tag == "code":
@@ -201,12 +202,12 @@ def at_the_cap(body: str) -> str:
 def worst_case() -> dict[str, Any]:
     """Each body as ingest would take it: cut to the markup cap (longer ones are refused
     unrendered), rendered once; its CPU time, its size, and whether check_render accepts it."""
-    worst = {"seconds": 0.0, "seconds_body": "", "bytes": 0, "bytes_body": "", "rejected": [], "cut": []}
+    worst: dict[str, Any] = {"seconds": 0.0, "seconds_body": "", "bytes": 0, "bytes_body": "", "rejected": [], "cut": []}
     for name, body in {**adversarial_bodies(), **random_bodies(RANDOM_BODIES)}.items():
         fitting = at_the_cap(body)
         if fitting is not body:
             worst["cut"].append(name)
-        render.highlight.cache_clear()
+        highlighting.highlight.cache_clear()
         started = time.thread_time()
         rendered = render.render(fitting, render.RenderContext(asset_base="/assets/x", link_base="/b"))
         spent = time.thread_time() - started

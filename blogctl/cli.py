@@ -527,10 +527,10 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 def cmd_css(args: argparse.Namespace) -> int:
     """Regenerate chalicelib/static/pygments.css from the installed Pygments."""
-    from chalicelib import render
+    from chalicelib import highlighting
 
     target = PROJECT_DIR / "chalicelib" / "static" / "pygments.css"
-    target.write_text(render.pygments_css(), encoding="utf-8")
+    target.write_text(highlighting.pygments_css(), encoding="utf-8")
     print(target)
     return 0
 

@@ -205,6 +205,11 @@ def _is_markdown(path: Path) -> bool:
     return path.suffix.lower() in posts.SOURCE_SUFFIXES
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """`value` if it is a map, else an empty one (a setting that is missing or of another shape)."""
+    return value if isinstance(value, dict) else {}
+
+
 def _folded(mapping: dict[str, Any]) -> dict[str, Any]:
     """Keys lower-cased, at every level (Hugo reads its settings without regard to case)."""
     return {str(k).lower(): _folded(v) if isinstance(v, dict) else v for k, v in mapping.items()}
@@ -259,7 +264,7 @@ def _read_hugo(root: Path) -> OldSite:
     if isinstance(ugly, dict):
         site.warnings.append("uglyURLs per section is not supported: every section is taken as pretty")
     content = root / str(settings.get("contentdir") or "content")
-    params = settings.get("params") if isinstance(settings.get("params"), dict) else {}
+    params = _mapping(settings.get("params"))
     sections = params.get("mainsections") or []
     sections = [sections] if isinstance(sections, str) else [str(s) for s in sections]
     imported: set[str] = set()
@@ -331,7 +336,7 @@ def _read_jekyll(root: Path) -> OldSite:
         values = default.get("values") or {} if isinstance(default, dict) else {}
         if scope.get("type") == "posts" and scope.get("path", "") in ("", "_posts") and values.get("permalink"):
             permalink = str(values["permalink"])
-    feed = settings.get("feed") if isinstance(settings.get("feed"), dict) else {}
+    feed = _mapping(settings.get("feed"))
     config = SiteConfig(
         generator="jekyll", base_url=(str(settings.get("url") or "").rstrip("/") + "/" +
                                       str(settings.get("baseurl") or "").strip("/")).rstrip("/"),
@@ -425,7 +430,7 @@ def _read_pelican(root: Path) -> OldSite:
     pages = [str(p).strip("/") for p in settings.get("PAGE_PATHS", ["pages"])]
     articles = [str(p).strip("/") for p in settings.get("ARTICLE_PATHS", [""])]
     excludes = [str(p).strip("/") for p in settings.get("ARTICLE_EXCLUDES", [])]
-    extra = settings.get("EXTRA_PATH_METADATA") if isinstance(settings.get("EXTRA_PATH_METADATA"), dict) else {}
+    extra = _mapping(settings.get("EXTRA_PATH_METADATA"))
 
     def under(relative: str, folders: Iterable[str]) -> bool:
         return any(f == "" or relative == f or relative.startswith(f + "/") for f in folders)
@@ -434,7 +439,8 @@ def _read_pelican(root: Path) -> OldSite:
         relative = path.relative_to(content).as_posix()
         if under(relative, [s for s in statics if s]):
             moved = extra.get(relative)
-            served = moved.get("path") if isinstance(moved, dict) and isinstance(moved.get("path"), str) else relative
+            path_setting = _mapping(moved).get("path")
+            served = path_setting if isinstance(path_setting, str) else relative
             _add_file(site, path, served)
         elif not _is_markdown(path):
             if path.suffix.lower() in MARKUP_SUFFIXES:

@@ -99,7 +99,7 @@ def lean_transactions() -> None:
 
         transact_write_items.lean = True  # type: ignore[attr-defined]
         transact_write_items.original = original  # type: ignore[attr-defined]
-        backend.transact_write_items = transact_write_items
+        setattr(backend, "transact_write_items", transact_write_items)  # moto's own method, patched
 
 
 _dynamodb_lock = threading.Lock()
@@ -121,7 +121,7 @@ def one_request_at_a_time() -> None:
 
         call_action.serialized = True  # type: ignore[attr-defined]
         call_action.original = original  # type: ignore[attr-defined]
-        DynamoHandler.call_action = call_action
+        setattr(DynamoHandler, "call_action", call_action)
 
 
 def install() -> None:
@@ -139,8 +139,8 @@ def restore_moto() -> None:
         backend = models.DynamoDBBackend
         original = getattr(backend.transact_write_items, "original", None)
         if original is not None:
-            backend.transact_write_items = original
+            setattr(backend, "transact_write_items", original)
             models.copy = copy
         handler = getattr(DynamoHandler.call_action, "original", None)
         if handler is not None:
-            DynamoHandler.call_action = handler
+            setattr(DynamoHandler, "call_action", handler)

@@ -604,6 +604,11 @@ MAX_FEED_PATHS = 20
 MAX_SETTING_CHARS = 300
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """`value` if it is a map, else an empty one (an item's map attribute, as stored or damaged)."""
+    return value if isinstance(value, dict) else {}
+
+
 @dataclass(frozen=True)
 class SiteConfig:
     """The old site an import came from: how it made its URLs, its time zone, where its files are.
@@ -658,8 +663,8 @@ class SiteConfig:
         def text(value: Any) -> str:
             return value if isinstance(value, str) and len(value) <= MAX_SETTING_CHARS else ""
 
-        rules = item.get("permalinks") if isinstance(item.get("permalinks"), dict) else {}
-        settings = item.get("settings") if isinstance(item.get("settings"), dict) else {}
+        rules = _mapping(item.get("permalinks"))
+        settings = _mapping(item.get("settings"))
         prefix = text(item.get("files_prefix"))
         return cls(
             generator=item["generator"], base_url=text(item.get("base_url")), time_zone=text(item.get("time_zone")),

@@ -307,8 +307,10 @@ class _Named:
 
 def _pelican(config: SiteConfig, key: str, post: posts.Post, meta: _Meta) -> OldAddress:
     settings = config.settings
-    slugify = lambda text: pelican_slugify(  # noqa: E731
-        text, settings.get("preserve_case") == "true", settings.get("use_unicode") == "true")
+
+    def slugify(text: str) -> str:
+        return pelican_slugify(text, settings.get("preserve_case") == "true", settings.get("use_unicode") == "true")
+
     parts = _key_parts(key)
     source = _stem(parts[-1])
     slug = meta.text("slug") or slugify(source if settings.get("slug_source") == "basename" else post.title)

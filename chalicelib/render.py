@@ -39,10 +39,8 @@ from mistune.toc import normalize_toc_item, render_toc_ul
 
 from chalicelib import highlighting, images, posts, shortcodes
 from chalicelib.errors import InvalidPost, Problem
-from chalicelib.highlighting import highlight, pygments_css  # noqa: F401  (callers use render.highlight)
-from chalicelib.sanitizer import (  # noqa: F401  (the allow-lists are part of render's public face)
-    ALLOWED_ATTRIBUTES, ALLOWED_TAGS, ALLOWED_URL_SCHEMES, FRAME_ORIGINS, sanitize, text_of_html,
-)
+from chalicelib.highlighting import highlight
+from chalicelib.sanitizer import sanitize, text_of_html
 
 # Bump when the HTML this module produces changes, so cached pages are re-rendered.
 RENDER_VERSION = "5"

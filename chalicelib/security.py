@@ -1,13 +1,13 @@
 """Security rules for every response: no script at all, no framing, no sniffing. Pure.
 
 The Content-Security-Policy allows no script; frames only from the embed origins the
-sanitizer allows (render.FRAME_ORIGINS).
+sanitizer allows (sanitizer.FRAME_ORIGINS).
 """
 from __future__ import annotations
 
 import functools
 
-from chalicelib import render
+from chalicelib import sanitizer
 
 
 def content_security_policy(asset_origin: str | None = None) -> str:
@@ -22,7 +22,7 @@ def content_security_policy(asset_origin: str | None = None) -> str:
         f"default-src 'none'; img-src 'self' https: data:{files}; style-src 'self'; font-src 'self'; "
         "connect-src 'self'; "
         f"media-src 'self' https:{files}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'; "
-        f"frame-src {' '.join(render.FRAME_ORIGINS)}"
+        f"frame-src {' '.join(sanitizer.FRAME_ORIGINS)}"
     )
 
 

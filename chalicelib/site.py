@@ -93,8 +93,8 @@ class Site:
         self.clock = clock
         # The secret that signs preview links, re-read every preview.SECRET_TTL_SECONDS (tests move its clock).
         self.preview_secret = preview.SecretCache(preview_secret.read) if preview_secret is not None else None
-        self._pages = lru.LRU(PAGE_CACHE_SIZE)
-        self._bodies = lru.LRU(BODY_CACHE_SIZE)
+        self._pages: lru.LRU[str | bytes] = lru.LRU(PAGE_CACHE_SIZE)
+        self._bodies: lru.LRU[render.Rendered] = lru.LRU(BODY_CACHE_SIZE)
 
     # -- listings --
 
@@ -172,7 +172,8 @@ class Site:
             raise NotFound("There are no posts past this point.")
         first = position.is_first or (position.before is not None and found.peek_sk is None)
         items = found.items
-        newer = older = None
+        newer: tuple[str, int | None] | None = None
+        older: tuple[str, int | None] | None = None
         if first:
             number, canonical = 1, path
             if position.before or found.next_sk:
@@ -187,8 +188,9 @@ class Site:
             if older_sk:
                 older = (listing_url(path, after=older_sk, number=number + 1 if number else None),
                          number + 1 if number else None)
-        link = (lambda found: {"path": links.path(found[0]), "url": links.url(found[0]), "number": found[1]}
-                if found else None)
+        def link(found: tuple[str, int | None] | None) -> dict[str, Any] | None:
+            return {"path": links.path(found[0]), "url": links.url(found[0]), "number": found[1]} if found else None
+
         paging = {"number": number, "is_first": first, "newer": link(newer), "older": link(older),
                   "first": links.path(path) if number is not None and number > 2 else None,
                   "canonical": links.url(canonical)}
@@ -299,7 +301,9 @@ class Site:
                    older: PostCard | None, more: list[PostCard], links: Links, template: str = "post.html",
                    **context: Any) -> str:
         """A post page (or its preview, with template="preview.html") from its card and body."""
-        link = lambda c: {"slug": c.slug, "title": c.title} if c else None  # noqa: E731
+        def link(c: PostCard | None) -> dict[str, str] | None:
+            return {"slug": c.slug, "title": c.title} if c else None
+
         return templates.render_template(
             template, post=public_fields(card, links), body=rendered.html if rendered else "",
             toc=rendered.toc if rendered else "",
@@ -337,8 +341,8 @@ class Site:
     def feed(self, links: Links, tag: str | None = None, author: str | None = None) -> Page:
         """Atom feed of the newest posts (of one tag, or one author), full content."""
         if tag is not None or author is not None:
-            kind, slug = ("tags", tag) if tag is not None else ("authors", author)
-            slug = _canonical_slug(slug, f"/{kind}/{{}}/feed.xml", f"No such {kind[:-1]}.")
+            kind, named = ("tags", tag) if tag is not None else ("authors", author or "")
+            slug = _canonical_slug(named, f"/{kind}/{{}}/feed.xml", f"No such {kind[:-1]}.")
             group = model.tag_group(slug) if tag is not None else model.author_group(slug)
             members = self.index.group(group, self._upper(), feeds.FEED_SIZE).items
             if not members:

@@ -186,7 +186,8 @@ class ContentStore:
                   "ResponseCacheControl": cache_control}
         if disposition:
             params["ResponseContentDisposition"] = disposition
-        return self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=seconds)
+        url: str = self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=seconds)
+        return url
 
     def read_version(self, key: str, version_id: str | None) -> bytes:
         """The bytes of one version of `key` (the current one when version_id is None)."""

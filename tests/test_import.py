@@ -336,7 +336,7 @@ def served(blog, monkeypatch):
     real_get = importer._get
 
     def get(url: str, accept: str):
-        if urlsplit(url).hostname and urlsplit(url).hostname.endswith(".amazonaws.com"):
+        if (urlsplit(url).hostname or "").endswith(".amazonaws.com"):
             fetched = requests.get(url, headers={"Accept": accept}, timeout=5, allow_redirects=False)
             return fetched.status_code, {k.lower(): v for k, v in fetched.headers.items()}, fetched.content
         return real_get(url, accept)

@@ -94,6 +94,7 @@ def test_each_page_has_its_own_title_and_canonical_url(http, paged):
 
 
 def second_url(first: Listing) -> str:
+    assert first.older is not None
     return first.older.replace("&amp;", "&")
 
 

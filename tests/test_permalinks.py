@@ -13,7 +13,9 @@ from chalicelib.permalinks import PermalinkError, old_address
 def address(config: SiteConfig, key: str, text: str, zone: dt.tzinfo = dt.timezone.utc) -> permalinks.OldAddress:
     post = posts.parse_post(key, text.encode(), zone)
     meta, _, _ = posts.split_front_matter(text)
-    return old_address(config, key, post, meta)
+    found = old_address(config, key, post, meta)
+    assert found is not None
+    return found
 
 
 JEKYLL = SiteConfig(generator="jekyll", base_url="https://example.org/blog")

@@ -13,8 +13,9 @@ from chalicelib.search.shards import Manifest
 
 def put(store: engine.MemoryStore, slug: str, body: str, title: str = "", date: str = "2024-01-02",
         rev: int = 1, public: bool = True, tags: tuple[str, ...] = ()) -> None:
-    item = {"slug": slug, "title": title or slug, "date": date, "rev": rev, "public": public, "tags": list(tags)}
-    store.put_post(item, body, text.analyze(slug, date, item["title"], tags, body))
+    title = title or slug
+    item = {"slug": slug, "title": title, "date": date, "rev": rev, "public": public, "tags": list(tags)}
+    store.put_post(item, body, text.analyze(slug, date, title, tags, body))
 
 
 def slugs(store: engine.MemoryStore, q: str) -> list[str]:
@@ -186,13 +187,13 @@ def test_a_query_reads_a_bounded_number_of_shards_and_pending_entries(monkeypatc
     store.refresh()
     reads: list[int] = []
     original = store.shards
-    store.shards = lambda numbers: reads.append(len(numbers)) or original(numbers)  # type: ignore[method-assign]
+    store.shards = lambda numbers: reads.append(len(numbers)) or original(numbers)
     words = " ".join(f"word{n}" for n in range(30)) + " kang"
     engine.search(store, words)
     assert len(reads) <= 3  # words, then completions; a third call only for "did you mean"
     assert sum(reads) <= query.MAX_QUERY_WORDS + 1 + query.MAX_PREFIX_EXPANSIONS * 2
     seen: list[int] = []
-    store.pending = lambda limit: seen.append(limit) or []  # type: ignore[method-assign]
+    store.pending = lambda limit: seen.append(limit) or []
     engine.search(store, "kangaroo")
     assert seen == [query.MAX_PENDING]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import posts, render
+from chalicelib import posts, render, sanitizer
 from chalicelib.search import engine, text
 
 CORPUS = Path(__file__).parent / "data" / "search"
@@ -22,7 +22,7 @@ def load_corpus(store: engine.MemoryStore) -> None:
     """Every post of the corpus into `store`, as ingest would put it."""
     for path in sorted((CORPUS / "posts").glob("*.md")):
         post = posts.parse_post(f"posts/{path.name}", path.read_bytes())
-        plain = render.text_of_html(render.render_markdown(post.body).html)
+        plain = sanitizer.text_of_html(render.render_markdown(post.body).html)
         date = post.date.strftime("%Y-%m-%dT%H:%M:%SZ")
         tags = [t.name for t in post.tags]
         item = {"slug": post.slug, "title": post.title, "date": date, "tags": tags, "rev": 1}

@@ -101,9 +101,9 @@ def sitemap_urls(http) -> list[str]:
     assert index.tag == SITEMAP + "sitemapindex"
     urls = []
     for loc in index.iter(SITEMAP + "loc"):
-        response = http.get(loc.text.split("localhost", 1)[1])
+        response = http.get((loc.text or "").split("localhost", 1)[1])
         assert response.status_code == 200 and response.headers["content-type"].startswith("application/xml")
-        urls += [e.text for e in ET.fromstring(response.body).iter(SITEMAP + "loc")]
+        urls += [e.text or "" for e in ET.fromstring(response.body).iter(SITEMAP + "loc")]
     return urls
 
 
