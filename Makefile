@@ -27,9 +27,12 @@ run: install
 reset: install
 	$(PY) -m blogctl serve --port $(PORT) --aws-port $(AWS_PORT) --state-dir $(STATE_DIR) --fresh
 
-# In a random order each run (its seed is printed first: `pytest -p randomly --randomly-seed=N` repeats it)
+# In a random order each run (its seed is printed first: `pytest -p randomly --randomly-seed=N` repeats it),
+# one worker per CPU (pytest-xdist; a file's tests share a worker, so module fixtures are built once).
+# TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= auto
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # mypy: strict on app.py and chalicelib, mypy's defaults on the tools and tests (mypy.ini)
 typecheck: install
