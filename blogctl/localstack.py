@@ -9,7 +9,9 @@
 4. on a fresh start, the sample posts from content/ are uploaded, as an editor would;
 5. a pump drains the queue into the same ingest handler AWS runs (app.ingest_uploads),
    and a timer fires the scheduled rebuild (app.rebuild_index) every 30 s (the schedule's
-   work: scheduled posts, repairs);
+   work: scheduled posts, repairs). As on AWS, where they are separate functions, ingest
+   never waits for the rebuild (an upload is live in a second or two while a long rebuild
+   runs), and a tick that finds the last rebuild still running is skipped, not queued;
 6. `chalice local` serves the routes (blogctl/devserver.py: restarted by code changes only,
    and gone when this process is).
 Ctrl-C stops all of it.
@@ -27,6 +29,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from blogctl.devserver import EXIT_WITH_PARENT
@@ -73,6 +76,43 @@ def aws_cli_line(aws_port: int) -> str:
             f"AWS_SECRET_ACCESS_KEY=testing AWS_REGION={LOCAL_REGION} aws'")
 
 
+class Handlers:
+    """The deployed ingest and rebuild handlers as the local stack calls them, from its pump and its timer.
+
+    On AWS they are two functions that run side by side, so here ingest takes no lock: an
+    upload never waits for a rebuild (the rebuild at 10,000 posts runs longer than its
+    30-second schedule). Only one rebuild runs at a time, as the schedule's single
+    concurrency would have it: a rebuild asked for while one runs is skipped, not queued.
+    """
+
+    def __init__(self, app: Any, log: Callable[[str], None] = print) -> None:
+        self.app = app  # the deployed module (app.py), or a stand-in with its two handlers
+        self.log = log
+        self._rebuilding = threading.Lock()
+
+    def ingest(self, event: dict[str, Any], context: Any) -> Any:
+        """Deliver one SQS batch to app.ingest_uploads, whatever the rebuild is doing."""
+        return self.app.ingest_uploads(event, context)
+
+    def rebuild(self) -> bool:
+        """Run app.rebuild_index once; False, at once, if a rebuild is already running."""
+        if not self._rebuilding.acquire(blocking=False):
+            self.log("rebuild skipped: the last one is still running")
+            return False
+        try:
+            self.app.rebuild_index(scheduled_event(), None)
+        finally:
+            self._rebuilding.release()
+        return True
+
+
+def next_tick(due: float, now: float, every: float) -> float:
+    """The timer's next tick after the one `due`: the first on its schedule later than `now` (ticks missed
+    while a rebuild ran are dropped, not made up)."""
+    missed = max(0, int((now - due) // every))
+    return due + (missed + 1) * every
+
+
 class LocalStack:
     """moto + saved state + setup + queue pump + rebuild timer; `chalice local` runs beside it."""
 
@@ -94,7 +134,6 @@ class LocalStack:
         self._moto: Any = None  # moto's server, once started
         self._patches = contextlib.ExitStack()
         self._server: subprocess.Popen | None = None
-        self._lock = threading.Lock()  # ingest and rebuild take turns, as in one Lambda container
 
     def start(self) -> None:
         """Start AWS on loopback (with its saved data), set it up, load the samples if new, start the pump and timer."""
@@ -132,9 +171,10 @@ class LocalStack:
 
         import app as blog  # the deployed module, unchanged
 
-        self._app = blog
+        self.handlers = Handlers(blog, self.log)
         sqs = aws.client("sqs")
-        self._pump = QueuePump(sqs, queue_url(sqs, names.queue), self._ingest, visibility_timeout=RETRY_AFTER_SECONDS)
+        self._pump = QueuePump(sqs, queue_url(sqs, names.queue), self.handlers.ingest,
+                               visibility_timeout=RETRY_AFTER_SECONDS)
         self.drain()
         self.rebuild()
         self._spawn(self._pump_forever, "queue-pump")
@@ -170,18 +210,13 @@ class LocalStack:
             self._retry_later(batch)
         return batch.received
 
-    def _ingest(self, event: dict[str, Any], context: Any) -> Any:
-        with self._lock:
-            return self._app.ingest_uploads(event, context)
-
     def _retry_later(self, batch: Batch) -> None:
         # As on AWS: the batch comes back after the visibility timeout.
         self.log(f"ingest failed, will retry in {RETRY_AFTER_SECONDS} s: {batch.error}")
 
-    def rebuild(self) -> None:
-        """Fire the scheduled rebuild once."""
-        with self._lock:
-            self._app.rebuild_index(scheduled_event(), None)
+    def rebuild(self) -> bool:
+        """Fire the scheduled rebuild once; False if the last one is still running (this one is skipped)."""
+        return self.handlers.rebuild()
 
     def _pump_forever(self) -> None:
         while not self._stop.is_set():
@@ -193,11 +228,13 @@ class LocalStack:
                     time.sleep(1)
 
     def _rebuild_forever(self) -> None:
-        while not self._stop.wait(self.rebuild_every):
+        due = time.monotonic() + self.rebuild_every
+        while not self._stop.wait(max(0.0, due - time.monotonic())):
             try:
                 self.rebuild()
             except Exception as err:
                 self.log(f"rebuild failed: {err}")
+            due = next_tick(due, time.monotonic(), self.rebuild_every)
 
     def _save_forever(self) -> None:
         assert self.state is not None
@@ -282,13 +319,14 @@ def wait_for_http(url: str, timeout: float, process: subprocess.Popen | None = N
 
 
 def main(port: int, aws_port: int, stage: str, autoreload: bool, state_dir: Path | None = None,
-         fresh: bool = False) -> int:
+         fresh: bool = False, rebuild_every: float | None = None) -> int:
     """`make run`: start the local stack and serve until Ctrl-C."""
     # Ingest's and the rebuild's JSON log lines, as CloudWatch would show them.
     logging.basicConfig(level=logging.WARNING, format="[%(name)s] %(message)s")
     logging.getLogger("chalicelib").setLevel(logging.INFO)
     stack = LocalStack(port=port, aws_port=aws_port, stage=stage, autoreload=autoreload,
-                       log=lambda text: print(f"[local] {text}", flush=True), state_dir=state_dir, fresh=fresh)
+                       log=lambda text: print(f"[local] {text}", flush=True), state_dir=state_dir, fresh=fresh,
+                       rebuild_every=rebuild_every or REBUILD_EVERY_SECONDS)
     try:
         stack.start()
     except BaseException:
