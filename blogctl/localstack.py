@@ -43,6 +43,7 @@ LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "t
 REBUILD_EVERY_SECONDS = 30
 RECEIVE_WAIT_SECONDS = 1
 RETRY_AFTER_SECONDS = 5  # a message whose ingest failed comes back this soon
+SAVE_SHARE = 0.2  # the most of the time the state saver may hold moto's requests back
 
 
 def local_environment(stage_name: str, aws_port: int, web_port: int | None = None) -> dict[str, str]:
@@ -104,6 +105,12 @@ class Handlers:
         finally:
             self._rebuilding.release()
         return True
+
+
+def pause_after_save(seconds: float) -> float:
+    """How long the saver waits after a save that took `seconds`: a save holds every request back, so
+    at archive size (seconds per save) saving may take at most SAVE_SHARE of the time."""
+    return max(SAVE_EVERY_SECONDS, seconds * (1 - SAVE_SHARE) / SAVE_SHARE)
 
 
 def next_tick(due: float, now: float, every: float) -> float:
@@ -238,11 +245,14 @@ class LocalStack:
 
     def _save_forever(self) -> None:
         assert self.state is not None
-        while not self._stop.wait(SAVE_EVERY_SECONDS):
+        pause = SAVE_EVERY_SECONDS
+        while not self._stop.wait(pause):
+            started = time.monotonic()
             try:
                 self.state.save()
             except Exception as err:  # a full disk must not stop the blog; say so and try again
                 self.log(f"could not save the local stack's data: {err}")
+            pause = pause_after_save(time.monotonic() - started)
 
     def _spawn(self, target, name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)

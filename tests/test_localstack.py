@@ -337,3 +337,12 @@ def test_ticks_missed_during_a_long_rebuild_are_dropped():
     assert next_tick(30.0, 31.0, 30.0) == 60.0
     assert next_tick(30.0, 95.0, 30.0) == 120.0  # a 65-second rebuild: the ticks at 60 and 90 are not made up
     assert next_tick(30.0, 60.0, 30.0) == 90.0
+
+
+def test_a_slow_save_spaces_out_the_next_one():
+    from blogctl.localstack import SAVE_SHARE, pause_after_save
+    from blogctl.localstate import SAVE_EVERY_SECONDS
+
+    assert pause_after_save(0.01) == SAVE_EVERY_SECONDS  # a small archive: saved every second
+    took = 5.0  # a save at archive size
+    assert took / (took + pause_after_save(took)) == pytest.approx(SAVE_SHARE)
