@@ -10,8 +10,11 @@
 5. a pump drains the queue into the same ingest handler AWS runs (app.ingest_uploads),
    and a timer fires the scheduled rebuild (app.rebuild_index) every 30 s (the schedule's
    work: scheduled posts, repairs). As on AWS, where they are separate functions, ingest
-   never waits for the rebuild (an upload is live in a second or two while a long rebuild
-   runs), and a tick that finds the last rebuild still running is skipped, not queued;
+   never waits for the rebuild, and the rebuild runs in a process of its own (`python -m
+   blogctl.localstack rebuild`): at archive size it computes for minutes, and in this
+   process it would hold the interpreter's lock that moto and ingest need, so that an
+   upload took seconds to go live. A tick that finds the last rebuild still running is
+   skipped, not queued;
 6. `chalice local` serves the routes (blogctl/devserver.py: restarted by code changes only,
    and gone when this process is).
 Ctrl-C stops all of it.
@@ -26,6 +29,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -113,6 +117,38 @@ def pause_after_save(seconds: float) -> float:
     return max(SAVE_EVERY_SECONDS, seconds * (1 - SAVE_SHARE) / SAVE_SHARE)
 
 
+class Rebuilder:
+    """app.rebuild_index in a process of its own each time (`python -m blogctl.localstack rebuild`), as
+    EventBridge starts the rebuild function apart from ingest; its log lines go to this stack's output."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout  # the function's own limit (.chalice/config.json)
+        self._process: subprocess.Popen | None = None
+
+    def rebuild_index(self, event: dict[str, Any], context: Any) -> None:
+        """Run one rebuild to its end; raise if it failed or ran out of time."""
+        self._process = subprocess.Popen([sys.executable, "-m", "blogctl.localstack", "rebuild"], cwd=PROJECT_DIR,
+                                         stdin=subprocess.DEVNULL)  # the environment points it at the local stack
+        try:
+            status = self._process.wait(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+            raise RuntimeError(f"the rebuild ran longer than its {self.timeout:.0f} s and was stopped") from None
+        if status != 0:
+            raise RuntimeError(f"the rebuild exited with status {status}")
+
+    def stop(self) -> None:
+        """Stop a rebuild under way (Ctrl-C reaches it from a terminal, not from a signal to this process)."""
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
 def next_tick(due: float, now: float, every: float) -> float:
     """The timer's next tick after the one `due`: the first on its schedule later than `now` (ticks missed
     while a rebuild ran are dropped, not made up)."""
@@ -141,6 +177,7 @@ class LocalStack:
         self._moto: Any = None  # moto's server, once started
         self._patches = contextlib.ExitStack()
         self._server: subprocess.Popen | None = None
+        self._rebuilder: Rebuilder | None = None
 
     def start(self) -> None:
         """Start AWS on loopback (with its saved data), set it up, load the samples if new, start the pump and timer."""
@@ -178,7 +215,9 @@ class LocalStack:
 
         import app as blog  # the deployed module, unchanged
 
-        self.handlers = Handlers(blog, self.log)
+        self._rebuilder = Rebuilder(stage.function_setting("rebuild_index", "lambda_timeout", 900))
+        self.handlers = Handlers(types.SimpleNamespace(ingest_uploads=blog.ingest_uploads,
+                                                       rebuild_index=self._rebuilder.rebuild_index), self.log)
         sqs = aws.client("sqs")
         self._pump = QueuePump(sqs, queue_url(sqs, names.queue), self.handlers.ingest,
                                visibility_timeout=RETRY_AFTER_SECONDS)
@@ -280,8 +319,10 @@ class LocalStack:
             self.stop()
 
     def stop(self) -> None:
-        """Stop the web server, the pump, the timer; save the data; stop moto."""
+        """Stop the web server, the pump, the timer (and a rebuild under way); save the data; stop moto."""
         self._stop.set()
+        if self._rebuilder is not None:
+            self._rebuilder.stop()
         if self._server and self._server.poll() is None:
             # End-of-file on its stdin stops it (blogctl/devserver.py): no second Ctrl-C on top of
             # the one the terminal already sent it.
@@ -329,17 +370,39 @@ def wait_for_http(url: str, timeout: float, process: subprocess.Popen | None = N
 
 
 def main(port: int, aws_port: int, stage: str, autoreload: bool, state_dir: Path | None = None,
-         fresh: bool = False, rebuild_every: float | None = None) -> int:
+         fresh: bool = False) -> int:
     """`make run`: start the local stack and serve until Ctrl-C."""
     # Ingest's and the rebuild's JSON log lines, as CloudWatch would show them.
     logging.basicConfig(level=logging.WARNING, format="[%(name)s] %(message)s")
     logging.getLogger("chalicelib").setLevel(logging.INFO)
     stack = LocalStack(port=port, aws_port=aws_port, stage=stage, autoreload=autoreload,
-                       log=lambda text: print(f"[local] {text}", flush=True), state_dir=state_dir, fresh=fresh,
-                       rebuild_every=rebuild_every or REBUILD_EVERY_SECONDS)
+                       log=lambda text: print(f"[local] {text}", flush=True), state_dir=state_dir, fresh=fresh)
     try:
         stack.start()
     except BaseException:
         stack.stop()
         raise
     return stack.serve()
+
+
+def rebuild_once() -> int:
+    """`python -m blogctl.localstack rebuild`: the scheduled rebuild, once, in this process (Rebuilder runs it)."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    if not endpoint.startswith("http://127.0.0.1:"):  # never AWS: only a local stack starts this
+        raise SystemExit("the local stack's rebuild runs only against a local stack (AWS_ENDPOINT_URL on 127.0.0.1)")
+    logging.basicConfig(level=logging.WARNING, format="[%(name)s] %(message)s")
+    logging.getLogger("chalicelib").setLevel(logging.INFO)
+    import app
+
+    try:
+        app.rebuild_index(scheduled_event(), None)
+    except KeyboardInterrupt:  # Ctrl-C on `make run` reaches this process too
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["rebuild"]:
+        raise SystemExit("usage: python -m blogctl.localstack rebuild   (the local stack runs it; `make run` "
+                         "starts the stack)")
+    sys.exit(rebuild_once())

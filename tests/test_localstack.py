@@ -346,3 +346,16 @@ def test_a_slow_save_spaces_out_the_next_one():
     assert pause_after_save(0.01) == SAVE_EVERY_SECONDS  # a small archive: saved every second
     took = 5.0  # a save at archive size
     assert took / (took + pause_after_save(took)) == pytest.approx(SAVE_SHARE)
+
+
+def test_the_rebuild_process_reports_in_the_stacks_output(stack):
+    # the stack's first rebuild, at start, ran as `python -m blogctl.localstack rebuild` against the stack's moto
+    assert '[chalicelib.rebuild] {"event": "rebuild"' in stack.output
+    assert "rebuild failed" not in stack.output
+
+
+def test_a_rebuild_that_runs_out_of_time_is_stopped_and_said_so():
+    from blogctl.localstack import Rebuilder
+
+    with pytest.raises(RuntimeError, match="ran longer than its 0 s and was stopped"):
+        Rebuilder(timeout=0.01).rebuild_index({}, None)
