@@ -32,8 +32,8 @@ import time
 import types
 import urllib.error
 import urllib.request
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from blogctl.devserver import EXIT_WITH_PARENT
@@ -279,7 +279,8 @@ class LocalStack:
             try:
                 self.rebuild()
             except Exception as err:
-                self.log(f"rebuild failed: {err}")
+                if not self._stop.is_set():  # not the one stop() ended
+                    self.log(f"rebuild failed: {err}")
             due = next_tick(due, time.monotonic(), self.rebuild_every)
 
     def _save_forever(self) -> None:
