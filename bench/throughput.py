@@ -140,12 +140,12 @@ def live_figure(seconds: list[float]) -> Figure:
                   seconds=[round(value, 3) for value in seconds])
 
 
-def start_stack(port: int, aws_port: int, log: IO[str]) -> subprocess.Popen[bytes]:
-    """`python -m blogctl serve` on the given ports, with none of this shell's AWS or blog settings."""
+def start_stack(port: int, aws_port: int, log: IO[str], *options: str) -> subprocess.Popen[bytes]:
+    """`python -m blogctl serve` on the given ports (and `options`), with none of this shell's AWS or blog settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BLOG_"))}
     return subprocess.Popen(
         [sys.executable, "-m", "blogctl", "serve", "--port", str(port), "--aws-port", str(aws_port),
-         "--no-autoreload"], cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+         "--no-autoreload", *options], cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def stop_stack(process: subprocess.Popen[bytes]) -> None:

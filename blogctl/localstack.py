@@ -9,7 +9,12 @@
 4. on a fresh start, the sample posts from content/ are uploaded, as an editor would;
 5. a pump drains the queue into the same ingest handler AWS runs (app.ingest_uploads),
    and a timer fires the scheduled rebuild (app.rebuild_index) every 30 s (the schedule's
-   work: scheduled posts, repairs);
+   work: scheduled posts, repairs). As on AWS, where they are separate functions, ingest
+   never waits for the rebuild, and the rebuild runs in a process of its own (`python -m
+   blogctl.localstack rebuild`): at archive size it computes for minutes, and in this
+   process it would hold the interpreter's lock that moto and ingest need, so that an
+   upload took seconds to go live. A tick that finds the last rebuild still running is
+   skipped, not queued;
 6. `chalice local` serves the routes (blogctl/devserver.py: restarted by code changes only,
    and gone when this process is).
 Ctrl-C stops all of it.
@@ -24,8 +29,10 @@ import subprocess
 import sys
 import threading
 import time
+import types
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +47,7 @@ LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "t
 REBUILD_EVERY_SECONDS = 30
 RECEIVE_WAIT_SECONDS = 1
 RETRY_AFTER_SECONDS = 5  # a message whose ingest failed comes back this soon
+SAVE_SHARE = 0.2  # the most of the time the state saver may hold moto's requests back
 
 
 def local_environment(stage_name: str, aws_port: int, web_port: int | None = None) -> dict[str, str]:
@@ -73,6 +81,81 @@ def aws_cli_line(aws_port: int) -> str:
             f"AWS_SECRET_ACCESS_KEY=testing AWS_REGION={LOCAL_REGION} aws'")
 
 
+class Handlers:
+    """The deployed ingest and rebuild handlers as the local stack calls them, from its pump and its timer.
+
+    On AWS they are two functions that run side by side, so here ingest takes no lock: an
+    upload never waits for a rebuild (the rebuild at 10,000 posts runs longer than its
+    30-second schedule). Only one rebuild runs at a time, as the schedule's single
+    concurrency would have it: a rebuild asked for while one runs is skipped, not queued.
+    """
+
+    def __init__(self, app: Any, log: Callable[[str], None] = print) -> None:
+        self.app = app  # the deployed module (app.py), or a stand-in with its two handlers
+        self.log = log
+        self._rebuilding = threading.Lock()
+
+    def ingest(self, event: dict[str, Any], context: Any) -> Any:
+        """Deliver one SQS batch to app.ingest_uploads, whatever the rebuild is doing."""
+        return self.app.ingest_uploads(event, context)
+
+    def rebuild(self) -> bool:
+        """Run app.rebuild_index once; False, at once, if a rebuild is already running."""
+        if not self._rebuilding.acquire(blocking=False):
+            self.log("rebuild skipped: the last one is still running")
+            return False
+        try:
+            self.app.rebuild_index(scheduled_event(), None)
+        finally:
+            self._rebuilding.release()
+        return True
+
+
+def pause_after_save(seconds: float) -> float:
+    """How long the saver waits after a save that took `seconds`: a save holds every request back, so
+    at archive size (seconds per save) saving may take at most SAVE_SHARE of the time."""
+    return max(SAVE_EVERY_SECONDS, seconds * (1 - SAVE_SHARE) / SAVE_SHARE)
+
+
+class Rebuilder:
+    """app.rebuild_index in a process of its own each time (`python -m blogctl.localstack rebuild`), as
+    EventBridge starts the rebuild function apart from ingest; its log lines go to this stack's output."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout  # the function's own limit (.chalice/config.json)
+        self._process: subprocess.Popen | None = None
+
+    def rebuild_index(self, event: dict[str, Any], context: Any) -> None:
+        """Run one rebuild to its end; raise if it failed or ran out of time."""
+        self._process = subprocess.Popen([sys.executable, "-m", "blogctl.localstack", "rebuild"], cwd=PROJECT_DIR,
+                                         stdin=subprocess.DEVNULL)  # the environment points it at the local stack
+        try:
+            status = self._process.wait(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+            raise RuntimeError(f"the rebuild ran longer than its {self.timeout:.0f} s and was stopped") from None
+        if status != 0:
+            raise RuntimeError(f"the rebuild exited with status {status}")
+
+    def stop(self) -> None:
+        """Stop a rebuild under way (Ctrl-C reaches it from a terminal, not from a signal to this process)."""
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def next_tick(due: float, now: float, every: float) -> float:
+    """The timer's next tick after the one `due`: the first on its schedule later than `now` (ticks missed
+    while a rebuild ran are dropped, not made up)."""
+    missed = max(0, int((now - due) // every))
+    return due + (missed + 1) * every
+
+
 class LocalStack:
     """moto + saved state + setup + queue pump + rebuild timer; `chalice local` runs beside it."""
 
@@ -94,7 +177,7 @@ class LocalStack:
         self._moto: Any = None  # moto's server, once started
         self._patches = contextlib.ExitStack()
         self._server: subprocess.Popen | None = None
-        self._lock = threading.Lock()  # ingest and rebuild take turns, as in one Lambda container
+        self._rebuilder: Rebuilder | None = None
 
     def start(self) -> None:
         """Start AWS on loopback (with its saved data), set it up, load the samples if new, start the pump and timer."""
@@ -132,9 +215,12 @@ class LocalStack:
 
         import app as blog  # the deployed module, unchanged
 
-        self._app = blog
+        self._rebuilder = Rebuilder(stage.function_setting("rebuild_index", "lambda_timeout", 900))
+        self.handlers = Handlers(types.SimpleNamespace(ingest_uploads=blog.ingest_uploads,
+                                                       rebuild_index=self._rebuilder.rebuild_index), self.log)
         sqs = aws.client("sqs")
-        self._pump = QueuePump(sqs, queue_url(sqs, names.queue), self._ingest, visibility_timeout=RETRY_AFTER_SECONDS)
+        self._pump = QueuePump(sqs, queue_url(sqs, names.queue), self.handlers.ingest,
+                               visibility_timeout=RETRY_AFTER_SECONDS)
         self.drain()
         self.rebuild()
         self._spawn(self._pump_forever, "queue-pump")
@@ -170,18 +256,13 @@ class LocalStack:
             self._retry_later(batch)
         return batch.received
 
-    def _ingest(self, event: dict[str, Any], context: Any) -> Any:
-        with self._lock:
-            return self._app.ingest_uploads(event, context)
-
     def _retry_later(self, batch: Batch) -> None:
         # As on AWS: the batch comes back after the visibility timeout.
         self.log(f"ingest failed, will retry in {RETRY_AFTER_SECONDS} s: {batch.error}")
 
-    def rebuild(self) -> None:
-        """Fire the scheduled rebuild once."""
-        with self._lock:
-            self._app.rebuild_index(scheduled_event(), None)
+    def rebuild(self) -> bool:
+        """Fire the scheduled rebuild once; False if the last one is still running (this one is skipped)."""
+        return self.handlers.rebuild()
 
     def _pump_forever(self) -> None:
         while not self._stop.is_set():
@@ -193,19 +274,25 @@ class LocalStack:
                     time.sleep(1)
 
     def _rebuild_forever(self) -> None:
-        while not self._stop.wait(self.rebuild_every):
+        due = time.monotonic() + self.rebuild_every
+        while not self._stop.wait(max(0.0, due - time.monotonic())):
             try:
                 self.rebuild()
             except Exception as err:
-                self.log(f"rebuild failed: {err}")
+                if not self._stop.is_set():  # not the one stop() ended
+                    self.log(f"rebuild failed: {err}")
+            due = next_tick(due, time.monotonic(), self.rebuild_every)
 
     def _save_forever(self) -> None:
         assert self.state is not None
-        while not self._stop.wait(SAVE_EVERY_SECONDS):
+        pause = SAVE_EVERY_SECONDS
+        while not self._stop.wait(pause):
+            started = time.monotonic()
             try:
                 self.state.save()
             except Exception as err:  # a full disk must not stop the blog; say so and try again
                 self.log(f"could not save the local stack's data: {err}")
+            pause = pause_after_save(time.monotonic() - started)
 
     def _spawn(self, target, name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -233,8 +320,10 @@ class LocalStack:
             self.stop()
 
     def stop(self) -> None:
-        """Stop the web server, the pump, the timer; save the data; stop moto."""
+        """Stop the web server, the pump, the timer (and a rebuild under way); save the data; stop moto."""
         self._stop.set()
+        if self._rebuilder is not None:
+            self._rebuilder.stop()
         if self._server and self._server.poll() is None:
             # End-of-file on its stdin stops it (blogctl/devserver.py): no second Ctrl-C on top of
             # the one the terminal already sent it.
@@ -295,3 +384,26 @@ def main(port: int, aws_port: int, stage: str, autoreload: bool, state_dir: Path
         stack.stop()
         raise
     return stack.serve()
+
+
+def rebuild_once() -> int:
+    """`python -m blogctl.localstack rebuild`: the scheduled rebuild, once, in this process (Rebuilder runs it)."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    if not endpoint.startswith("http://127.0.0.1:"):  # never AWS: only a local stack starts this
+        raise SystemExit("the local stack's rebuild runs only against a local stack (AWS_ENDPOINT_URL on 127.0.0.1)")
+    logging.basicConfig(level=logging.WARNING, format="[%(name)s] %(message)s")
+    logging.getLogger("chalicelib").setLevel(logging.INFO)
+    import app
+
+    try:
+        app.rebuild_index(scheduled_event(), None)
+    except KeyboardInterrupt:  # Ctrl-C on `make run` reaches this process too
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["rebuild"]:
+        raise SystemExit("usage: python -m blogctl.localstack rebuild   (the local stack runs it; `make run` "
+                         "starts the stack)")
+    sys.exit(rebuild_once())

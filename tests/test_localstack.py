@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 import urllib.error
 import urllib.request
 import uuid
@@ -261,3 +262,100 @@ def test_when_the_serve_process_dies_nothing_holds_the_ports(own_stack):
     while not (port_is_free(own_stack.port) and port_is_free(own_stack.aws_port)):
         assert time.monotonic() < deadline, "a port is still held after the serve process died"
         time.sleep(0.1)
+
+
+REBUILD_HELD_TIMEOUT = 30  # how long the test holds a rebuild open at most
+
+
+def test_an_upload_goes_live_while_a_rebuild_runs(resources, content, queue_url, http):
+    """Ingest takes no turn behind the rebuild (at 10,000 posts it runs longer than its schedule)."""
+    import app
+    from chalicelib import aws
+    from blogctl.localstack import Handlers
+    from blogctl.pump import QueuePump
+
+    running, release = threading.Event(), threading.Event()
+
+    def held_rebuild(event, context):
+        running.set()
+        release.wait(REBUILD_HELD_TIMEOUT)
+        return app.rebuild_index(event, context)
+
+    handlers = Handlers(types.SimpleNamespace(ingest_uploads=app.ingest_uploads, rebuild_index=held_rebuild),
+                        log=lambda text: None)
+    rebuild = threading.Thread(target=handlers.rebuild, name="held-rebuild")
+    rebuild.start()
+    try:
+        assert running.wait(REBUILD_HELD_TIMEOUT)
+        content.put("posts/during-rebuild.md", source("Uploaded during a rebuild"), "text/markdown")
+        pump = QueuePump(aws.client("sqs"), queue_url, handlers.ingest)
+        delivered: list[int] = []
+        ingest = threading.Thread(target=lambda: delivered.append(pump.drain()), name="ingest", daemon=True)
+        ingest.start()
+        ingest.join(REBUILD_HELD_TIMEOUT / 2)
+        assert not ingest.is_alive(), "ingest waited for the rebuild"
+        assert delivered and delivered[0] >= 1  # the upload's message (after setup's test event, if any)
+        assert rebuild.is_alive()
+        page = http.get("/posts/during-rebuild")
+        assert page.status_code == 200 and "Uploaded during a rebuild" in page.text
+    finally:
+        release.set()
+        rebuild.join(REBUILD_HELD_TIMEOUT)
+
+
+def test_a_rebuild_asked_for_while_one_runs_is_skipped(resources):
+    import app
+    from blogctl.localstack import Handlers
+
+    running, release, calls = threading.Event(), threading.Event(), []
+
+    def held_rebuild(event, context):
+        calls.append(event)
+        running.set()
+        release.wait(REBUILD_HELD_TIMEOUT)
+        return app.rebuild_index(event, context)
+
+    said: list[str] = []
+    handlers = Handlers(types.SimpleNamespace(ingest_uploads=app.ingest_uploads, rebuild_index=held_rebuild),
+                        log=said.append)
+    first = threading.Thread(target=handlers.rebuild, name="first-rebuild")
+    first.start()
+    try:
+        assert running.wait(REBUILD_HELD_TIMEOUT)
+        assert handlers.rebuild() is False  # at once: not queued behind the first
+        assert said == ["rebuild skipped: the last one is still running"]
+    finally:
+        release.set()
+        first.join(REBUILD_HELD_TIMEOUT)
+    assert len(calls) == 1
+    assert handlers.rebuild() is True and len(calls) == 2  # the next tick runs
+
+
+def test_ticks_missed_during_a_long_rebuild_are_dropped():
+    from blogctl.localstack import next_tick
+
+    assert next_tick(30.0, 31.0, 30.0) == 60.0
+    assert next_tick(30.0, 95.0, 30.0) == 120.0  # a 65-second rebuild: the ticks at 60 and 90 are not made up
+    assert next_tick(30.0, 60.0, 30.0) == 90.0
+
+
+def test_a_slow_save_spaces_out_the_next_one():
+    from blogctl.localstack import SAVE_SHARE, pause_after_save
+    from blogctl.localstate import SAVE_EVERY_SECONDS
+
+    assert pause_after_save(0.01) == SAVE_EVERY_SECONDS  # a small archive: saved every second
+    took = 5.0  # a save at archive size
+    assert took / (took + pause_after_save(took)) == pytest.approx(SAVE_SHARE)
+
+
+def test_the_rebuild_process_reports_in_the_stacks_output(stack):
+    # the stack's first rebuild, at start, ran as `python -m blogctl.localstack rebuild` against the stack's moto
+    assert '[chalicelib.rebuild] {"event": "rebuild"' in stack.output
+    assert "rebuild failed" not in stack.output
+
+
+def test_a_rebuild_that_runs_out_of_time_is_stopped_and_said_so():
+    from blogctl.localstack import Rebuilder
+
+    with pytest.raises(RuntimeError, match="ran longer than its 0 s and was stopped"):
+        Rebuilder(timeout=0.01).rebuild_index({}, None)

@@ -1,0 +1,43 @@
+"""The local stack benchmark's archive and its judgement (fast checks; no stack is started here)."""
+from __future__ import annotations
+
+import pytest
+
+from bench import localstack as bench
+from bench.figures import ERROR, FAIL, PASS
+from bench.search import Corpus
+from chalicelib import posts
+
+GB = 10 ** 9
+
+
+def test_archive_posts_are_deterministic_valid_posts():
+    corpus = Corpus()
+    slug, text, image = bench.archive_post(corpus, bench.IMAGE_EVERY)
+    assert bench.archive_post(corpus, bench.IMAGE_EVERY) == (slug, text, image)
+    assert image is not None and image.startswith(b"\x89PNG")
+    post = posts.parse_post(f"posts/{slug}.md", text)
+    assert post.slug == slug and 1 <= len(post.tags) <= 4
+    assert 500 <= len(text.split()) and "figure.png" in text.decode()
+    assert bench.archive_post(corpus, 1)[2] is None  # most posts have no image
+
+
+def test_memory_is_judged_at_the_archive_size_from_the_growth_per_post():
+    waves = [(200, int(0.5 * GB)), (400, int(0.6 * GB)), (600, int(0.7 * GB))]  # 0.5 MB more per post
+    figure = bench.memory_figure(600, int(0.8 * GB), waves, {200: 10}, after_ingest=0, after_serving=0)
+    assert figure.status == FAIL
+    assert figure.data["projected_bytes"] == pytest.approx(0.8 * GB + 0.5e6 * (bench.ARCHIVE_POSTS - 600), rel=1e-6)
+    flat = [(200, int(0.5 * GB)), (400, int(0.5 * GB))]
+    assert bench.memory_figure(400, int(0.6 * GB), flat, {200: 10}, after_ingest=0, after_serving=0).status == PASS
+
+
+def test_a_page_that_did_not_answer_fails_the_memory_figure():
+    flat = [(200, int(0.5 * GB)), (400, int(0.5 * GB))]
+    assert bench.memory_figure(400, int(0.6 * GB), flat, {200: 9, 0: 1}, after_ingest=0,
+                               after_serving=0).status == FAIL
+
+
+def test_memory_without_a_growth_to_measure_is_an_error_row():
+    figure = bench.guarded(bench.MEMORY_KEY, "memory", bench.MEMORY_GOAL, lambda: bench.memory_figure(
+        200, int(0.5 * GB), [(200, int(0.5 * GB))], {200: 1}, after_ingest=0, after_serving=0))
+    assert figure.status == ERROR
