@@ -8,22 +8,28 @@ lazy loading, srcset; images and links listed). Sanitizing comes before decorati
 and decorating only rewrites URL attributes and adds sizes, so no renderer bug and
 no author's HTML can put script on a page.
 
-Budget (issue 12): every published body costs at most MAX_RENDER_SECONDS and renders
-to at most MAX_RENDERED_BYTES. Prevention first: mistune 3.4 and every step here are
-linear in the body (1 MiB of each pathological input is in `make bench`), highlighting
+Budget (issue 12): every published body costs at most MAX_RENDER_SECONDS of CPU and
+renders to at most MAX_RENDERED_BYTES. Prevention first: mistune 3.4 and every step here
+are linear in the body (1 MiB of each pathological input is in `make bench`), highlighting
 is bounded (highlighting.py) and heading ids are unique in linear time; but linear is
 not cheap (1 MiB of `*_` costs 7 s), so `check_render`, which ingest calls, first
 counts the markup outside code (MAX_MARKUP_CHARS, deterministic, milliseconds) and only
-then renders, measuring CPU time and size. A post over any of the three is rejected
-with InvalidPost and its last good version stays online. The time is measured, not
-interrupted: Lambda runs handlers in the main thread, but the local stack runs ingest
-in a worker thread, where no signal can stop a render; the markup cap keeps the worst
-accepted render near a second on this machine (see `make bench`: markdown.worst_render).
+then renders, against a deadline of INGEST_RENDER_SECONDS: half the budget, because CPU
+time is noisy (a render measured at 1.1 s alone took 2.1 s while the machine was busy)
+and a reader's Lambda may be slower than the editor's ingest. A post over any of these
+is rejected with InvalidPost and its last good version stays online. A render cannot be
+interrupted from outside (Lambda runs handlers in the main thread, but the local stack
+runs ingest in a worker thread, where no signal reaches), so the parsers and the renderer
+look at the deadline themselves, every few tokens: check_render stops there instead of
+finishing a long render, and costs at most the deadline plus one token (a highlighted
+block, bounded by highlighting.MAX_HIGHLIGHT_CHARS). `make bench` proves both figures:
+markdown.check_cost and markdown.worst_render.
 """
 from __future__ import annotations
 
 import functools
 import html
+import math
 import re
 import threading
 import time
@@ -48,7 +54,9 @@ RENDER_VERSION = "5"
 # The budget of one body. A page is the body plus its template (a few KB); the JSON API
 # answer escapes at most every `"` of it: 2 × 2 MiB stays under Lambda's 6 MB response.
 MAX_RENDERED_BYTES = 2 * 1024 * 1024  # HTML + table of contents, UTF-8
-MAX_RENDER_SECONDS = 2.0  # CPU time of one render at ingest
+MAX_RENDER_SECONDS = 2.0  # CPU time of any render of a published body (a reader's page, API answer, feed entry)
+INGEST_RENDER_SECONDS = MAX_RENDER_SECONDS / 2  # what ingest allows: the margin absorbs noise and slower CPUs
+CHECK_EVERY_TOKENS = 32  # how often a render with a deadline reads the clock (one read costs about 1 µs)
 # Markdown's cost is in its markup: each of these characters outside code may start a
 # token, at up to ~7 µs each in mistune. Counted before rendering, so a pathological
 # 1 MiB body (`*_` repeated: 7 s) is refused in milliseconds, deterministically.
@@ -139,12 +147,41 @@ class Rendered:
         return len(self.html.encode("utf-8")) + len(self.toc.encode("utf-8"))
 
 
+class OverBudget(Exception):
+    """A render passed its deadline (only check_render sets one)."""
+
+
+class Stopwatch:
+    """A CPU-time deadline that a render's parsers and renderer look at every CHECK_EVERY_TOKENS tokens."""
+
+    def __init__(self) -> None:
+        self.deadline = math.inf
+        self._ticks = 0
+
+    def tick(self) -> None:
+        """Count one token; raise OverBudget if the deadline has passed."""
+        self._ticks += 1
+        if self._ticks >= CHECK_EVERY_TOKENS:
+            self._ticks = 0
+            self.check()
+
+    def check(self) -> None:
+        """Raise OverBudget if the deadline has passed."""
+        if time.thread_time() > self.deadline:
+            raise OverBudget()
+
+
 class BlogRenderer(mistune.HTMLRenderer):
     """mistune's HTML renderer with the blog's additions, one method per token."""
 
-    def __init__(self) -> None:
+    def __init__(self, stopwatch: Stopwatch | None = None) -> None:
         super().__init__(escape=False)
+        self.stopwatch = stopwatch or Stopwatch()
         self.start_document()
+
+    def render_token(self, token: dict[str, Any], state: mistune.BlockState) -> str:
+        self.stopwatch.tick()
+        return super().render_token(token, state)
 
     def start_document(self) -> None:
         """Forget the previous document's counts."""
@@ -193,11 +230,31 @@ class AutolinkingInlineParser(mistune.InlineParser):
     token is searched once, after parsing; link labels and code are left alone.
     """
 
+    def __init__(self, stopwatch: Stopwatch | None = None) -> None:
+        super().__init__()
+        self.stopwatch = stopwatch or Stopwatch()
+
+    def parse_method(self, m: re.Match[str], state: mistune.InlineState) -> int | None:
+        self.stopwatch.tick()
+        return super().parse_method(m, state)
+
     def parse(self, state: mistune.InlineState) -> list[dict[str, Any]]:
         tokens = super().parse(state)
         if not state.in_link:
             state.tokens = tokens = _autolink(tokens)  # callers read state.tokens, not the result
         return tokens
+
+
+class TimedBlockParser(mistune.BlockParser):
+    """mistune's block parser, looking at the render's deadline at each block token."""
+
+    def __init__(self, stopwatch: Stopwatch) -> None:
+        super().__init__()
+        self.stopwatch = stopwatch
+
+    def parse_method(self, m: re.Match[str], state: mistune.BlockState) -> int | None:
+        self.stopwatch.tick()
+        return super().parse_method(m, state)
 
 
 def _autolink(tokens: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -283,9 +340,11 @@ def _markdown() -> mistune.Markdown:
     scanners) costs as much as parsing a short post."""
     markdown = getattr(_per_thread, "markdown", None)
     if markdown is None:
+        stopwatch = Stopwatch()  # one deadline for the three: see check_render
         markdown = mistune.Markdown(
-            renderer=BlogRenderer(),
-            inline=AutolinkingInlineParser(),
+            renderer=BlogRenderer(stopwatch),
+            block=TimedBlockParser(stopwatch),
+            inline=AutolinkingInlineParser(stopwatch),
             plugins=[_ragged_table, *(mistune.plugins.import_plugin(name) for name in PLUGINS)],  # type: ignore[list-item]
         )
         markdown.before_render_hooks.append(_heading_ids)
@@ -512,6 +571,7 @@ def render(body: str, context: RenderContext) -> Rendered:
     expanded = shortcodes.expand(body, params=context.params, site_url=context.site_url,
                                  first_line=context.first_line, markdownify=_markdownify)
     body_html, state = markdown.parse(expanded.markdown)
+    renderer.stopwatch.check()  # before sanitizing what may be megabytes
     toc_items = state.env.get("toc_items", [])
     toc = render_toc_ul(toc_items) if len(toc_items) >= TOC_MIN_HEADINGS else ""
     decorate = _Decorator(context)
@@ -548,24 +608,35 @@ def markup_chars(body: str) -> int:
 
 def check_render(body: str, context: RenderContext | None = None) -> Rendered:
     """Render as ingest must: raise InvalidPost if the body is over MAX_MARKUP_CHARS (counted
-    first, without rendering), MAX_RENDER_SECONDS or MAX_RENDERED_BYTES."""
+    first, without rendering), INGEST_RENDER_SECONDS (the render stops there) or MAX_RENDERED_BYTES."""
     markup = markup_chars(body)
     if markup > MAX_MARKUP_CHARS:
         raise InvalidPost([Problem(f"the body has {markup:,} Markdown markup characters outside code, more "
                                    f"than MAX_MARKUP_CHARS ({MAX_MARKUP_CHARS:,}): split it or simplify it")])
+    stopwatch = _stopwatch()
     started = time.thread_time()
-    rendered = render(body, context or RenderContext())
+    stopwatch.deadline = started + INGEST_RENDER_SECONDS
+    try:
+        rendered = render(body, context or RenderContext())
+    except OverBudget:
+        rendered = None
+    finally:
+        stopwatch.deadline = math.inf
     spent = time.thread_time() - started
-    problems = []
-    if spent > MAX_RENDER_SECONDS:
-        problems.append(Problem(f"the body took {spent:.1f} s of CPU to render, more than "
-                                f"MAX_RENDER_SECONDS ({MAX_RENDER_SECONDS:g} s): split it or simplify it"))
+    if rendered is None or spent > INGEST_RENDER_SECONDS:
+        raise InvalidPost([Problem(f"the body needs more than {INGEST_RENDER_SECONDS:g} s of CPU to render "
+                                   f"(INGEST_RENDER_SECONDS, stopped after {spent:.1f} s): split it or simplify it")])
     if rendered.size > MAX_RENDERED_BYTES:
-        problems.append(Problem(f"the body renders to {rendered.size:,} bytes of HTML, more than "
-                                f"MAX_RENDERED_BYTES ({MAX_RENDERED_BYTES:,}): split it or shorten it"))
-    if problems:
-        raise InvalidPost(problems)
+        raise InvalidPost([Problem(f"the body renders to {rendered.size:,} bytes of HTML, more than "
+                                   f"MAX_RENDERED_BYTES ({MAX_RENDERED_BYTES:,}): split it or shorten it")])
     return rendered
+
+
+def _stopwatch() -> Stopwatch:
+    """The deadline this thread's renders look at."""
+    renderer = _markdown().renderer
+    assert isinstance(renderer, BlogRenderer)
+    return renderer.stopwatch
 
 
 @functools.lru_cache(maxsize=256)
