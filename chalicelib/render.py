@@ -49,10 +49,12 @@ from chalicelib.highlighting import highlight
 from chalicelib.sanitizer import sanitize, text_of_html
 
 # Bump when the HTML this module produces changes, so cached pages are re-rendered.
-RENDER_VERSION = "5"
+RENDER_VERSION = "6"
 
-# The budget of one body. A page is the body plus its template (a few KB); the JSON API
-# answer escapes at most every `"` of it: 2 × 2 MiB stays under Lambda's 6 MB response.
+# The budget of one body. A page is the body plus its template (a few KB). The API answers
+# it as JSON inside Lambda's JSON: a `"` or `\` costs 4 bytes there, a non-ASCII character up to
+# 3 times its UTF-8; but only code copies such text byte for byte, and the source is at most
+# 1 MiB, so answers stay under pages.MAX_RESPONSE_BYTES (`make bench`: markdown.largest_response).
 MAX_RENDERED_BYTES = 2 * 1024 * 1024  # HTML + table of contents, UTF-8
 MAX_RENDER_SECONDS = 2.0  # CPU time of any render of a published body (a reader's page, API answer, feed entry)
 INGEST_RENDER_SECONDS = MAX_RENDER_SECONDS / 2  # what ingest allows: the margin absorbs noise and slower CPUs
@@ -77,7 +79,10 @@ WORDS_PER_MINUTE = 220
 SUMMARY_CHARS = 280
 
 _SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-_NOT_TEXT_RE = re.compile("[\x00\ud800-\udfff]")
+# Not text: NUL (CommonMark makes it U+FFFD), lone surrogates (they cannot be encoded) and the other
+# C0 controls but tab, newline and CR and form feed: XML forbids them, and JSON writes each as six
+# bytes, seven inside Lambda's response (1 MiB of them made a 7 MB API answer).
+_NOT_TEXT_RE = re.compile("[\x00-\x08\x0b\x0e-\x1f\ud800-\udfff]")
 _HEADING_ATTRS_RE = re.compile(r"\s*\{:?\s*((?:[#.][\w-]+\s*)+)\}\s*$")
 _NOT_IN_ID_RE = re.compile(r"[^\w\- ]")
 _PAGE_SUFFIX_RE = re.compile(r"\.(?:md|markdown|html?)$", re.I)
@@ -567,9 +572,10 @@ def render(body: str, context: RenderContext) -> Rendered:
     markdown = _markdown()
     renderer: BlogRenderer = markdown.renderer  # type: ignore[assignment]
     renderer.start_document()
-    body = _NOT_TEXT_RE.sub("\ufffd", body)  # as CommonMark says for NUL; lone surrogates cannot be encoded
+    body = _NOT_TEXT_RE.sub("\ufffd", body)
     expanded = shortcodes.expand(body, params=context.params, site_url=context.site_url,
                                  first_line=context.first_line, markdownify=_markdownify)
+    renderer.stopwatch.check()
     body_html, state = markdown.parse(expanded.markdown)
     renderer.stopwatch.check()  # before sanitizing what may be megabytes
     toc_items = state.env.get("toc_items", [])

@@ -278,6 +278,25 @@ def test_check_render_rejects_a_body_over_the_time_budget(monkeypatch):
     assert "INGEST_RENDER_SECONDS" in str(raised.value)
 
 
+def test_control_characters_are_replaced_but_white_space_is_kept():
+    assert render.render_markdown("a\x01b\x1bc\x0bd\te").html == "<p>a\ufffdb\ufffdc\ufffdd\te</p>\n"
+    assert "\x1b" not in render.render_markdown("```\n\x1b[31m\n```\n").html
+
+
+def test_an_upload_of_control_characters_cannot_make_an_api_answer_too_large():
+    import json
+
+    from chalicelib import pages, posts
+
+    def code(size: int) -> str:
+        return "```\n" + ("\x01" * 79 + "\n") * (size // 80) + "```\n"
+
+    with pytest.raises(InvalidPost, match="MAX_RENDERED_BYTES"):  # 6 bytes each in JSON: a 7 MB answer
+        render.check_render(code(posts.MAX_SOURCE_BYTES - 1024))
+    html = render.check_render(code(posts.MAX_SOURCE_BYTES // 2)).html
+    assert len(json.dumps(json.dumps(html, ensure_ascii=False))) < pages.MAX_RESPONSE_BYTES
+
+
 def test_ingest_allows_a_render_half_the_budget():
     assert render.INGEST_RENDER_SECONDS <= render.MAX_RENDER_SECONDS / 2
 
