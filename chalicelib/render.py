@@ -153,14 +153,17 @@ class Rendered:
 
 
 class OverBudget(Exception):
-    """A render passed its deadline (only check_render sets one)."""
+    """A render passed its deadline or its size limit (only check_render sets them); args[0] names which."""
 
 
 class Stopwatch:
-    """A CPU-time deadline that a render's parsers and renderer look at every CHECK_EVERY_TOKENS tokens."""
+    """A render's limits (check_render's; none for a reader's render): a CPU-time deadline that its
+    parsers and renderer look at every CHECK_EVERY_TOKENS tokens, and the characters of HTML
+    Markdown may make, looked at before the sanitizer (which costs as much as the HTML is long)."""
 
     def __init__(self) -> None:
         self.deadline = math.inf
+        self.max_html_chars = math.inf
         self._ticks = 0
 
     def tick(self) -> None:
@@ -173,7 +176,12 @@ class Stopwatch:
     def check(self) -> None:
         """Raise OverBudget if the deadline has passed."""
         if time.thread_time() > self.deadline:
-            raise OverBudget()
+            raise OverBudget("INGEST_RENDER_SECONDS")
+
+    def check_html(self, html: str) -> None:
+        """Raise OverBudget if Markdown made more HTML than allowed."""
+        if len(html) > self.max_html_chars:
+            raise OverBudget("MAX_RENDERED_BYTES")
 
 
 class BlogRenderer(mistune.HTMLRenderer):
@@ -244,6 +252,7 @@ class AutolinkingInlineParser(mistune.InlineParser):
         return super().parse_method(m, state)
 
     def parse(self, state: mistune.InlineState) -> list[dict[str, Any]]:
+        self.stopwatch.tick()  # plain text has no tokens, and the heading ids parse every heading's text
         tokens = super().parse(state)
         if not state.in_link:
             state.tokens = tokens = _autolink(tokens)  # callers read state.tokens, not the result
@@ -578,6 +587,7 @@ def render(body: str, context: RenderContext) -> Rendered:
     renderer.stopwatch.check()
     body_html, state = markdown.parse(expanded.markdown)
     renderer.stopwatch.check()  # before sanitizing what may be megabytes
+    renderer.stopwatch.check_html(str(body_html))
     toc_items = state.env.get("toc_items", [])
     toc = render_toc_ul(toc_items) if len(toc_items) >= TOC_MIN_HEADINGS else ""
     decorate = _Decorator(context)
@@ -615,26 +625,31 @@ def markup_chars(body: str) -> int:
 def check_render(body: str, context: RenderContext | None = None) -> Rendered:
     """Render as ingest must: raise InvalidPost if the body is over MAX_MARKUP_CHARS (counted
     first, without rendering), INGEST_RENDER_SECONDS (the render stops there) or MAX_RENDERED_BYTES."""
+    started = time.thread_time()  # the deadline counts the markup count too
     markup = markup_chars(body)
     if markup > MAX_MARKUP_CHARS:
         raise InvalidPost([Problem(f"the body has {markup:,} Markdown markup characters outside code, more "
                                    f"than MAX_MARKUP_CHARS ({MAX_MARKUP_CHARS:,}): split it or simplify it")])
     stopwatch = _stopwatch()
-    started = time.thread_time()
     stopwatch.deadline = started + INGEST_RENDER_SECONDS
+    # The sanitizer only takes out what the author wrote, at most the whole body: more HTML than
+    # this leaves more than MAX_RENDERED_BYTES after it, so it is refused before sanitizing.
+    stopwatch.max_html_chars = MAX_RENDERED_BYTES + len(body)
+    over, rendered = "", None
     try:
         rendered = render(body, context or RenderContext())
-    except OverBudget:
-        rendered = None
+    except OverBudget as err:
+        over = str(err)
     finally:
-        stopwatch.deadline = math.inf
+        stopwatch.deadline = stopwatch.max_html_chars = math.inf
     spent = time.thread_time() - started
-    if rendered is None or spent > INGEST_RENDER_SECONDS:
+    if over == "INGEST_RENDER_SECONDS" or spent > INGEST_RENDER_SECONDS:
         raise InvalidPost([Problem(f"the body needs more than {INGEST_RENDER_SECONDS:g} s of CPU to render "
                                    f"(INGEST_RENDER_SECONDS, stopped after {spent:.1f} s): split it or simplify it")])
-    if rendered.size > MAX_RENDERED_BYTES:
-        raise InvalidPost([Problem(f"the body renders to {rendered.size:,} bytes of HTML, more than "
-                                   f"MAX_RENDERED_BYTES ({MAX_RENDERED_BYTES:,}): split it or shorten it")])
+    if rendered is None or rendered.size > MAX_RENDERED_BYTES:
+        size = f"{rendered.size:,} bytes of HTML" if rendered else "more HTML"
+        raise InvalidPost([Problem(f"the body renders to {size}, more than MAX_RENDERED_BYTES "
+                                   f"({MAX_RENDERED_BYTES:,}): split it or shorten it")])
     return rendered
 
 

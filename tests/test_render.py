@@ -328,6 +328,16 @@ def test_check_render_stops_at_its_deadline_instead_of_finishing(monkeypatch):
     assert clock.reads <= deadline_reads + 3  # it read the clock until the deadline, then stopped
 
 
+def test_check_render_refuses_too_much_html_before_sanitizing_it(monkeypatch):
+    def no_sanitizing(html):
+        raise AssertionError("sanitized HTML that could only be too large")
+
+    monkeypatch.setattr(render, "MAX_RENDERED_BYTES", 10_000)
+    monkeypatch.setattr(render, "sanitize", no_sanitizing)
+    with pytest.raises(InvalidPost, match="MAX_RENDERED_BYTES"):
+        render.check_render("## a\n" * 1_000)  # 5 KB of Markdown, ~100 KB of HTML
+
+
 def test_a_render_after_a_stopped_one_is_whole_and_has_no_deadline(monkeypatch):
     body = "## a\n" * 2_000 + "Some *text*.\n"
     expected = render.render_markdown(body)
