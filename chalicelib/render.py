@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import html
+import json
 import math
 import re
 import threading
@@ -52,10 +53,12 @@ from chalicelib.sanitizer import sanitize, text_of_html
 RENDER_VERSION = "6"
 
 # The budget of one body. A page is the body plus its template (a few KB). The API answers
-# it as JSON inside Lambda's JSON: a `"` or `\` costs 4 bytes there, a non-ASCII character up to
-# 3 times its UTF-8; but only code copies such text byte for byte, and the source is at most
-# 1 MiB, so answers stay under pages.MAX_RESPONSE_BYTES (`make bench`: markdown.largest_response).
+# it as JSON inside Lambda's JSON, where a `"` or `\` costs 4 bytes and a non-ASCII character up
+# to 3 times its UTF-8 (python3.11's runtime writes ASCII), so that size is checked too: what
+# MAX_ANSWER_BYTES leaves of pages.MAX_RESPONSE_BYTES (6 MiB) is for the template or the API's
+# other fields (`make bench`: markdown.largest_response).
 MAX_RENDERED_BYTES = 2 * 1024 * 1024  # HTML + table of contents, UTF-8
+MAX_ANSWER_BYTES = 5 * 1024 * 1024  # the same in an API answer inside Lambda's response (answer_bytes)
 MAX_RENDER_SECONDS = 2.0  # CPU time of any render of a published body (a reader's page, API answer, feed entry)
 INGEST_RENDER_SECONDS = MAX_RENDER_SECONDS / 2  # what ingest allows: the margin absorbs noise and slower CPUs
 CHECK_EVERY_TOKENS = 32  # how often a render with a deadline reads the clock (one read costs about 1 µs)
@@ -624,7 +627,8 @@ def markup_chars(body: str) -> int:
 
 def check_render(body: str, context: RenderContext | None = None) -> Rendered:
     """Render as ingest must: raise InvalidPost if the body is over MAX_MARKUP_CHARS (counted
-    first, without rendering), INGEST_RENDER_SECONDS (the render stops there) or MAX_RENDERED_BYTES."""
+    first, without rendering), INGEST_RENDER_SECONDS (the render stops there), MAX_RENDERED_BYTES or
+    MAX_ANSWER_BYTES."""
     started = time.thread_time()  # the deadline counts the markup count too
     markup = markup_chars(body)
     if markup > MAX_MARKUP_CHARS:
@@ -650,7 +654,17 @@ def check_render(body: str, context: RenderContext | None = None) -> Rendered:
         size = f"{rendered.size:,} bytes of HTML" if rendered else "more HTML"
         raise InvalidPost([Problem(f"the body renders to {size}, more than MAX_RENDERED_BYTES "
                                    f"({MAX_RENDERED_BYTES:,}): split it or shorten it")])
+    answer = answer_bytes(rendered)
+    if answer > MAX_ANSWER_BYTES:
+        raise InvalidPost([Problem(f"the body's HTML takes {answer:,} bytes in an API answer (escaped as JSON), "
+                                   f"more than MAX_ANSWER_BYTES ({MAX_ANSWER_BYTES:,}): split it or shorten it")])
     return rendered
+
+
+def answer_bytes(rendered: Rendered) -> int:
+    """Bytes of a body's HTML and table of contents in an API answer as Lambda sends it: JSON (non-ASCII
+    kept) inside JSON written as ASCII. A page escapes every character to at most as many bytes."""
+    return sum(len(json.dumps(json.dumps(part, ensure_ascii=False))) for part in (rendered.html, rendered.toc))
 
 
 def _stopwatch() -> Stopwatch:

@@ -297,6 +297,14 @@ def test_an_upload_of_control_characters_cannot_make_an_api_answer_too_large():
     assert len(json.dumps(json.dumps(html, ensure_ascii=False))) < pages.MAX_RESPONSE_BYTES
 
 
+def test_a_body_that_escapes_too_large_for_an_api_answer_is_refused():
+    headings = ("## " + "\U0001f600" * 200 + "\n") * 790  # three copies each: 1.9 MiB of HTML, 12 bytes per emoji
+    with pytest.raises(InvalidPost, match="MAX_ANSWER_BYTES"):
+        render.check_render(headings)
+    fitting = render.check_render(headings[:len(headings) * 3 // 4])
+    assert fitting.size < render.MAX_RENDERED_BYTES and render.answer_bytes(fitting) <= render.MAX_ANSWER_BYTES
+
+
 def test_ingest_allows_a_render_half_the_budget():
     assert render.INGEST_RENDER_SECONDS <= render.MAX_RENDER_SECONDS / 2
 
