@@ -29,7 +29,7 @@ import mistune
 from bench import budgets
 from bench.figures import Figure, failed, judged
 from bench.world import World
-from chalicelib import highlighting, posts, render, sanitizer
+from chalicelib import feeds, highlighting, posts, render, sanitizer
 
 SPEC_PACKAGE = "commonmark-spec@0.31.2"
 SPEC_CACHE = Path(tempfile.gettempdir()) / "blog-bench-commonmark-spec-0.31.2.txt"
@@ -183,6 +183,9 @@ def adversarial_bodies() -> dict[str, str]:
     for lexer in sorted(highlighting.ALLOWED_LEXERS):
         for name, unit in (("tabs", "a\t\n"), ("comment", "/*\n"), ("string", '"\n'), ("paren", "(")):
             bodies[f"lexer_{lexer}_{name}"] = f"```{lexer}\n{(unit * per_lexer)[:per_lexer]}\n```\n"
+    for n in range(feeds.FEED_SIZE):  # a feed's worth of posts just small enough to be shown whole in it
+        paragraph = f"Entry {n} of a feed: " + "plain words and more words " * 20 + "\n\n"
+        bodies[f"feed_entry_{n:02d}"] = paragraph * ((feeds.MAX_ENTRY_HTML_BYTES - 4096) // len(paragraph))
     return {name: _at_most(body, BODY_BYTES) for name, body in bodies.items()}
 
 
