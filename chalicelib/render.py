@@ -22,8 +22,11 @@ interrupted from outside (Lambda runs handlers in the main thread, but the local
 runs ingest in a worker thread, where no signal reaches), so the parsers and the renderer
 look at the deadline themselves, every few tokens: check_render stops there instead of
 finishing a long render, and costs at most the deadline plus one token (a highlighted
-block, bounded by highlighting.MAX_HIGHLIGHT_CHARS). `make bench` proves both figures:
-markdown.check_cost and markdown.worst_render.
+block, bounded by highlighting.MAX_HIGHLIGHT_CHARS). HTML that could only end over
+MAX_RENDERED_BYTES is refused before the sanitizer reads it, and what is accepted must
+also fit an API answer once escaped (MAX_ANSWER_BYTES). `make bench` proves the figures:
+markdown.check_cost, markdown.worst_render, markdown.largest_output and
+markdown.largest_response.
 """
 from __future__ import annotations
 
