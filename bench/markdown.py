@@ -7,10 +7,11 @@
    unsafe URLs), the sanitized expectation counts. The spec comes from the npm package
    `commonmark-spec@0.31.2` (fetched with `npm pack` into a cache folder at bench time;
    its text is not in the repository).
-2. Adversarial corpus: 1 MiB bodies of the inputs issue 12 names, highlighting bombs for
-   every allowed lexer, shortcode and tag floods, plus seeded random Markdown-ish text,
-   each cut to what check_render's markup count lets through (the rest is refused
-   before rendering): the worst render time and the largest output, against the budget.
+2. Adversarial corpus: bodies of the inputs issue 12 names (each as large as an upload
+   may be), highlighting bombs for every allowed lexer, shortcode and tag floods, text
+   that JSON escapes many times over, plus seeded random Markdown-ish text, each as
+   uploaded and cut to what check_render's markup count lets through: ingest's gate,
+   what it accepts and the responses those make, against the budgets (bench/budgets.py).
 """
 from __future__ import annotations
 
@@ -19,21 +20,22 @@ import re
 import subprocess
 import tarfile
 import tempfile
-import time
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import mistune
 
-from bench.figures import Figure, failed, judged, reported
-from chalicelib import highlighting, render, sanitizer
-from chalicelib.errors import InvalidPost
+from bench import budgets
+from bench.figures import Figure, failed, judged
+from bench.world import World
+from chalicelib import feeds, highlighting, posts, render, sanitizer
 
 SPEC_PACKAGE = "commonmark-spec@0.31.2"
 SPEC_CACHE = Path(tempfile.gettempdir()) / "blog-bench-commonmark-spec-0.31.2.txt"
 FENCE = "`" * 32
 MIB = 1024 * 1024
+BODY_BYTES = posts.MAX_SOURCE_BYTES - 1024  # the largest body an upload holds, with room for its front matter
 RANDOM_BODIES = 300
 DECORATION_ATTRS = {"loading", "decoding", "fetchpriority", "width", "height", "srcset", "sizes"}
 
@@ -170,12 +172,26 @@ def adversarial_bodies() -> dict[str, str]:
         "entities": "&amp;" * (MIB // 5),
         "code_listing": "```python\n" + "x = 1  # a line of code\n" * (MIB // 24) + "```\n",
         "easytrieve_tabs": "```easytrieve\n" + "\t" * 2_200 + "\n```\n",
+        # JSON escapes these in the API answer, and again in Lambda's response envelope
+        "quotes_in_code": "```\n" + ('"\\' * 40 + "\n") * (MIB // 81) + "```\n",
+        "controls_in_code": "```\n" + ("\x01\x1b\x7f" * 30 + "\n") * (MIB // 91) + "```\n",
+        "cjk_prose": ("文字化けしない段落。" * 30 + "\n\n") * (MIB // 902),
+        "astral_prose": ("\U0001f600" * 60 + "\n\n") * (MIB // 242),
+        "astral_headings": ("## " + "\U0001f600" * 200 + "\n") * 790,  # three copies each: just under 2 MiB
     }
     per_lexer = highlighting.MAX_HIGHLIGHTED_CHARS - 100  # as much as one post may highlight
     for lexer in sorted(highlighting.ALLOWED_LEXERS):
         for name, unit in (("tabs", "a\t\n"), ("comment", "/*\n"), ("string", '"\n'), ("paren", "(")):
             bodies[f"lexer_{lexer}_{name}"] = f"```{lexer}\n{(unit * per_lexer)[:per_lexer]}\n```\n"
-    return bodies
+    for n in range(feeds.FEED_SIZE):  # a feed's worth of posts just small enough to be shown whole in it
+        paragraph = f"Entry {n} of a feed: " + "plain words and more words " * 20 + "\n\n"
+        bodies[f"feed_entry_{n:02d}"] = paragraph * ((feeds.MAX_ENTRY_HTML_BYTES - 4096) // len(paragraph))
+    return {name: _at_most(body, BODY_BYTES) for name, body in bodies.items()}
+
+
+def _at_most(text: str, size: int) -> str:
+    """The longest start of `text` of at most `size` bytes of UTF-8."""
+    return text.encode("utf-8")[:size].decode("utf-8", "ignore")
 
 
 def random_bodies(count: int, seed: int = 12) -> dict[str, str]:
@@ -199,29 +215,8 @@ def at_the_cap(body: str) -> str:
     return cut
 
 
-def worst_case() -> dict[str, Any]:
-    """Each body as ingest would take it: cut to the markup cap (longer ones are refused
-    unrendered), rendered once; its CPU time, its size, and whether check_render accepts it."""
-    worst: dict[str, Any] = {"seconds": 0.0, "seconds_body": "", "bytes": 0, "bytes_body": "", "rejected": [], "cut": []}
-    for name, body in {**adversarial_bodies(), **random_bodies(RANDOM_BODIES)}.items():
-        fitting = at_the_cap(body)
-        if fitting is not body:
-            worst["cut"].append(name)
-        highlighting.highlight.cache_clear()
-        started = time.thread_time()
-        rendered = render.render(fitting, render.RenderContext(asset_base="/assets/x", link_base="/b"))
-        spent = time.thread_time() - started
-        if spent > worst["seconds"]:
-            worst["seconds"], worst["seconds_body"] = spent, name
-        if rendered.size > worst["bytes"]:
-            worst["bytes"], worst["bytes_body"] = rendered.size, name
-        if spent > render.MAX_RENDER_SECONDS or rendered.size > render.MAX_RENDERED_BYTES:
-            worst["rejected"].append(name)
-    return worst
-
-
-def run(world: object = None) -> list[Figure]:
-    """The spec count and the adversarial worst case."""
+def run(world: World) -> list[Figure]:
+    """The spec count, and the budgets on the adversarial corpus."""
     found: list[Figure] = []
     try:
         counts, lost = commonmark()
@@ -235,17 +230,6 @@ def run(world: object = None) -> list[Figure]:
     except (OSError, subprocess.SubprocessError, StopIteration) as err:
         found.append(failed("markdown.commonmark", "CommonMark 0.31.2 examples passed", "≥ mistune's count",
                             f"no spec ({type(err).__name__}: {err})"))
-    worst = worst_case()
-    found.append(judged(
-        "markdown.worst_render", "Worst render of the adversarial and fuzz corpus, at the markup cap (CPU)",
-        f"{worst['seconds']:.2f} s ({worst['seconds_body']}); {len(worst['cut'])} bodies cut to "
-        f"MAX_MARKUP_CHARS (longer: refused unrendered); over budget, so rejected: "
-        f"{', '.join(worst['rejected']) or 'none'}",
-        f"≤ {render.MAX_RENDER_SECONDS:g} s", worst["seconds"] <= render.MAX_RENDER_SECONDS, **worst))
-    found.append(reported(
-        "markdown.largest_output", "Largest rendered body in the corpus, at the markup cap",
-        f"{worst['bytes'] / MIB:.2f} MiB ({worst['bytes_body']}); "
-        f"{'rejected' if worst['bytes'] > render.MAX_RENDERED_BYTES else 'accepted'} "
-        f"(MAX_RENDERED_BYTES {render.MAX_RENDERED_BYTES / MIB:g} MiB)",
-        bytes=worst["bytes"], body=worst["bytes_body"]))
+    corpus = {**adversarial_bodies(), **random_bodies(RANDOM_BODIES)}
+    found += budgets.run(world, corpus, {name: at_the_cap(body) for name, body in corpus.items()})
     return found

@@ -24,6 +24,9 @@ SEARCH_CACHE = "public, max-age=60, s-maxage=300"
 ERROR_CACHE = "public, max-age=60, s-maxage=60"
 IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
 NO_STORE = "no-store"
+# Lambda's limit on a synchronous invocation's response, which API Gateway proxies: the
+# JSON envelope with the body in it (AWS answers 'exceeded maximum allowed payload size (6291456 bytes)').
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024
 
 
 @dataclass

@@ -8,22 +8,32 @@ lazy loading, srcset; images and links listed). Sanitizing comes before decorati
 and decorating only rewrites URL attributes and adds sizes, so no renderer bug and
 no author's HTML can put script on a page.
 
-Budget (issue 12): every published body costs at most MAX_RENDER_SECONDS and renders
-to at most MAX_RENDERED_BYTES. Prevention first: mistune 3.4 and every step here are
-linear in the body (1 MiB of each pathological input is in `make bench`), highlighting
+Budget (issue 12): every published body costs at most MAX_RENDER_SECONDS of CPU and
+renders to at most MAX_RENDERED_BYTES. Prevention first: mistune 3.4 and every step here
+are linear in the body (1 MiB of each pathological input is in `make bench`), highlighting
 is bounded (highlighting.py) and heading ids are unique in linear time; but linear is
 not cheap (1 MiB of `*_` costs 7 s), so `check_render`, which ingest calls, first
 counts the markup outside code (MAX_MARKUP_CHARS, deterministic, milliseconds) and only
-then renders, measuring CPU time and size. A post over any of the three is rejected
-with InvalidPost and its last good version stays online. The time is measured, not
-interrupted: Lambda runs handlers in the main thread, but the local stack runs ingest
-in a worker thread, where no signal can stop a render; the markup cap keeps the worst
-accepted render near a second on this machine (see `make bench`: markdown.worst_render).
+then renders, against a deadline of INGEST_RENDER_SECONDS: half the budget, because CPU
+time is noisy (a render measured at 1.1 s alone took 2.1 s while the machine was busy)
+and a reader's Lambda may be slower than the editor's ingest. A post over any of these
+is rejected with InvalidPost and its last good version stays online. A render cannot be
+interrupted from outside (Lambda runs handlers in the main thread, but the local stack
+runs ingest in a worker thread, where no signal reaches), so the parsers and the renderer
+look at the deadline themselves, every few tokens: check_render stops there instead of
+finishing a long render, and costs at most the deadline plus one token (a highlighted
+block, bounded by highlighting.MAX_HIGHLIGHT_CHARS). HTML that could only end over
+MAX_RENDERED_BYTES is refused before the sanitizer reads it, and what is accepted must
+also fit an API answer once escaped (MAX_ANSWER_BYTES). `make bench` proves the figures:
+markdown.check_cost, markdown.worst_render, markdown.largest_output and
+markdown.largest_response.
 """
 from __future__ import annotations
 
 import functools
 import html
+import json
+import math
 import re
 import threading
 import time
@@ -43,12 +53,18 @@ from chalicelib.highlighting import highlight
 from chalicelib.sanitizer import sanitize, text_of_html
 
 # Bump when the HTML this module produces changes, so cached pages are re-rendered.
-RENDER_VERSION = "5"
+RENDER_VERSION = "6"
 
-# The budget of one body. A page is the body plus its template (a few KB); the JSON API
-# answer escapes at most every `"` of it: 2 × 2 MiB stays under Lambda's 6 MB response.
+# The budget of one body. A page is the body plus its template (a few KB). The API answers
+# it as JSON inside Lambda's JSON, where a `"` or `\` costs 4 bytes and a non-ASCII character up
+# to 3 times its UTF-8 (python3.11's runtime writes ASCII), so that size is checked too: what
+# MAX_ANSWER_BYTES leaves of pages.MAX_RESPONSE_BYTES (6 MiB) is for the template or the API's
+# other fields (`make bench`: markdown.largest_response).
 MAX_RENDERED_BYTES = 2 * 1024 * 1024  # HTML + table of contents, UTF-8
-MAX_RENDER_SECONDS = 2.0  # CPU time of one render at ingest
+MAX_ANSWER_BYTES = 5 * 1024 * 1024  # the same in an API answer inside Lambda's response (answer_bytes)
+MAX_RENDER_SECONDS = 2.0  # CPU time of any render of a published body (a reader's page, API answer, feed entry)
+INGEST_RENDER_SECONDS = MAX_RENDER_SECONDS / 2  # what ingest allows: the margin absorbs noise and slower CPUs
+CHECK_EVERY_TOKENS = 32  # how often a render with a deadline reads the clock (one read costs about 1 µs)
 # Markdown's cost is in its markup: each of these characters outside code may start a
 # token, at up to ~7 µs each in mistune. Counted before rendering, so a pathological
 # 1 MiB body (`*_` repeated: 7 s) is refused in milliseconds, deterministically.
@@ -69,7 +85,10 @@ WORDS_PER_MINUTE = 220
 SUMMARY_CHARS = 280
 
 _SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-_NOT_TEXT_RE = re.compile("[\x00\ud800-\udfff]")
+# Not text: NUL (CommonMark makes it U+FFFD), lone surrogates (they cannot be encoded) and the other
+# C0 controls but tab, newline and CR and form feed: XML forbids them, and JSON writes each as six
+# bytes, seven inside Lambda's response (1 MiB of them made a 7 MB API answer).
+_NOT_TEXT_RE = re.compile("[\x00-\x08\x0b\x0e-\x1f\ud800-\udfff]")
 _HEADING_ATTRS_RE = re.compile(r"\s*\{:?\s*((?:[#.][\w-]+\s*)+)\}\s*$")
 _NOT_IN_ID_RE = re.compile(r"[^\w\- ]")
 _PAGE_SUFFIX_RE = re.compile(r"\.(?:md|markdown|html?)$", re.I)
@@ -139,12 +158,49 @@ class Rendered:
         return len(self.html.encode("utf-8")) + len(self.toc.encode("utf-8"))
 
 
+class OverBudget(Exception):
+    """A render passed its deadline or its size limit (only check_render sets them); args[0] names which."""
+
+
+class Stopwatch:
+    """A render's limits (check_render's; none for a reader's render): a CPU-time deadline that its
+    parsers and renderer look at every CHECK_EVERY_TOKENS tokens, and the characters of HTML
+    Markdown may make, looked at before the sanitizer (which costs as much as the HTML is long)."""
+
+    def __init__(self) -> None:
+        self.deadline = math.inf
+        self.max_html_chars = math.inf
+        self._ticks = 0
+
+    def tick(self) -> None:
+        """Count one token; raise OverBudget if the deadline has passed."""
+        self._ticks += 1
+        if self._ticks >= CHECK_EVERY_TOKENS:
+            self._ticks = 0
+            self.check()
+
+    def check(self) -> None:
+        """Raise OverBudget if the deadline has passed."""
+        if time.thread_time() > self.deadline:
+            raise OverBudget("INGEST_RENDER_SECONDS")
+
+    def check_html(self, html: str) -> None:
+        """Raise OverBudget if Markdown made more HTML than allowed."""
+        if len(html) > self.max_html_chars:
+            raise OverBudget("MAX_RENDERED_BYTES")
+
+
 class BlogRenderer(mistune.HTMLRenderer):
     """mistune's HTML renderer with the blog's additions, one method per token."""
 
-    def __init__(self) -> None:
+    def __init__(self, stopwatch: Stopwatch | None = None) -> None:
         super().__init__(escape=False)
+        self.stopwatch = stopwatch or Stopwatch()
         self.start_document()
+
+    def render_token(self, token: dict[str, Any], state: mistune.BlockState) -> str:
+        self.stopwatch.tick()
+        return super().render_token(token, state)
 
     def start_document(self) -> None:
         """Forget the previous document's counts."""
@@ -193,11 +249,32 @@ class AutolinkingInlineParser(mistune.InlineParser):
     token is searched once, after parsing; link labels and code are left alone.
     """
 
+    def __init__(self, stopwatch: Stopwatch | None = None) -> None:
+        super().__init__()
+        self.stopwatch = stopwatch or Stopwatch()
+
+    def parse_method(self, m: re.Match[str], state: mistune.InlineState) -> int | None:
+        self.stopwatch.tick()
+        return super().parse_method(m, state)
+
     def parse(self, state: mistune.InlineState) -> list[dict[str, Any]]:
+        self.stopwatch.tick()  # plain text has no tokens, and the heading ids parse every heading's text
         tokens = super().parse(state)
         if not state.in_link:
             state.tokens = tokens = _autolink(tokens)  # callers read state.tokens, not the result
         return tokens
+
+
+class TimedBlockParser(mistune.BlockParser):
+    """mistune's block parser, looking at the render's deadline at each block token."""
+
+    def __init__(self, stopwatch: Stopwatch) -> None:
+        super().__init__()
+        self.stopwatch = stopwatch
+
+    def parse_method(self, m: re.Match[str], state: mistune.BlockState) -> int | None:
+        self.stopwatch.tick()
+        return super().parse_method(m, state)
 
 
 def _autolink(tokens: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -283,9 +360,11 @@ def _markdown() -> mistune.Markdown:
     scanners) costs as much as parsing a short post."""
     markdown = getattr(_per_thread, "markdown", None)
     if markdown is None:
+        stopwatch = Stopwatch()  # one deadline for the three: see check_render
         markdown = mistune.Markdown(
-            renderer=BlogRenderer(),
-            inline=AutolinkingInlineParser(),
+            renderer=BlogRenderer(stopwatch),
+            block=TimedBlockParser(stopwatch),
+            inline=AutolinkingInlineParser(stopwatch),
             plugins=[_ragged_table, *(mistune.plugins.import_plugin(name) for name in PLUGINS)],  # type: ignore[list-item]
         )
         markdown.before_render_hooks.append(_heading_ids)
@@ -508,10 +587,13 @@ def render(body: str, context: RenderContext) -> Rendered:
     markdown = _markdown()
     renderer: BlogRenderer = markdown.renderer  # type: ignore[assignment]
     renderer.start_document()
-    body = _NOT_TEXT_RE.sub("\ufffd", body)  # as CommonMark says for NUL; lone surrogates cannot be encoded
+    body = _NOT_TEXT_RE.sub("\ufffd", body)
     expanded = shortcodes.expand(body, params=context.params, site_url=context.site_url,
                                  first_line=context.first_line, markdownify=_markdownify)
+    renderer.stopwatch.check()
     body_html, state = markdown.parse(expanded.markdown)
+    renderer.stopwatch.check()  # before sanitizing what may be megabytes
+    renderer.stopwatch.check_html(str(body_html))
     toc_items = state.env.get("toc_items", [])
     toc = render_toc_ul(toc_items) if len(toc_items) >= TOC_MIN_HEADINGS else ""
     decorate = _Decorator(context)
@@ -548,24 +630,51 @@ def markup_chars(body: str) -> int:
 
 def check_render(body: str, context: RenderContext | None = None) -> Rendered:
     """Render as ingest must: raise InvalidPost if the body is over MAX_MARKUP_CHARS (counted
-    first, without rendering), MAX_RENDER_SECONDS or MAX_RENDERED_BYTES."""
+    first, without rendering), INGEST_RENDER_SECONDS (the render stops there), MAX_RENDERED_BYTES or
+    MAX_ANSWER_BYTES."""
+    started = time.thread_time()  # the deadline counts the markup count too
     markup = markup_chars(body)
     if markup > MAX_MARKUP_CHARS:
         raise InvalidPost([Problem(f"the body has {markup:,} Markdown markup characters outside code, more "
                                    f"than MAX_MARKUP_CHARS ({MAX_MARKUP_CHARS:,}): split it or simplify it")])
-    started = time.thread_time()
-    rendered = render(body, context or RenderContext())
+    stopwatch = _stopwatch()
+    stopwatch.deadline = started + INGEST_RENDER_SECONDS
+    # The sanitizer only takes out what the author wrote, at most the whole body: more HTML than
+    # this leaves more than MAX_RENDERED_BYTES after it, so it is refused before sanitizing.
+    stopwatch.max_html_chars = MAX_RENDERED_BYTES + len(body)
+    over, rendered = "", None
+    try:
+        rendered = render(body, context or RenderContext())
+    except OverBudget as err:
+        over = str(err)
+    finally:
+        stopwatch.deadline = stopwatch.max_html_chars = math.inf
     spent = time.thread_time() - started
-    problems = []
-    if spent > MAX_RENDER_SECONDS:
-        problems.append(Problem(f"the body took {spent:.1f} s of CPU to render, more than "
-                                f"MAX_RENDER_SECONDS ({MAX_RENDER_SECONDS:g} s): split it or simplify it"))
-    if rendered.size > MAX_RENDERED_BYTES:
-        problems.append(Problem(f"the body renders to {rendered.size:,} bytes of HTML, more than "
-                                f"MAX_RENDERED_BYTES ({MAX_RENDERED_BYTES:,}): split it or shorten it"))
-    if problems:
-        raise InvalidPost(problems)
+    if over == "INGEST_RENDER_SECONDS" or spent > INGEST_RENDER_SECONDS:
+        raise InvalidPost([Problem(f"the body needs more than {INGEST_RENDER_SECONDS:g} s of CPU to render "
+                                   f"(INGEST_RENDER_SECONDS, stopped after {spent:.1f} s): split it or simplify it")])
+    if rendered is None or rendered.size > MAX_RENDERED_BYTES:
+        size = f"{rendered.size:,} bytes of HTML" if rendered else "more HTML"
+        raise InvalidPost([Problem(f"the body renders to {size}, more than MAX_RENDERED_BYTES "
+                                   f"({MAX_RENDERED_BYTES:,}): split it or shorten it")])
+    answer = answer_bytes(rendered)
+    if answer > MAX_ANSWER_BYTES:
+        raise InvalidPost([Problem(f"the body's HTML takes {answer:,} bytes in an API answer (escaped as JSON), "
+                                   f"more than MAX_ANSWER_BYTES ({MAX_ANSWER_BYTES:,}): split it or shorten it")])
     return rendered
+
+
+def answer_bytes(rendered: Rendered) -> int:
+    """Bytes of a body's HTML and table of contents in an API answer as Lambda sends it: JSON (non-ASCII
+    kept) inside JSON written as ASCII. A page escapes every character to at most as many bytes."""
+    return sum(len(json.dumps(json.dumps(part, ensure_ascii=False))) for part in (rendered.html, rendered.toc))
+
+
+def _stopwatch() -> Stopwatch:
+    """The deadline this thread's renders look at."""
+    renderer = _markdown().renderer
+    assert isinstance(renderer, BlogRenderer)
+    return renderer.stopwatch
 
 
 @functools.lru_cache(maxsize=256)

@@ -201,3 +201,31 @@ def test_writes_per_upload_count_the_actions_of_each_transaction(index: PostInde
     transactions = [c for c in recorder.calls if c.operation == "TransactWriteItems"]
     assert weighed.write_calls == 1 and weighed.calls["Query"] == 1
     assert weighed.items == len((transactions[0].params or {})["TransactItems"]) >= 6  # post, 2 tags, 2 counts, month…
+
+
+def test_a_post_view_is_judged_by_its_calls_pages_and_renders():
+    from bench.calls import POST_PAGE_ITEMS, Seen, cases, problems
+    from blogctl.recorder import Call
+
+    def query(limit, scanned, index="listing", pk=None):
+        params = {"TableName": "t", "ExpressionAttributeValues": {":p": {"S": pk or "PUBLIC"}}}
+        params.update({"Limit": limit} if limit is not None else {})
+        params.update({"IndexName": index} if index else {})
+        return Call("dynamodb", "Query", "us-east-1", 0.001, scanned=scanned, params=params)
+
+    post = query(None, 2, index=None, pk="POST#a")
+    designed = [post, query(1, 1), query(1, 1), query(POST_PAGE_ITEMS, POST_PAGE_ITEMS, index=None, pk="TAG#x")]
+    view, revalidation, home = cases("a")[:3]
+    assert problems(view, Seen(200, designed)) == []
+    assert problems(revalidation, Seen(304, designed)) == []
+    assert problems(revalidation, Seen(200, designed)) == ["HTTP 200"]
+    s3 = Call("s3", "GetObject", "us-east-1", 0.001)
+    assert problems(view, Seen(200, [*designed, s3])) == ["not a Query: s3 GetObject ×1"]
+    assert problems(view, Seen(200, [*designed, query(1, 1)])) == ["5 Queries"]
+    assert problems(view, Seen(200, [post, query(None, 40), query(1, 1)])) == \
+        ["Query 2 has no Limit", "Query 2 read 40 items"]
+    assert problems(view, Seen(200, [query(None, 7, index=None, pk="POST#a")])) == ["Query 1 read 7 items"]
+    assert problems(view, Seen(200, [query(100, 100)])) == ["Query 1 has Limit 100", "Query 1 read 100 items"]
+    assert problems(view, Seen(200, designed, Counter({"Markdown": 1}))) == ["rendered: Markdown ×1"]
+    assert problems(home, Seen(200, [query(11, 11)], Counter({"template": 1}))) == []  # a listing fills its template
+    assert problems(home, Seen(200, [query(11, 11)], Counter({"Markdown": 2}))) == ["rendered: Markdown ×2"]

@@ -272,10 +272,90 @@ def test_check_render_rejects_a_body_over_the_size_budget(monkeypatch):
 
 
 def test_check_render_rejects_a_body_over_the_time_budget(monkeypatch):
-    monkeypatch.setattr(render, "MAX_RENDER_SECONDS", 0.0)
+    monkeypatch.setattr(render, "INGEST_RENDER_SECONDS", 0.0)
     with pytest.raises(InvalidPost) as raised:
         render.check_render("## many\n" * 200)
-    assert "MAX_RENDER_SECONDS" in str(raised.value)
+    assert "INGEST_RENDER_SECONDS" in str(raised.value)
+
+
+def test_control_characters_are_replaced_but_white_space_is_kept():
+    assert render.render_markdown("a\x01b\x1bc\x0bd\te").html == "<p>a\ufffdb\ufffdc\ufffdd\te</p>\n"
+    assert "\x1b" not in render.render_markdown("```\n\x1b[31m\n```\n").html
+
+
+def test_an_upload_of_control_characters_cannot_make_an_api_answer_too_large():
+    import json
+
+    from chalicelib import pages, posts
+
+    def code(size: int) -> str:
+        return "```\n" + ("\x01" * 79 + "\n") * (size // 80) + "```\n"
+
+    with pytest.raises(InvalidPost, match="MAX_RENDERED_BYTES"):  # 6 bytes each in JSON: a 7 MB answer
+        render.check_render(code(posts.MAX_SOURCE_BYTES - 1024))
+    html = render.check_render(code(posts.MAX_SOURCE_BYTES // 2)).html
+    assert len(json.dumps(json.dumps(html, ensure_ascii=False))) < pages.MAX_RESPONSE_BYTES
+
+
+def test_a_body_that_escapes_too_large_for_an_api_answer_is_refused():
+    headings = ("## " + "\U0001f600" * 200 + "\n") * 790  # three copies each: 1.9 MiB of HTML, 12 bytes per emoji
+    with pytest.raises(InvalidPost, match="MAX_ANSWER_BYTES"):
+        render.check_render(headings)
+    fitting = render.check_render(headings[:len(headings) * 3 // 4])
+    assert fitting.size < render.MAX_RENDERED_BYTES and render.answer_bytes(fitting) <= render.MAX_ANSWER_BYTES
+
+
+def test_ingest_allows_a_render_half_the_budget():
+    assert render.INGEST_RENDER_SECONDS <= render.MAX_RENDER_SECONDS / 2
+
+
+class FakeCpuClock:
+    """time.thread_time that advances 10 ms each time it is read."""
+
+    def __init__(self):
+        self.reads = 0
+
+    def __call__(self):
+        self.reads += 1
+        return self.reads * 0.01
+
+
+def test_check_render_stops_at_its_deadline_instead_of_finishing(monkeypatch):
+    clock = FakeCpuClock()
+    monkeypatch.setattr(render.time, "thread_time", clock)
+
+    def no_sanitizing(html):
+        raise AssertionError("the render went on past its deadline")
+
+    monkeypatch.setattr(render, "sanitize", no_sanitizing)
+    headings = 20_000  # ~60,000 tokens: ~1,900 clock reads if it ran to the end
+    with pytest.raises(InvalidPost) as raised:
+        render.check_render("## a\n" * headings)
+    assert "INGEST_RENDER_SECONDS" in str(raised.value)
+    deadline_reads = render.INGEST_RENDER_SECONDS / 0.01
+    assert clock.reads <= deadline_reads + 3  # it read the clock until the deadline, then stopped
+
+
+def test_check_render_refuses_too_much_html_before_sanitizing_it(monkeypatch):
+    def no_sanitizing(html):
+        raise AssertionError("sanitized HTML that could only be too large")
+
+    monkeypatch.setattr(render, "MAX_RENDERED_BYTES", 10_000)
+    monkeypatch.setattr(render, "sanitize", no_sanitizing)
+    with pytest.raises(InvalidPost, match="MAX_RENDERED_BYTES"):
+        render.check_render("## a\n" * 1_000)  # 5 KB of Markdown, ~100 KB of HTML
+
+
+def test_a_render_after_a_stopped_one_is_whole_and_has_no_deadline(monkeypatch):
+    body = "## a\n" * 2_000 + "Some *text*.\n"
+    expected = render.render_markdown(body)
+    with monkeypatch.context() as patched:
+        patched.setattr(render.time, "thread_time", FakeCpuClock())
+        with pytest.raises(InvalidPost):
+            render.check_render(body)
+        again = render.render_markdown(body)  # a reader's render: the clock runs on, nothing stops it
+    assert again == expected
+    assert render.check_render(body) == expected
 
 
 def test_a_one_mib_code_listing_fits_the_size_budget_or_is_rejected():

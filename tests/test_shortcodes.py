@@ -173,6 +173,27 @@ def test_expansion_is_linear_in_the_body(unit):
     assert large < max(small, 0.002) * 8
 
 
+@pytest.mark.parametrize("line", ["{indent}- x\n", "{indent}> x\n", "```\n{indent}x\n"])
+def test_code_is_found_in_time_linear_in_the_indentation(line):
+    # Four times the indentation may cost ~4× (8× allowed); splitting it at every column cost 16×
+    # (issue 12: 1 MiB of deeply nested list items took 2.8 s before rendering began).
+    def cost(width: int) -> float:
+        text = line.format(indent=" " * width) * 40
+        started = time.process_time()
+        shortcodes.code_regions(text)
+        return time.process_time() - started
+
+    small = min(cost(1_000) for _ in range(2))
+    large = min(cost(4_000) for _ in range(2))
+    assert large < max(small, 0.002) * 8
+
+
+def test_fences_in_quotes_and_indented_are_still_code():
+    text = "> ```\n> *a*\n> ```\n\n   ~~~~\n*b*\n   ~~~~\n\n*c*\n"
+    regions = shortcodes.code_regions(text)
+    assert [text[start:end] for start, end in regions] == ["> ```\n> *a*\n> ```", "   ~~~~\n*b*\n   ~~~~"]
+
+
 def test_an_unknown_shortcode_naming_an_image_keeps_the_image():
     rendered = render.render_markdown('{{% img src="photos/sky.jpg" class="half right" alt="Sky" %}}',
                                       asset_base="/assets/p")
