@@ -3,8 +3,9 @@
 XML is built with ElementTree, which escapes every value, and every value first loses
 the characters XML 1.0 cannot carry at all (C0 controls, lone surrogates, U+FFFE/FFFF):
 whatever a post holds, the feed is well-formed. A feed is at most MAX_FEED_BYTES: an
-entry whose HTML is over MAX_ENTRY_HTML_BYTES carries its summary and a link instead,
-and entries stop before the cap.
+entry whose HTML is over MAX_ENTRY_HTML_BYTES, or that was not rendered because the feed
+spent FEED_RENDER_SECONDS already, carries its summary and a link instead, and entries
+stop before the cap.
 """
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ XML = "application/xml; charset=utf-8"
 GENERATOR = "serverless-blog (AWS Chalice)"
 MAX_FEED_BYTES = 1024 * 1024  # feed readers and CDNs handle this well; Lambda's limit is 6 MB
 MAX_ENTRY_HTML_BYTES = 128 * 1024  # a larger post is summarized in the feed, with a link to it
+# Wall time a feed spends rendering its entries' bodies; the entries after carry their summary. Each
+# body renders within render.MAX_RENDER_SECONDS of CPU, so a cold feed costs at most this plus one
+# body's render: inside the API function's 15 s even at 512 MB's share of a core.
+FEED_RENDER_SECONDS = 3.0
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
 # Everything outside XML 1.0's Char production.
 NOT_XML_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -32,10 +37,10 @@ NOT_XML_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 
 @dataclass(frozen=True)
 class FeedEntry:
-    """A post as a feed shows it: its item and its full, sanitized HTML."""
+    """A post as a feed shows it: its item and its full, sanitized HTML (None: its summary and a link)."""
 
     item: dict[str, Any]
-    html: str
+    html: str | None
 
 
 def xml_text(text: str) -> str:
@@ -66,8 +71,8 @@ def _entry(feed: ET.Element, links: Links, entry: FeedEntry) -> ET.Element:
         _sub(node, "category", term=tag["slug"], label=tag["name"])
     if item.get("summary"):
         _sub(node, "summary", item["summary"])
-    content = xml_text(entry.html)
-    if len(content.encode("utf-8")) > MAX_ENTRY_HTML_BYTES:
+    content = xml_text(entry.html or "")
+    if entry.html is None or len(content.encode("utf-8")) > MAX_ENTRY_HTML_BYTES:
         content = (f"<p>{escape(item.get('summary') or '')}</p>\n"
                    f'<p><a href="{escape(url)}">Read the whole post on the site.</a></p>')
     _sub(node, "content", content, type="html")

@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import json
 import re
+import time
 from urllib.parse import quote
 from collections.abc import Callable
 from typing import Any
@@ -356,7 +357,13 @@ class Site:
         etag = pages.fingerprint("feed", title, feed_path, links.base_url, *(dumps(c.to_dict()) for c in cards))
 
         def make() -> str:
-            entries = [feeds.FeedEntry(_feed_item(c), self._body(c, links, absolute=True).html) for c in cards]
+            # Wall time, not CPU: the function's timeout is wall time, and a 512 MB Lambda gets a
+            # fraction of a core. Bodies in the cache cost nothing; a cold feed stops rendering at the budget.
+            started, entries = time.monotonic(), []
+            for card in cards:
+                within = time.monotonic() - started < feeds.FEED_RENDER_SECONDS
+                html = self._body(card, links, absolute=True).html if within else None
+                entries.append(feeds.FeedEntry(_feed_item(card), html))
             return feeds.atom_feed(title, links, feed_path, page_path, entries, model.utc_text(self.clock()))
 
         return Page(make_body=lambda: self._pages.get_or_make(etag, make), etag=etag,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
@@ -248,6 +249,30 @@ def test_feed_is_valid_atom_with_full_content(http, seeded):
     assert entry.title == "Global Prayer Gathering 2013"
     assert "Anisha is such a clear example" in entry.content[0].value
     assert entry.link.endswith("/posts/global-prayer-gathering-2013")
+
+
+def test_a_cold_feed_stops_rendering_bodies_at_its_budget(http, publish, monkeypatch):
+    from chalicelib import feeds, render
+
+    real = render.render_markdown
+
+    def slow(*args, **kwargs):  # every body costs 50 ms of CPU
+        until = time.thread_time() + 0.05
+        while time.thread_time() < until:
+            pass
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(render, "render_markdown", slow)
+    monkeypatch.setattr(feeds, "FEED_RENDER_SECONDS", 0.12)
+    for n in range(6):
+        publish(f"posts/p{n}.md", source(f"Post {n}", date=f"2024-01-0{n + 1}", body=f"Body {n} in full.",
+                                         summary=f"Gist {n}."))
+    entries = feedparser.parse(http.get("/feed.xml").body).entries
+    full = ["in full." in e.content[0].value for e in entries]
+    assert len(entries) == 6
+    assert 1 <= full.count(True) <= 3 and full == sorted(full, reverse=True)  # the newest first, then summaries
+    for entry in entries[full.count(True):]:
+        assert "Read the whole post on the site." in entry.content[0].value and entry.link in entry.content[0].value
 
 
 def test_sitemap_and_robots(http, seeded):
