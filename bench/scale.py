@@ -13,12 +13,14 @@ AWS calls only, so moto's working memory is not counted), each request served by
 empty caches, as a container's first request for that page. The items each request reads
 (Query ScannedCount, GetItem/BatchGetItem keys) and the bytes it reads are kept in results.json.
 
-Sizes: BENCH_SCALE_MAX (default 2,000, which fits the default `make bench`) sets the large
-archive; 10,000 takes about ten minutes and 100,000 hours and several GB (moto holds it all).
-BENCH_IMPORT_POSTS (default 200) sets the bulk import; 10,000 takes about half an hour on moto.
+Sizes: BENCH_SCALE_MAX (default 1,000, so that the default `make bench` stays short) sets the
+large archive: writing and merging it takes about 70 ms a post on moto (10,000: about twelve
+minutes; 100,000: hours and many GB, moto holds it all). BENCH_IMPORT_POSTS (default 100)
+sets the bulk import, about 85 ms a post on moto at 200 and more as moto's table grows.
 """
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -33,7 +35,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from bench import corpus as archive
-from bench.figures import Figure, failed, guarded, judged, ms, times
+from bench.figures import Figure, failed, guarded, judged, ms, reported, times
 from bench.ingest import Drained, drain
 from bench.timing import interleave, median, own_seconds, ratio
 from bench.world import Blog, World, seed_sources
@@ -44,8 +46,8 @@ from chalicelib.links import links_for
 from chalicelib.site import Site, now_utc
 
 SMALL = 100
-LARGE = int(os.environ.get("BENCH_SCALE_MAX") or 2_000)
-IMPORT_POSTS = int(os.environ.get("BENCH_IMPORT_POSTS") or 200)
+LARGE = int(os.environ.get("BENCH_SCALE_MAX") or 1_000)
+IMPORT_POSTS = int(os.environ.get("BENCH_IMPORT_POSTS") or 100)
 IMPORT_WAVE = 100  # uploads per wave the handler drains (moto's SendMessage walks the whole queue)
 ROUNDS = 9  # timed requests per size, alternating
 MEMORY_ROUNDS = 3
@@ -100,7 +102,9 @@ class OwnMemory:
 
     botocore's `request-created` comes before the request is sent (moto answers it in-process)
     and `needs-retry` after the answer is parsed: the peak so far is kept at the first, and
-    tracemalloc's peak restarts at the second. What a call returns stays allocated, so it counts.
+    tracemalloc's peak restarts at the second, after a collection (moto's walk of its table
+    leaves cyclic garbage that grows with the table). What a call returns stays allocated,
+    so it counts.
     """
 
     def __init__(self) -> None:
@@ -117,6 +121,7 @@ class OwnMemory:
 
     def _leaving(self, **_: Any) -> None:
         if tracemalloc.is_tracing():
+            gc.collect()  # moto's garbage in reference cycles would count until the collector runs
             tracemalloc.reset_peak()
 
     def peak(self, work: Callable[[], Any]) -> int:
@@ -276,6 +281,15 @@ def sitemap_figure(world: World, blog: Blog, count: int) -> Figure:
                   largest_by_urls=[most_urls, *sizes[most_urls]], largest_by_bytes=[most_bytes, *sizes[most_bytes]])
 
 
+def search_index_figure(blogs: dict[int, Blog]) -> Figure:
+    """How big the search index grew at each size: shards (what a merge may rewrite) and bytes."""
+    manifests = {n: (blog.index.get(search_index.MANIFEST_KEY) or {}).get("manifest") or {} for n, blog in blogs.items()}
+    return reported("scale.search_index", f"Scale: search index at {LARGE:,} vs {SMALL} posts",
+                    " vs ".join(f"{int(m.get('shards', 0)):,} shards, {int(m.get('bytes', 0)) / 2**20:.1f} MB"
+                                for m in (manifests[LARGE], manifests[SMALL])),
+                    **{str(n): {k: int(v) for k, v in m.items()} for n, m in manifests.items()})
+
+
 def worst_sitemap_figure() -> Figure:
     """The largest file the code may write: feeds.MAX_SITEMAP_URLS posts of one month, each with the
     longest slug, on a site with a longish domain (a month's posts or the tags past 50,000 are cut)."""
@@ -328,7 +342,7 @@ def run(world: World) -> list[Figure]:
     """Reader requests at LARGE vs SMALL posts, the large archive's sitemaps, and a bulk import."""
     corpus = archive.Corpus()
     blogs = {SMALL: build(world, corpus, SMALL), LARGE: build(world, corpus, LARGE)}
-    found = request_figures(world, corpus, blogs)
+    found = [search_index_figure(blogs), *request_figures(world, corpus, blogs)]
     found.append(guarded(SITEMAP_KEY, SITEMAP_LABEL.format(count=LARGE), SITEMAP_GOAL,
                          lambda: sitemap_figure(world, blogs[LARGE], LARGE)))
     found.append(worst_sitemap_figure())
