@@ -14,9 +14,10 @@ empty caches, as a container's first request for that page. The items each reque
 (Query ScannedCount, GetItem/BatchGetItem keys) and the bytes it reads are kept in results.json.
 
 Sizes: BENCH_SCALE_MAX (default 1,000, so that the default `make bench` stays short) sets the
-large archive: writing and merging it takes about 70 ms a post on moto (10,000: about twelve
-minutes; 100,000: hours and many GB, moto holds it all). BENCH_IMPORT_POSTS (default 100)
-sets the bulk import, about 85 ms a post on moto at 200 and more as moto's table grows.
+large archive: writing it takes 30 to 60 ms a post on moto, and merging its search index more
+as the index grows (10,000: about 40 minutes on 2 busy cores, 2.7 GB; 100,000: many hours and
+tens of GB, moto holds it all). BENCH_IMPORT_POSTS (default 100) sets the bulk import, about
+85 ms a post on moto at 200 and more as moto's table grows (moto's Query walks the table).
 """
 from __future__ import annotations
 
