@@ -202,11 +202,13 @@ def request_figures(world: World, corpus: archive.Corpus, blogs: dict[int, Blog]
     found = []
     with world.http() as http:
         for name, path in requests(corpus).items():
+            started = time.monotonic()
             times_of = interleave({str(n): timed(world, http, blog, path) for n, blog in blogs.items()}, ROUNDS)
             peaks = interleave({str(n): measured_peak(memory, http, blog, path) for n, blog in blogs.items()},
                                MEMORY_ROUNDS)
             found += judge(name, path, times_of[str(SMALL)], times_of[str(LARGE)], peaks[str(SMALL)],
                            peaks[str(LARGE)])
+            log(f"{name} measured", started)
     return found
 
 
