@@ -17,15 +17,15 @@ import traceback
 from pathlib import Path
 from types import ModuleType
 
-from bench import (calls, figures, ingest, listing, localstack, markdown, package, render, search, startup, throughput,
-                   writes)
+from bench import (calls, figures, ingest, listing, localstack, markdown, package, render, scale, search, startup,
+                   throughput, writes)
 from bench.world import World
 from blogctl.stage import PROJECT_DIR
 
 GROUPS: dict[str, ModuleType] = {
     "calls": calls, "listing": listing, "render": render, "markdown": markdown, "startup": startup,
     "ingest": ingest, "writes": writes, "throughput": throughput, "package": package, "search": search,
-    "localstack": localstack,
+    "scale": scale, "localstack": localstack,
 }
 BENCH_DIR = Path(__file__).resolve().parent
 FULL_RESULTS = BENCH_DIR / "results.json"

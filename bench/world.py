@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -168,24 +168,25 @@ class World:
         _set_environment(self._saved_env)
 
     def seeded(self, count: int) -> Blog:
-        """A blog of `count` generated posts, indexed as ingest indexes them; made once per run.
-
-        A versioned bucket and the table with its indexes, but no upload queue: moto's
-        notifications slow every put down as the queue fills, and nobody reads it here.
-        """
+        """A blog of `count` generated posts, indexed as ingest indexes them; made once per run."""
         name = f"posts{count}"
         if name not in self._blogs:
-            self.start()
-            names = self._names(name)
-            s3, dynamodb = aws.client("s3"), aws.client("dynamodb")
-            s3.create_bucket(Bucket=names.bucket)
-            s3.put_bucket_versioning(Bucket=names.bucket, VersioningConfiguration={"Status": "Enabled"})
-            dynamodb.create_table(**table_definition(names.table))
-            blog = self._blog(names)
-            blog.sources = seed(blog.index, blog.content, dynamodb, count)
+            blog = self.empty(name)
+            blog.sources = seed(blog.index, blog.content, aws.client("dynamodb"), count)
             blog.slugs = [post_slug(number) for number in range(count)]  # post 0 is the newest
             self._blogs[name] = blog
         return self._blogs[name]
+
+    def empty(self, name: str) -> Blog:
+        """An empty blog: a versioned bucket and the table with its indexes, but no upload queue
+        (moto's notifications slow every put down as the queue fills, and nobody reads it here)."""
+        self.start()
+        names = self._names(name)
+        s3, dynamodb = aws.client("s3"), aws.client("dynamodb")
+        s3.create_bucket(Bucket=names.bucket)
+        s3.put_bucket_versioning(Bucket=names.bucket, VersioningConfiguration={"Status": "Enabled"})
+        dynamodb.create_table(**table_definition(names.table))
+        return self._blog(names)
 
     def settled(self, count: int) -> Blog:
         """`seeded(count)` after its first rebuild (search artifact, site summary), as after a bulk import."""
@@ -253,39 +254,49 @@ def rendering_once() -> Iterator[None]:
 
 
 def seed(index: PostIndex, content: ContentStore, dynamodb: Any, count: int) -> dict[str, bytes]:
-    """Upload `count` generated posts and index them as ingest would; return the sources by key.
+    """Upload `count` generated posts and index them as ingest would; return the sources by key."""
+    sources = {f"{posts.POSTS_PREFIX}{post_slug(n)}{posts.SOURCE_SUFFIX}": post_source(n) for n in range(count)}
+    with rendering_once():
+        seed_sources(index, content, dynamodb, sources.items())
+    return sources
+
+
+def seed_sources(index: PostIndex, content: ContentStore, dynamodb: Any, sources: Iterable[tuple[str, bytes]]) -> None:
+    """Upload these post sources (key, bytes) and index them as ingest would.
 
     The items are the writes chalicelib.transitions plans for each new post, written straight
-    into the table with BatchWriteItem (counters summed first): 10,000 full ingests would take
-    many minutes on moto.
+    into the table with BatchWriteItem (counters summed first, written last): 10,000 full
+    ingests would take many minutes on moto. Rows are written as they come, so a large blog
+    is never held in memory twice.
     """
     now = now_utc()
-    sources = {f"{posts.POSTS_PREFIX}{post_slug(n)}{posts.SOURCE_SUFFIX}": post_source(n) for n in range(count)}
     rows: list[dict[str, Any]] = []
     counters: dict[tuple[str, str], dict[str, Any]] = {}
-    with rendering_once():
-        for key, data in sources.items():
-            post = posts.parse_post(key, data)
-            rendered = render.render_markdown(post.body)
-            record = indexer.record_of(post, rendered, content.put(key, data, MARKDOWN_TYPE), now, rev=1)
-            text = indexer.search_record(record, rendered.text)
-            for write in transitions.publish(None, record, [], now, text).writes():
-                if isinstance(write, transitions.Delete):
-                    continue  # nothing to delete in a table being seeded
-                if isinstance(write, transitions.Put):
-                    rows.append(write.item)
-                elif isinstance(write, transitions.Delete):
-                    continue  # a new blog: nothing to delete
-                elif write.add:
-                    counter = counters.setdefault((write.key["pk"], write.key["sk"]), {**write.key, "count": 0})
-                    counter["count"] += write.add["count"]
-                    counter.update(write.set)
-                else:
-                    rows.append({**write.key, **write.set})
-    rows += list(counters.values())
+    for key, data in sources:
+        post = posts.parse_post(key, data)
+        rendered = render.render_markdown(post.body)
+        record = indexer.record_of(post, rendered, content.put(key, data, MARKDOWN_TYPE), now, rev=1)
+        text = indexer.search_record(record, rendered.text)
+        for write in transitions.publish(None, record, [], now, text).writes():
+            if isinstance(write, transitions.Delete):
+                continue  # nothing to delete in a table being seeded
+            if isinstance(write, transitions.Put):
+                rows.append(write.item)
+            elif write.add:
+                counter = counters.setdefault((write.key["pk"], write.key["sk"]), {**write.key, "count": 0})
+                counter["count"] += write.add["count"]
+                counter.update(write.set)
+            else:
+                rows.append({**write.key, **write.set})
+        if len(rows) >= BATCH_WRITE_ITEMS:
+            _batch_write(dynamodb, index.table, rows)
+            rows = []
+    _batch_write(dynamodb, index.table, rows + list(counters.values()))
+
+
+def _batch_write(dynamodb: Any, table: str, rows: list[dict[str, Any]]) -> None:
     for start in range(0, len(rows), BATCH_WRITE_ITEMS):
         batch = rows[start:start + BATCH_WRITE_ITEMS]
-        unprocessed = {index.table: [{"PutRequest": {"Item": to_item(row)}} for row in batch]}
+        unprocessed = {table: [{"PutRequest": {"Item": to_item(row)}} for row in batch]}
         while unprocessed:
             unprocessed = dynamodb.batch_write_item(RequestItems=unprocessed).get("UnprocessedItems")
-    return sources

@@ -108,7 +108,7 @@ def test_command_line_groups():
     with pytest.raises(SystemExit):
         parse_args(["nonsense"])
     assert set(GROUPS) == {"calls", "listing", "render", "markdown", "startup", "ingest", "writes", "throughput",
-                           "package", "search", "localstack"}
+                           "package", "search", "scale", "localstack"}
 
 
 def test_describe_calls():

@@ -1,0 +1,79 @@
+"""The scale benchmark's helpers: the generated archive and the memory meter that leaves AWS calls out.
+
+Fast checks of the measuring code only; no benchmark runs here and nothing is timed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bench import corpus as archive
+from bench.scale import OwnMemory, requests, worst_sitemap_figure
+from chalicelib import posts
+
+MB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def corpus() -> archive.Corpus:
+    return archive.Corpus()
+
+
+def test_a_post_is_the_same_in_every_blog(corpus):
+    assert archive.Corpus().post(1234) == corpus.post(1234)
+
+
+def test_generated_posts_parse_with_their_tags_and_author(corpus):
+    made = corpus.post(3)
+    post = posts.parse_post(made.key, made.source)
+    assert post.slug == made.slug and post.title
+    assert [t.name for t in post.tags] == list(made.tags)
+    assert archive.WORDS_PER_POST[0] * 0.9 <= len(post.body.split()) <= archive.WORDS_PER_POST[1] * 1.2
+
+
+def test_the_core_is_the_current_month_and_names_every_tag_and_author(corpus):
+    core = [corpus.post(n) for n in range(archive.CORE)]
+    month = archive.CURRENT_MONTH.strftime("%Y-%m")
+    assert all(p.date.startswith(month) for p in core)
+    assert not corpus.post(archive.CORE).date.startswith(month)
+    assert {t for p in core for t in p.tags} == set(corpus.tags)
+    assert {p.author for p in core} == set(archive.AUTHORS)
+    assert all(p.tags[0] == corpus.tags[0] for p in core)  # the top tag's first page is the same at every size
+
+
+def test_older_posts_are_older(corpus):
+    dates = [dt.datetime.fromisoformat(corpus.post(n).date.replace("Z", "+00:00")) for n in (0, 99, 100, 5_000)]
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_the_rare_word_is_in_one_post_only(corpus):
+    holding = [n for n in range(archive.CORE + 20) if archive.RARE_WORD.encode() in corpus.post(n).source]
+    assert holding == [archive.RARE_POST]
+
+
+def test_every_reader_request_is_named(corpus):
+    assert set(requests(corpus)) >= {"home", "post", "tag", "archive month", "search (rare word)", "feed",
+                                      "sitemap index", "sitemap page", "API list"}
+
+
+def test_own_memory_counts_our_allocations_but_not_those_inside_an_aws_call():
+    memory = OwnMemory()
+    kept: list[bytes] = []
+
+    def work(inside_call: bool) -> None:
+        kept.append(bytes(MB))  # ours, and kept: counts
+        if inside_call:
+            memory._entering()
+        scratch = bytes(8 * MB)  # what moto would allocate and drop while answering
+        del scratch
+        if inside_call:
+            memory._leaving()
+
+    assert MB <= memory.peak(lambda: work(inside_call=True)) < 2 * MB
+    assert memory.peak(lambda: work(inside_call=False)) >= 9 * MB
+
+
+def test_the_worst_case_sitemap_is_built_at_the_url_limit():
+    figure = worst_sitemap_figure()
+    assert figure.data["urls"] == 50_000 and figure.data["bytes"] > 50_000 * 100
