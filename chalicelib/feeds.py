@@ -19,7 +19,10 @@ from chalicelib.links import Links
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
-MAX_SITEMAP_URLS = 50_000  # per sitemap file (sitemaps.org); at ~100 bytes a URL, well under 6 MB
+MAX_SITEMAP_URLS = 50_000  # per sitemap file (sitemaps.org's limit)
+# Per sitemap file, well under Lambda's 6 MB response: URLs of the longest slugs take about 190 bytes
+# each, so this cap, not MAX_SITEMAP_URLS, ends such a file (at about 16,500 URLs).
+MAX_SITEMAP_BYTES = 3 * 1024 * 1024
 FEED_SIZE = 20
 ATOM = "application/atom+xml; charset=utf-8"
 XML = "application/xml; charset=utf-8"
@@ -102,15 +105,22 @@ def atom_feed(title: str, links: Links, feed_path: str, page_path: str, entries:
     return XML_DECLARATION + ET.tostring(feed, encoding="unicode")
 
 
-def sitemap(links: Links, pages: list[tuple[str, str | None]]) -> str:
-    """A sitemap of (path, last modified ISO date or None) pairs."""
+def sitemap(links: Links, pages: list[tuple[str, str | None]]) -> tuple[str, int]:
+    """A sitemap of (path, last modified ISO date or None) pairs, and how many of them it holds:
+    at most MAX_SITEMAP_URLS, and it ends before MAX_SITEMAP_BYTES."""
     urlset = ET.Element("urlset", {"xmlns": SITEMAP_NS})
-    for path, modified in pages:
+    used, held = len(XML_DECLARATION) + len(ET.tostring(urlset, encoding="utf-8")), 0
+    for path, modified in pages[:MAX_SITEMAP_URLS]:
         url = _sub(urlset, "url")
         _sub(url, "loc", links.url(path))
         if modified:
             _sub(url, "lastmod", modified)
-    return XML_DECLARATION + ET.tostring(urlset, encoding="unicode")
+        used += len(ET.tostring(url, encoding="utf-8"))
+        if used > MAX_SITEMAP_BYTES:
+            urlset.remove(url)
+            break
+        held += 1
+    return XML_DECLARATION + ET.tostring(urlset, encoding="unicode"), held
 
 
 def sitemap_index(links: Links, paths: list[str]) -> str:

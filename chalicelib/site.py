@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import logging
 import re
 import time
 from urllib.parse import quote
@@ -23,6 +24,8 @@ from chalicelib.model import PostCard, PostRecord, SourceRejection, Tombstone
 from chalicelib.links import Links, Position, decode_cursor, encode_cursor, listing_url
 from chalicelib.pages import Page
 from chalicelib.store import ContentStore, PostIndex, SecretParameter, Slice, dumps
+
+log = logging.getLogger(__name__)
 
 HOME_PAGE_SIZE = 10
 TAG_PAGE_SIZE = 20
@@ -379,8 +382,9 @@ class Site:
     def sitemap_file(self, links: Links, name: str) -> Page:
         """One sitemap of the index: `pages.xml` (listings, tags, authors) or `posts-YYYY-MM.xml` (a month's posts).
 
-        Each holds at most feeds.MAX_SITEMAP_URLS URLs (sitemaps.org's limit), read a Query
-        page at a time: a month is a few hundred posts, the tags a few thousand.
+        Each holds at most feeds.MAX_SITEMAP_URLS URLs (sitemaps.org's limit) and
+        feeds.MAX_SITEMAP_BYTES, read a Query page at a time: a month is a few hundred posts,
+        the tags a few thousand; past the caps the rest is cut and logged.
         """
         entries: list[tuple[str, str | None]] = []
         month = re.fullmatch(r"posts-([0-9]{4}-[0-9]{2})\.xml", name)
@@ -413,7 +417,10 @@ class Site:
                 raise NotFound("No posts were published that month.")
         else:
             raise NotFound("No such sitemap.")
-        body = feeds.sitemap(links, entries[:feeds.MAX_SITEMAP_URLS])
+        body, held = feeds.sitemap(links, entries)
+        if held < len(entries):  # a month or a vocabulary past the design's limit (README: limits of the design)
+            log.warning("sitemap %s holds %d of its %d URLs (feeds.MAX_SITEMAP_URLS, MAX_SITEMAP_BYTES)",
+                        name, held, len(entries))
         return pages.fixed(body, content_type=feeds.XML, cache_control=pages.FEED_CACHE, etag=pages.fingerprint(body))
 
     def robots(self, links: Links) -> Page:

@@ -37,11 +37,27 @@ def test_control_characters_and_lone_surrogates_never_break_the_xml():
 
 
 def test_sitemap_is_well_formed_with_odd_paths():
-    xml = feeds.sitemap(LINKS, [("/posts/a\x0bb", "2024-01-01\x0c"), ("/tags/x&y", None)])
+    xml, held = feeds.sitemap(LINKS, [("/posts/a\x0bb", "2024-01-01\x0c"), ("/tags/x&y", None)])
+    assert held == 2
     root = ET.fromstring(xml.encode())
     urls = [loc.text for loc in root.iter(f"{{{feeds.SITEMAP_NS}}}loc")]
     assert urls == ["https://blog.example/posts/a%0Bb", "https://blog.example/tags/x&y"]
     assert [m.text for m in root.iter(f"{{{feeds.SITEMAP_NS}}}lastmod")] == ["2024-01-01"]
+
+
+def test_a_sitemap_of_the_longest_urls_ends_before_its_byte_cap():
+    pages = [(f"/posts/{n:06d}" + "s" * 94, "2025-06-01") for n in range(feeds.MAX_SITEMAP_URLS)]
+    xml, held = feeds.sitemap(LINKS, pages)
+    assert len(xml.encode("utf-8")) <= feeds.MAX_SITEMAP_BYTES
+    root = ET.fromstring(xml.encode())
+    locs = [loc.text for loc in root.iter(f"{{{feeds.SITEMAP_NS}}}loc")]
+    assert 0 < held == len(locs) < feeds.MAX_SITEMAP_URLS
+    assert locs == [LINKS.url(path) for path, _ in pages[:held]]
+
+
+def test_a_sitemap_holds_at_most_the_url_limit():
+    xml, held = feeds.sitemap(LINKS, [("/t", None)] * (feeds.MAX_SITEMAP_URLS + 5))
+    assert held == feeds.MAX_SITEMAP_URLS == xml.count("<loc>")
 
 
 def test_a_large_entry_is_summarized_with_a_link():
