@@ -21,6 +21,7 @@ import tracemalloc
 from collections.abc import Sequence
 from typing import Any
 
+from bench.corpus import vocabulary
 from bench.figures import Figure, judged, ms, reported, times
 from bench.timing import interleave, median, ratio, seconds
 from chalicelib.search import engine, text
@@ -39,17 +40,6 @@ GOAL = 1.2
 SEED = 20_240_101
 FIRST_DAY = dt.date(2010, 1, 1)
 DAYS = 15 * 365
-_SYLLABLES = [c + v for c in "bcdfghjklmnprstvwz" for v in "aeiou"] + ["ar", "en", "il", "or", "us", "th", "qu"]
-
-
-def vocabulary(size: int, rng: random.Random) -> list[str]:
-    """`size` distinct pronounceable words, none a stop word, most frequent first."""
-    found: dict[str, None] = {}
-    while len(found) < size:
-        word = "".join(rng.choice(_SYLLABLES) for _ in range(rng.choice((1, 2, 2, 3, 3, 3, 4))))
-        if len(word) > 2 and word not in text.STOP_WORDS:
-            found[word] = None
-    return list(found)
 
 
 class Corpus:
