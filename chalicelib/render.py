@@ -34,6 +34,7 @@ import posixpath
 from urllib.parse import unquote, urljoin, urlsplit
 
 import mistune
+from mistune.plugins import footnotes as mistune_footnotes
 from mistune.plugins import table as mistune_table
 from mistune.toc import normalize_toc_item, render_toc_ul
 
@@ -57,7 +58,10 @@ MAX_MARKUP_CHARS = 150_000
 SUMMARY_SOURCE_CHARS = 16 * 1024  # a summary reads at most this much of the body
 
 # Bare URLs become links too, but not through mistune's `url` plugin: see AutolinkingInlineParser.
-PLUGINS = ("footnotes", "strikethrough", "task_lists")
+PLUGINS = ("strikethrough", "task_lists")  # besides _ragged_table and _footnotes
+# Hugo's goldmark, kramdown and PHP Markdown Extra read `[^1]:text` as a footnote's
+# definition; mistune wants a space after the colon and would print the line as text.
+FOOTNOTE_DEFINITION = mistune_footnotes.REF_FOOTNOTE.replace(r"]:[ \t\n]", r"]:[ \t\n]?")
 BARE_URL_RE = re.compile(r"""https?://[^\s<]+[^<.,:;"')\]\s]""")
 _TRAILING_ENTITY_RE = re.compile(r"&[a-zA-Z0-9#]+$")
 MORE_MARKER_RE = re.compile(r"<!--\s*more\s*-->", re.I)
@@ -240,6 +244,13 @@ def _ragged_table(markdown: mistune.Markdown) -> None:
         renderer.register(name, getattr(mistune_table, f"render_{name}"))
 
 
+def _footnotes(markdown: mistune.Markdown) -> None:
+    """mistune's footnotes, with definitions read as the generators read them (FOOTNOTE_DEFINITION)."""
+    mistune_footnotes.footnotes(markdown)
+    markdown.block.register("ref_footnote", FOOTNOTE_DEFINITION, mistune_footnotes.parse_ref_footnote,
+                            before="ref_link")
+
+
 def _parse_table(block: Any, found: re.Match[str], state: mistune.BlockState) -> int | None:
     return _table(found, state, mistune_table._strip_pipe_table_row)
 
@@ -286,7 +297,7 @@ def _markdown() -> mistune.Markdown:
         markdown = mistune.Markdown(
             renderer=BlogRenderer(),
             inline=AutolinkingInlineParser(),
-            plugins=[_ragged_table, *(mistune.plugins.import_plugin(name) for name in PLUGINS)],  # type: ignore[list-item]
+            plugins=[_ragged_table, _footnotes, *(mistune.plugins.import_plugin(name) for name in PLUGINS)],  # type: ignore[list-item]
         )
         markdown.before_render_hooks.append(_heading_ids)
         _per_thread.markdown = markdown
@@ -297,7 +308,7 @@ def _tree_parser() -> mistune.Markdown:
     """This thread's parser to a token tree (for summaries): made once, like _markdown."""
     parser = getattr(_per_thread, "tree", None)
     if parser is None:
-        parser = mistune.create_markdown(renderer=None, plugins=["table", *PLUGINS])
+        parser = mistune.create_markdown(renderer=None, plugins=["table", _footnotes, *PLUGINS])  # type: ignore[list-item]
         _per_thread.tree = parser
     return parser
 
