@@ -62,6 +62,8 @@ PLUGINS = ("strikethrough", "task_lists")  # besides _ragged_table and _footnote
 # Hugo's goldmark, kramdown and PHP Markdown Extra read `[^1]:text` as a footnote's
 # definition; mistune wants a space after the colon and would print the line as text.
 FOOTNOTE_DEFINITION = mistune_footnotes.REF_FOOTNOTE.replace(r"]:[ \t\n]", r"]:[ \t\n]?")
+_FOOTNOTE_KEY_RE = re.compile(r"^ {0,4}\[\^([^\]\s]{1,500})\]:", re.M)
+_FOOTNOTE_REF_RE = re.compile(r"\[\^([^\]\s]{1,500})\]")
 BARE_URL_RE = re.compile(r"""https?://[^\s<]+[^<.,:;"')\]\s]""")
 _TRAILING_ENTITY_RE = re.compile(r"&[a-zA-Z0-9#]+$")
 MORE_MARKER_RE = re.compile(r"<!--\s*more\s*-->", re.I)
@@ -626,7 +628,10 @@ def summarize(markdown: str, limit: int = SUMMARY_CHARS) -> str:
         length += len(text) + 1
         if length > limit:
             break
-    text = " ".join(" ".join(pieces).split())
+    # A footnote's mark is no summary text, even when its note is past the teaser or the part read.
+    notes = set(_FOOTNOTE_KEY_RE.findall(markdown))
+    text = _FOOTNOTE_REF_RE.sub(lambda ref: "" if ref.group(1) in notes else ref.group(), " ".join(pieces))
+    text = " ".join(text.split())
     if len(text) <= limit:
         return text
     return text[:limit].rsplit(" ", 1)[0].rstrip(",;:.!?—-") + "…"
@@ -650,7 +655,7 @@ def _token_text(token: dict[str, Any]) -> str:
     kind = token.get("type")
     if kind in ("softbreak", "linebreak"):
         return " "
-    if kind in ("inline_html", "block_html", "image"):
+    if kind in ("inline_html", "block_html", "image", "footnote_ref"):
         return ""
     if "raw" in token:
         return html.unescape(str(token["raw"]))

@@ -251,6 +251,13 @@ def test_summary_drops_html_and_expands_shortcodes():
     assert render.summarize('<b>Bold</b> {{< figure src="a.png" >}} see {{< ref "b.md" >}}.') == "Bold see /posts/b."
 
 
+def test_summary_shows_no_footnote_marks():
+    body = ("Glazes craze[^craze] when cooled fast[^2], see [^nope].\n\n<!--more-->\n\n"
+            "[^craze]: Fine cracks.\n[^2]: Within hours.\n")
+    assert render.summarize(body) == "Glazes craze when cooled fast, see [^nope]."  # an undefined mark is text
+    assert render.summarize("Short[^a].\n\n[^a]: A note.\n") == "Short."
+
+
 def test_long_summary_is_cut_at_a_word():
     summary = render.summarize("word " * 200, limit=50)
     assert len(summary) <= 51
