@@ -87,10 +87,15 @@ _TEMPLATE_CODE_RE = re.compile(r"\{%-?\s*(highlight|raw)\b.*?\{%-?\s*end\1\s*-?%
 _TAG_NAME_RE = re.compile(r"^(?:\{\{[<%]|\{%)-?\s*([\w./-]+)")
 _COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
 _HTML_IMAGE_RE = re.compile(r"<img\b", re.I)
-_ESCAPED_RE = re.compile(r"&lt;/?[A-Za-z][^\n<]{0,300}?(?:&gt;|>)|&amp;(?:[A-Za-z][A-Za-z0-9]{1,31}|#\d{1,7}|#[xX][0-9a-fA-F]{1,6});")
+_ESCAPED_RE = re.compile(r"&lt;/?[A-Za-z][^\n<]{0,300}?(?:&gt;|>)"
+                         r"|&amp;(?:[A-Za-z][A-Za-z0-9]{1,31}|#\d{1,7}|#[xX][0-9a-fA-F]{1,6});")
 _BACKSLASHED_TAG_RE = re.compile(r"\\<(/?[A-Za-z][^\n<>]{0,300}>)")
 _RAW_BLOCK_RE = re.compile(r"\{%-?\s*raw\s*-?%\}(.*?)\{%-?\s*endraw\s*-?%\}", re.S)
 _HUGO_ESCAPE_RE = re.compile(r"\{\{([<%])/\*(.*?)\*/([>%])\}\}", re.S)
+# Liquid output (`{{ site.url }}`) inside an image's address: a word, so the address stays one.
+_LIQUID_OUTPUT_RE = re.compile(r"\{\{-?[^{}<%\n]{1,300}?-?\}\}")
+_FOOTNOTE_REF_RE = re.compile(r"\[\^([^\]\s]{1,500})\](?!:)")
+_FOOTNOTE_KEY_RE = re.compile(r"^ {0,4}\[\^([^\]\s]{1,500})\]:", re.M)
 _SITEMAP_LOC_RE = re.compile(r"<sitemap>\s*<loc>([^<]{1,2000})</loc>")
 
 
@@ -151,12 +156,15 @@ def page_texts(page: str) -> dict[str, str]:
 
 def author_literals(body: str) -> str:
     """The text a post's author wrote to be shown as it is, for find_junk to leave alone:
-    escaped HTML (`&lt;div&gt;`, `&amp;mdash;`, `\\<b>`), Jekyll's `{% raw %}` blocks and
-    Hugo's escaped shortcodes (`{{</* figure */>}}`), as a reader sees them."""
+    escaped HTML (`&lt;div&gt;`, `&amp;mdash;`, `\\<b>`), Jekyll's `{% raw %}` blocks,
+    Hugo's escaped shortcodes (`{{</* figure */>}}`) and footnote marks without a note
+    (`[^1]`), as a reader sees them."""
     parts = [html.unescape(m.group()) for m in _ESCAPED_RE.finditer(body)]
     parts += ["<" + m.group(1) for m in _BACKSLASHED_TAG_RE.finditer(body)]
     parts += [m.group(1) for m in _RAW_BLOCK_RE.finditer(body)]
     parts += ["{{" + "".join(m.groups()) + "}}" for m in _HUGO_ESCAPE_RE.finditer(body)]
+    notes = set(_FOOTNOTE_KEY_RE.findall(body))  # a mark without its note is text in every generator
+    parts += [m.group() for m in _FOOTNOTE_REF_RE.finditer(body) if m.group(1) not in notes]
     return "\n".join(parts)
 
 
@@ -227,7 +235,7 @@ def source_images(body: str) -> int:
     tags = list(_TEMPLATE_TAG_RE.finditer(text))
     count += sum(1 for tag in tags if _IMAGE_PATH_RE.search(tag.group()) and not _HTML_IMAGE_RE.search(tag.group())
                  and _tag_name(tag.group()) not in NOT_IMAGE_TAGS)
-    markdown = _TEMPLATE_TAG_RE.sub(" ", text)
+    markdown = _LIQUID_OUTPUT_RE.sub("liquid", _TEMPLATE_TAG_RE.sub(" ", text))
     tree: Any = _markdown_tree(markdown)
     return count + sum(1 for token in _tokens(tree) if token["type"] == "image")
 
@@ -313,18 +321,21 @@ class Survey:
         return lines
 
     def row(self, name: str, check: Check | None = None) -> str:
-        """The README's table row: blog, generator, files, valid, published, junk, images, old URLs."""
+        """The README's table row: blog, generator, post files, valid, published, junk, images
+        (referenced in the sources / in the pages / served by the blog, of those on its own host),
+        unpublished posts (and how many of them are public)."""
         def percent(part: int, whole: int) -> str:
             return f"{100 * part / whole:.1f}%" if whole else "-"
 
-        old = f"{check.old_urls_ok}/{check.old_urls}" if check else "-"
+        other = sum(self.files.values()) - self.markdown_files
+        served = f"{check.images_ok}/{check.images}" if check else "-"
+        unpublished = sum(self.unpublished.values())
         return (f"| {name} | {self.generator.capitalize()} | {self.markdown_files}"
-                + (f" (+{sum(self.files.values()) - self.markdown_files} not Markdown)"
-                   if sum(self.files.values()) > self.markdown_files else "")
+                + (f" (+{other} not Markdown)" if other else "")
                 + f" | {self.valid} | {self.published} ({percent(self.published, self.meant_public)}) "
                 f"| {len(self.junk)} ({percent(len(self.junk), self.published)}) "
-                f"| {self.images_referenced} / {self.images_in_pages} | {old} "
-                f"| {len(self.unpublished_public)} of {self.unpublished_checked} |")
+                f"| {self.images_referenced} / {self.images_in_pages} / {served} "
+                f"| {unpublished}: {len(self.unpublished_public)} public |")
 
 
 def _count_files(site: OldSite, report: Report) -> Counter[str]:
