@@ -682,6 +682,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             print("\n".join(f"  {failure}" for failure in check.failures))
             print(survey.summary())
             print("\n".join(f"  {line}" for line in survey.details()))
+            print(f"README row: {survey.row(site.root.name, check)}")
     return 0 if report.ok else 1
 
 
