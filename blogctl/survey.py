@@ -96,6 +96,7 @@ _HUGO_ESCAPE_RE = re.compile(r"\{\{([<%])/\*(.*?)\*/([>%])\}\}", re.S)
 _LIQUID_OUTPUT_RE = re.compile(r"\{\{-?[^{}<%\n]{1,300}?-?\}\}")
 _FOOTNOTE_REF_RE = re.compile(r"\[\^([^\]\s]{1,500})\](?!:)")
 _FOOTNOTE_KEY_RE = re.compile(r"^ {0,4}\[\^([^\]\s]{1,500})\]:", re.M)
+_CODE_SPAN_RE = re.compile(r"(?<!`)(`+)(?!`)(.{1,2000}?)(?<!`)\1(?!`)", re.S)
 _SITEMAP_LOC_RE = re.compile(r"<sitemap>\s*<loc>([^<]{1,2000})</loc>")
 
 
@@ -157,12 +158,13 @@ def page_texts(page: str) -> dict[str, str]:
 def author_literals(body: str) -> str:
     """The text a post's author wrote to be shown as it is, for find_junk to leave alone:
     escaped HTML (`&lt;div&gt;`, `&amp;mdash;`, `\\<b>`), Jekyll's `{% raw %}` blocks,
-    Hugo's escaped shortcodes (`{{</* figure */>}}`) and footnote marks without a note
-    (`[^1]`), as a reader sees them."""
+    Hugo's escaped shortcodes (`{{</* figure */>}}`), code spans (the summary shows them as
+    plain text) and footnote marks without a note (`[^1]`), as a reader sees them."""
     parts = [html.unescape(m.group()) for m in _ESCAPED_RE.finditer(body)]
     parts += ["<" + m.group(1) for m in _BACKSLASHED_TAG_RE.finditer(body)]
     parts += [m.group(1) for m in _RAW_BLOCK_RE.finditer(body)]
     parts += ["{{" + "".join(m.groups()) + "}}" for m in _HUGO_ESCAPE_RE.finditer(body)]
+    parts += [m.group(2).strip() for m in _CODE_SPAN_RE.finditer(body)]  # summaries show code spans as text
     notes = set(_FOOTNOTE_KEY_RE.findall(body))  # a mark without its note is text in every generator
     parts += [m.group() for m in _FOOTNOTE_REF_RE.finditer(body) if m.group(1) not in notes]
     return "\n".join(parts)

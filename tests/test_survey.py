@@ -74,6 +74,14 @@ def test_a_footnote_mark_without_its_note_is_the_authors_text():
     assert kinds(page("<p>Kilns[^kiln].</p>"), survey.author_literals(source)) == {"Markdown as text"}
 
 
+def test_a_code_span_in_the_summary_is_the_authors_text():
+    source = "Wrap the kiln log in a `<details>` element.\n"
+    shown = page("<p>Wrap the kiln log in a <code>&lt;details&gt;</code> element.</p>",
+                  summary="Wrap the kiln log in a &lt;details&gt; element.")
+    assert kinds(shown) == {"HTML as text"}
+    assert find_junk(shown, survey.author_literals(source)) == []
+
+
 def test_tex_is_counted_apart_from_junk():
     found = find_junk(page(r"<p>the loss \(\frac{1}{n}\sum_i x_i\) falls</p>"))
     assert {piece.kind for piece in found} == {survey.MATH_KIND}
