@@ -664,13 +664,25 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"{sum(not u.is_post for u in site.uploads)} other file(s), {len(site.skipped)} left out")
     report = import_site(site, services.content(), services.index(), wait=not args.no_wait, log=log)
     check = check_site(report, args.check) if args.check else None
+    survey = None
+    if args.check:
+        from blogctl.survey import survey_site
+
+        log(f"counting what readers find at {args.check}")
+        survey = survey_site(site, report, args.check)
     if args.json:
-        print(json.dumps({**asdict(report), **({"check": asdict(check)} if check else {})}, indent=2, default=str))
+        print(json.dumps({**asdict(report), **({"check": asdict(check)} if check else {}),
+                          **({"survey": {**asdict(survey), "valid": survey.valid, "meant_public": survey.meant_public,
+                                         "row": survey.row(site.root.name, check)}} if survey else {})},
+                         indent=2, default=str))
     else:
         print(format_report(report))
-        if check is not None:
+        if check is not None and survey is not None:
             print(f"check of {args.check}: {check.summary()}")
             print("\n".join(f"  {failure}" for failure in check.failures))
+            print(survey.summary())
+            print("\n".join(f"  {line}" for line in survey.details()))
+            print(f"README row: {survey.row(site.root.name, check)}")
     return 0 if report.ok else 1
 
 
@@ -716,7 +728,7 @@ def _get(url: str, accept: str) -> tuple[int, dict[str, str], bytes]:
         return err.code, {k.lower(): v for k, v in err.headers.items()}, err.read()
 
 
-def _follow(url: str, accept: str = "text/html", hops: int = 3) -> tuple[str, int, dict[str, str], bytes]:
+def follow(url: str, accept: str = "text/html", hops: int = 3) -> tuple[str, int, dict[str, str], bytes]:
     """GET `url`, following at most `hops` redirects: (final URL, status, headers, body)."""
     for _ in range(hops + 1):
         status, headers, body = _get(url, accept)
@@ -772,19 +784,19 @@ def check_site(report: Report, blog_url: str) -> Check:
             check.failures.append(text)
 
     def old(post: PostReport, path: str) -> tuple[PostReport, str, bool]:
-        final, status, _, _ = _follow(base + quote(path, safe="/%:@!$&'()*+,;=-._~"))
+        final, status, _, _ = follow(base + quote(path, safe="/%:@!$&'()*+,;=-._~"))
         return post, path, status == 200 and urlsplit(final).path.endswith(post.new_url)
 
     def page(post: PostReport) -> tuple[PostReport, str]:
-        _, status, _, body = _follow(base + post.new_url)
+        _, status, _, body = follow(base + post.new_url)
         return post, body.decode("utf-8", "replace") if status == 200 else ""
 
     def image(url: str) -> tuple[str, bool]:
-        _, status, headers, _ = _follow(url, IMAGE_ACCEPT)
+        _, status, headers, _ = follow(url, IMAGE_ACCEPT)
         return url, status == 200 and headers.get("content-type", "").startswith("image/")
 
     def link(url: str) -> tuple[str, bool]:
-        final, status, _, _ = _follow(url)
+        final, status, _, _ = follow(url)
         return url, status == 200 and "/posts/" in urlsplit(final).path
 
     # A link that does not resolve still counts as one between posts when its last part names a post.

@@ -34,6 +34,9 @@ SOURCE_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd", ".mkdn")  # what is rea
 # Limits an upload must respect; each is named in the error or warning an editor sees.
 MAX_SOURCE_BYTES = 1024 * 1024
 MAX_FRONT_MATTER_CHARS = 64 * 1024
+# Values in front matter once its aliases (*) are expanded: no more than written-out front
+# matter of MAX_FRONT_MATTER_CHARS can hold, so that nested aliases cannot multiply the work.
+MAX_FRONT_MATTER_NODES = MAX_FRONT_MATTER_CHARS // 2
 MAX_TITLE_CHARS = 300
 MAX_SUMMARY_CHARS = 1000
 MAX_SLUG_CHARS = 100
@@ -688,10 +691,12 @@ def _load(found: _FrontMatter) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=1)
 def _front_matter_loader() -> type:
-    """YAML's safe loader without anchors and aliases, with timestamps left as text.
+    """YAML's safe loader with aliases bounded, with timestamps left as text.
 
-    Front matter never needs anchors, and nested aliases expand exponentially when the values
-    are copied ("billion laughs"), which would stall ingest. Timestamps stay text so that
+    Jekyll sites reuse values with anchors and aliases (`path: &image a.jpg`, `feature: *image`),
+    but nested aliases expand exponentially when the values are walked ("billion laughs"),
+    which would stall ingest: a document that expands to more than MAX_FRONT_MATTER_NODES
+    values, or whose alias refers to the value it is in, is refused. Timestamps stay text so that
     `parse_date` reads every date the same way, and a bad one ('2013-13-45') is an error on its
     own key rather than a YAML error. Made on first use: PyYAML takes a tenth of the cold
     start to import, and page views never parse YAML.
@@ -699,16 +704,39 @@ def _front_matter_loader() -> type:
     import yaml
 
     class FrontMatterLoader(yaml.SafeLoader):
-        def compose_node(self, parent: Any, index: Any) -> Any:
-            if self.check_event(yaml.AliasEvent):
-                raise yaml.composer.ComposerError(
-                    None, None, "anchors and aliases (& and *) are not allowed in front matter",
-                    self.peek_event().start_mark)  # type: ignore[no-untyped-call]
-            return super().compose_node(parent, index)
+        def compose_document(self) -> Any:
+            node = super().compose_document()
+            _expanded_size(node, {}, set())
+            return node
 
     FrontMatterLoader.add_constructor(  # type: ignore[type-var]  # (the stubs' constructor type is narrower)
         "tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
     return FrontMatterLoader
+
+
+def _expanded_size(node: Any, sizes: dict[int, int], open_nodes: set[int]) -> int:
+    """How many values `node` holds once aliases are expanded (each shared node counted once
+    per use, each computed once); over MAX_FRONT_MATTER_NODES or circular is a YAML error."""
+    import yaml
+
+    if id(node) in sizes:
+        return sizes[id(node)]
+    if id(node) in open_nodes:
+        raise yaml.composer.ComposerError(None, None, "an alias (*) refers to the value it is in",
+                                          node.start_mark)
+    open_nodes.add(id(node))
+    children = node.value if isinstance(node, yaml.SequenceNode) else \
+        [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) else []
+    size = 1
+    for child in children:
+        size += _expanded_size(child, sizes, open_nodes)
+        if size > MAX_FRONT_MATTER_NODES:
+            raise yaml.composer.ComposerError(
+                None, None, f"more than {MAX_FRONT_MATTER_NODES:,} values once aliases (*) are expanded "
+                "(MAX_FRONT_MATTER_NODES)", node.start_mark)
+    open_nodes.discard(id(node))
+    sizes[id(node)] = size
+    return size
 
 
 # PyYAML's words for common mistakes -> what the editor should do.

@@ -44,6 +44,7 @@ import posixpath
 from urllib.parse import unquote, urljoin, urlsplit
 
 import mistune
+from mistune.plugins import footnotes as mistune_footnotes
 from mistune.plugins import table as mistune_table
 from mistune.toc import normalize_toc_item, render_toc_ul
 
@@ -53,7 +54,7 @@ from chalicelib.highlighting import highlight
 from chalicelib.sanitizer import sanitize, text_of_html
 
 # Bump when the HTML this module produces changes, so cached pages are re-rendered.
-RENDER_VERSION = "6"
+RENDER_VERSION = "7"
 
 # The budget of one body. A page is the body plus its template (a few KB). The API answers
 # it as JSON inside Lambda's JSON, where a `"` or `\` costs 4 bytes and a non-ASCII character up
@@ -73,7 +74,12 @@ MAX_MARKUP_CHARS = 150_000
 SUMMARY_SOURCE_CHARS = 16 * 1024  # a summary reads at most this much of the body
 
 # Bare URLs become links too, but not through mistune's `url` plugin: see AutolinkingInlineParser.
-PLUGINS = ("footnotes", "strikethrough", "task_lists")
+PLUGINS = ("strikethrough", "task_lists")  # besides _ragged_table and _footnotes
+# Hugo's goldmark, kramdown and PHP Markdown Extra read `[^1]:text` as a footnote's
+# definition; mistune wants a space after the colon and would print the line as text.
+FOOTNOTE_DEFINITION = mistune_footnotes.REF_FOOTNOTE.replace(r"]:[ \t\n]", r"]:[ \t\n]?")
+_FOOTNOTE_KEY_RE = re.compile(r"^ {0,4}\[\^([^\]\s]{1,500})\]:", re.M)
+_FOOTNOTE_REF_RE = re.compile(r"\[\^([^\]\s]{1,500})\]")
 BARE_URL_RE = re.compile(r"""https?://[^\s<]+[^<.,:;"')\]\s]""")
 _TRAILING_ENTITY_RE = re.compile(r"&[a-zA-Z0-9#]+$")
 MORE_MARKER_RE = re.compile(r"<!--\s*more\s*-->", re.I)
@@ -317,6 +323,13 @@ def _ragged_table(markdown: mistune.Markdown) -> None:
         renderer.register(name, getattr(mistune_table, f"render_{name}"))
 
 
+def _footnotes(markdown: mistune.Markdown) -> None:
+    """mistune's footnotes, with definitions read as the generators read them (FOOTNOTE_DEFINITION)."""
+    mistune_footnotes.footnotes(markdown)
+    markdown.block.register("ref_footnote", FOOTNOTE_DEFINITION, mistune_footnotes.parse_ref_footnote,
+                            before="ref_link")
+
+
 def _parse_table(block: Any, found: re.Match[str], state: mistune.BlockState) -> int | None:
     return _table(found, state, mistune_table._strip_pipe_table_row)
 
@@ -365,7 +378,7 @@ def _markdown() -> mistune.Markdown:
             renderer=BlogRenderer(stopwatch),
             block=TimedBlockParser(stopwatch),
             inline=AutolinkingInlineParser(stopwatch),
-            plugins=[_ragged_table, *(mistune.plugins.import_plugin(name) for name in PLUGINS)],  # type: ignore[list-item]
+            plugins=[_ragged_table, _footnotes, *(mistune.plugins.import_plugin(name) for name in PLUGINS)],  # type: ignore[list-item]
         )
         markdown.before_render_hooks.append(_heading_ids)
         _per_thread.markdown = markdown
@@ -376,7 +389,7 @@ def _tree_parser() -> mistune.Markdown:
     """This thread's parser to a token tree (for summaries): made once, like _markdown."""
     parser = getattr(_per_thread, "tree", None)
     if parser is None:
-        parser = mistune.create_markdown(renderer=None, plugins=["table", *PLUGINS])
+        parser = mistune.create_markdown(renderer=None, plugins=["table", _footnotes, *PLUGINS])  # type: ignore[list-item]
         _per_thread.tree = parser
     return parser
 
@@ -724,7 +737,10 @@ def summarize(markdown: str, limit: int = SUMMARY_CHARS) -> str:
         length += len(text) + 1
         if length > limit:
             break
-    text = " ".join(" ".join(pieces).split())
+    # A footnote's mark is no summary text, even when its note is past the teaser or the part read.
+    notes = set(_FOOTNOTE_KEY_RE.findall(markdown))
+    text = _FOOTNOTE_REF_RE.sub(lambda ref: "" if ref.group(1) in notes else ref.group(), " ".join(pieces))
+    text = " ".join(text.split())
     if len(text) <= limit:
         return text
     return text[:limit].rsplit(" ", 1)[0].rstrip(",;:.!?—-") + "…"
@@ -748,7 +764,7 @@ def _token_text(token: dict[str, Any]) -> str:
     kind = token.get("type")
     if kind in ("softbreak", "linebreak"):
         return " "
-    if kind in ("inline_html", "block_html", "image"):
+    if kind in ("inline_html", "block_html", "image", "footnote_ref"):
         return ""
     if "raw" in token:
         return html.unescape(str(token["raw"]))

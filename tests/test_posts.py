@@ -150,9 +150,22 @@ def test_scaffold_parses_back_as_a_draft():
     assert [t.slug for t in post.tags] == ["x"]
 
 
+def test_yaml_aliases_reuse_a_value_as_jekyll_reads_them():
+    text = "---\ntitle: T\ndate: 2020-01-01\nimage:\n  path: &cover /img/kiln.jpg\n  thumbnail: *cover\n---\n"
+    assert posts.split_front_matter(text)[0]["image"] == {"path": "/img/kiln.jpg", "thumbnail": "/img/kiln.jpg"}
+
+
 def test_yaml_aliases_are_refused_before_they_can_expand():
-    bomb = "---\ntitle: T\ndate: 2020-01-01\nlol: &a [x, x]\nlol2: [*a, *a]\n---\n"
-    assert "anchors and aliases" in problems(bomb)[0][1]
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 9)]  # 10**9 values
+    bomb = "---\ntitle: T\ndate: 2020-01-01\n" + "\n".join(levels) + "\n---\n"
+    assert f"more than {posts.MAX_FRONT_MATTER_NODES:,} values" in problems(bomb)[0][1]
+    within_it = "---\ntitle: T\ndate: 2020-01-01\n" + "\n".join(levels[:4]) + "\n---\n"  # 12,349 values
+    assert posts.parse_post("posts/t.md", within_it.encode()).title == "T"
+
+
+def test_a_yaml_alias_inside_its_own_value_is_refused():
+    assert "refers to the value it is in" in problems("---\ntitle: T\ndate: 2020-01-01\nx: &x [1, *x]\n---\n")[0][1]
 
 
 def test_deeply_nested_front_matter_is_refused():

@@ -145,6 +145,12 @@ def test_table_rows_with_too_few_or_too_many_cells_still_render():
     assert "4" not in html and "| 1 |" not in html
 
 
+def test_a_footnote_defined_without_a_space_after_the_colon_is_a_footnote():
+    html = render.render_markdown("Kilns run hot[^1] and long[^2].\n\n[^1]: Cone 6.\n[^2]:About nine hours.\n").html
+    assert "[^" not in html
+    assert html.count('class="footnote-ref"') == 2 and "About nine hours." in html
+
+
 def test_code_is_highlighted_with_classes():
     html = render.render_markdown("```python\ndef f():\n    return 1\n```").html
     assert '<div class="highlight">' in html
@@ -243,6 +249,13 @@ def test_summary_reads_a_whole_teaser_before_the_more_marker():
 
 def test_summary_drops_html_and_expands_shortcodes():
     assert render.summarize('<b>Bold</b> {{< figure src="a.png" >}} see {{< ref "b.md" >}}.') == "Bold see /posts/b."
+
+
+def test_summary_shows_no_footnote_marks():
+    body = ("Glazes craze[^craze] when cooled fast[^2], see [^nope].\n\n<!--more-->\n\n"
+            "[^craze]: Fine cracks.\n[^2]: Within hours.\n")
+    assert render.summarize(body) == "Glazes craze when cooled fast, see [^nope]."  # an undefined mark is text
+    assert render.summarize("Short[^a].\n\n[^a]: A note.\n") == "Short."
 
 
 def test_long_summary_is_cut_at_a_word():
