@@ -22,7 +22,10 @@ MALFORMED = {
     "YAML tab indentation": (b"---\ntitle: T\n\tdate: 2020-01-01\n---\n", "not valid YAML"),
     "YAML bad quoting": (b"---\ntitle: 'it's broken'\ndate: 2020-01-01\n---\n", "not valid YAML"),
     "YAML python tag": (b"---\ntitle: !!python/object:os.system ls\ndate: 2020-01-01\n---\n", "not valid YAML"),
-    "YAML aliases": (b"---\ntitle: &t T\ndate: 2020-01-01\nsame: *t\n---\n", "anchors and aliases"),
+    "YAML alias bomb": (b"---\ntitle: T\ndate: 2020-01-01\na: &a [x, x, x, x, x, x, x, x, x, x]\n"
+                        + b"".join(b"%s: &%s [%s]\n" % (n, n, b", ".join([b"*" + p] * 10)) for p, n in
+                                   [(b"a", b"b"), (b"b", b"c"), (b"c", b"d"), (b"d", b"e")])
+                        + b"---\n", "MAX_FRONT_MATTER_NODES"),
     "front matter is a list": (b"---\n- title\n- date\n---\n", "must be a mapping"),
     "front matter is a string": (b"---\njust some words\n---\n", "must be a mapping"),
     "missing title": (b"---\ndate: 2020-01-01\n---\nbody", "'title': missing"),
