@@ -58,6 +58,17 @@ def vocabulary(size: int, rng: random.Random) -> list[str]:
     return list(found)
 
 
+def prose(words: list[str], cum_weights: list[float], rng: random.Random, count: int) -> list[str]:
+    """About `count` words drawn by their weights, as sentences of SENTENCE_WORDS words."""
+    chosen = rng.choices(words, cum_weights=cum_weights, k=count)
+    sentences, at = [], 0
+    while at < count:
+        size = rng.randint(*SENTENCE_WORDS)
+        sentences.append(" ".join(chosen[at:at + size]).capitalize() + ".")
+        at += size
+    return sentences
+
+
 def zipf_weights(count: int, shift: float) -> list[float]:
     """Cumulative Zipf-Mandelbrot weights of `count` ranks (for random.choices' cum_weights)."""
     return list(itertools.accumulate(1 / (rank + shift) for rank in range(count)))
@@ -117,12 +128,7 @@ class Corpus:
 
     def body(self, number: int, rng: random.Random, count: int) -> str:
         """About `count` words of Markdown: sections of paragraphs, emphasis, links, perhaps a list and code."""
-        chosen = rng.choices(self.words, cum_weights=self.weights, k=count)
-        sentences, at = [], 0
-        while at < count:
-            size = rng.randint(*SENTENCE_WORDS)
-            sentences.append(" ".join(chosen[at:at + size]).capitalize() + ".")
-            at += size
+        sentences = prose(self.words, self.weights, rng, count)
         if rng.random() < PHRASE_SHARE:
             sentences[rng.randrange(len(sentences))] += f" Part of the {self.phrase} series."
         if number == RARE_POST:

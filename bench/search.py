@@ -21,7 +21,7 @@ import tracemalloc
 from collections.abc import Sequence
 from typing import Any
 
-from bench.corpus import vocabulary
+from bench.corpus import prose, vocabulary
 from bench.figures import Figure, judged, ms, reported, times
 from bench.timing import interleave, median, ratio, seconds
 from chalicelib.search import engine, text
@@ -32,7 +32,6 @@ VOCABULARY_WORDS = 40_000
 ZIPF_SHIFT = 2.7  # Zipf-Mandelbrot: weight 1 / (rank + shift), like word counts in prose
 TAG_NAMES = 300
 WORDS_PER_POST = (500, 3_000)
-SENTENCE_WORDS = (6, 22)
 PENDING_POSTS = 20  # recently changed posts, not merged yet, at both sizes
 BUILD_BATCH = 2_500  # posts merged at once while building (an import's batches; fewer rewrites of the shards)
 ROUNDS = 9
@@ -66,12 +65,7 @@ class Corpus:
 
     def body(self, rng: random.Random, count: int) -> str:
         """`count` words of prose: sentences and paragraphs."""
-        chosen = rng.choices(self.words, cum_weights=self.weights, k=count)
-        sentences, at = [], 0
-        while at < count:
-            size = rng.randint(*SENTENCE_WORDS)
-            sentences.append(" ".join(chosen[at:at + size]).capitalize() + ".")
-            at += size
+        sentences = prose(self.words, self.weights, rng, count)
         return "\n\n".join(" ".join(sentences[i:i + 5]) for i in range(0, len(sentences), 5))
 
 
