@@ -390,20 +390,14 @@ class Site:
         month = re.fullmatch(r"posts-([0-9]{4}-[0-9]{2})\.xml", name)
         if name == SITEMAP_PAGES:
             entries = [("/", None), ("/tags", None), ("/archive", None)]
-            after = None
-            while len(entries) < feeds.MAX_SITEMAP_URLS:
-                tags = self.index.counts(model.TAGS_PK, TAGS_PAGE_SIZE, after=after)
-                entries += [(f"/tags/{c.name}", None) for c in tags.items]
-                if not tags.next_sk:
-                    break
-                after = tags.next_sk
-            after = None
-            while len(entries) < feeds.MAX_SITEMAP_URLS:
-                authors = self.index.counts(model.AUTHORS_PK, TAGS_PAGE_SIZE, after=after)
-                entries += [(f"/authors/{c.name}", None) for c in authors.items]
-                if not authors.next_sk:
-                    break
-                after = authors.next_sk
+            for pk, kind in ((model.TAGS_PK, "tags"), (model.AUTHORS_PK, "authors")):
+                after = None
+                while len(entries) < feeds.MAX_SITEMAP_URLS:
+                    counts = self.index.counts(pk, TAGS_PAGE_SIZE, after=after)
+                    entries += [(f"/{kind}/{c.name}", None) for c in counts.items]
+                    if not counts.next_sk:
+                        break
+                    after = counts.next_sk
         elif month:
             prefix = month.group(1)
             upper, after = min(self._upper(), f"{prefix}-{LAST_CHAR}"), None
