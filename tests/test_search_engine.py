@@ -170,6 +170,42 @@ def test_shards_split_as_the_index_grows_and_answers_stay_the_same(monkeypatch):
     assert slugs(store, "story box word7") == ["post-7"]
 
 
+def grown_store(monkeypatch: pytest.MonkeyPatch) -> engine.MemoryStore:
+    """One shard holding 120 posts, then a target that wants it split in dozens (as after a bulk import)."""
+    monkeypatch.setattr(shards, "SHARD_TARGET_BYTES", 1 << 20)
+    store = engine.MemoryStore()
+    for n in range(120):
+        put(store, f"post-{n}", f"word{n} kangaroo shared{n % 7} stories")
+    engine.merge(store)
+    assert Manifest.from_dict(store.manifest()).shards == 1
+    monkeypatch.setattr(shards, "SHARD_TARGET_BYTES", 100)
+    return store
+
+
+def test_splits_made_side_by_side_store_what_one_by_one_stores(monkeypatch):
+    together, alone = grown_store(monkeypatch), grown_store(monkeypatch)
+    grown = engine.grow(together)
+    monkeypatch.setattr(engine, "MERGE_CHUNK", 1)
+    assert engine.grow(alone) == grown > 2 * engine.MERGE_CHUNK  # crosses levels and chunks
+    assert together.shard_data == alone.shard_data and together.manifest_data == alone.manifest_data
+    assert Manifest.from_dict(together.manifest()).shards == grown + 1 and not engine.grow(together)
+    assert slugs(together, "word77") == ["post-77"] and engine.search(together, "shared3").total == 17
+
+
+def test_a_grow_that_dies_between_its_writes_loses_nothing(monkeypatch):
+    store = grown_store(monkeypatch)
+    crashing = Crashing(manifest_data=store.manifest_data, shard_data=dict(store.shard_data),
+                        records=store.records, items=store.items, texts=store.texts)
+    crashing.fail_after = 1  # the new shards and the manifest are written, the kept halves are not
+    with pytest.raises(RuntimeError):
+        engine.grow(crashing)
+    assert Manifest.from_dict(crashing.manifest()).shards > 1
+    assert [slugs(crashing, f"word{n}") for n in range(120)] == [[f"post-{n}"] for n in range(120)]
+    crashing.fail_after = -1  # the next run finishes the growth
+    engine.grow(crashing)
+    assert engine.search(crashing, "kangaroo").total == 120 and slugs(crashing, "word5") == ["post-5"]
+
+
 def test_an_interrupted_split_loses_nothing(monkeypatch, store):
     count = Manifest.from_dict(store.manifest()).shards
     source = shards.split_source(count)
@@ -299,3 +335,4 @@ def _shard_postings(store: engine.MemoryStore, term: str) -> list[shards.Posting
     count = Manifest.from_dict(store.manifest()).shards
     number = shards.shard_of(term, count)
     return shards.decode_shard(store.shard_data[number], number).postings(term)
+

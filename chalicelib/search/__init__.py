@@ -22,13 +22,16 @@ excerpt; total; exact; suggestion). It raises BadRequest past `query.MAX_QUERY_C
 
 The rebuild, each run: ``engine.merge(store)`` (one batch of at most MAX_BATCH_DOCS pending
 entries, at most MAX_SHARD_WRITES shards read; a batch cut short resumes next run), then
-``engine.grow(store)`` (splits while shards are over their target size, never during a batch).
+``engine.grow(store)`` (splits while shards are over their target size, never during a batch;
+a merge also grows first, for the batch it is about to add, so shards stay near their target
+even through a bulk import; the splits of one round of linear hashing go MERGE_CHUNK at a time,
+side by side).
 
 Storage shapes (the bytes and dicts are the engine's; keys and services are the caller's)
 -----------------------------------------------------------------------------------------
 - manifest: ``{"format", "shards", "docs", "length", "generation", "bytes"}``, all ints: e.g. a
   DynamoDB item or `_search/manifest.json`. Read by every query; written by merges and splits.
-- shard n: gzip'd bytes (`encode_shard`), ~SHARD_TARGET_BYTES (32 KiB) on average: e.g. S3
+- shard n: gzip'd bytes (`encode_shard`), ~SHARD_TARGET_BYTES (8 KiB) on average: e.g. S3
   `_search/shards/<n>`. A query reads about 4-9 of them in at most three parallel rounds.
 - batch and progress: gzip'd bytes, present only while a merge is open: e.g. S3
   `_search/batch` (written once per batch) and `_search/progress` (small, rewritten per chunk).

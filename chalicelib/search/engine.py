@@ -35,9 +35,9 @@ PAGE_SIZE = 20  # results a search page shows
 CHECK_CHUNK = 10  # candidates whose posts are fetched at a time
 MAX_CHECKED = 40  # candidates fetched per query at most (phrase queries may find fewer results)
 MAX_BATCH_DOCS = 500  # pending entries one batch merges
-MAX_SHARD_WRITES = 2_000  # shards a merge call reads and rewrites (the rebuild's budget per run)
+MAX_SHARD_WRITES = 8_000  # shards a merge call reads and rewrites: about 64 MiB (the rebuild's budget per run)
 MERGE_CHUNK = 32  # shards read, merged and written at a time (bounds the merge's memory)
-MAX_SPLITS = 64  # shards a grow call adds
+MAX_SPLITS = 2_048  # shards a grow call adds, MERGE_CHUNK at a time: room for any batch (about 16 MiB)
 
 
 class Source(Protocol):
@@ -263,16 +263,24 @@ def grow(store: Store, budget: int = MAX_SPLITS, incoming: int = 0) -> int:
     manifest = Manifest.from_dict(store.manifest())
     splits = 0
     while splits < budget and manifest.should_split(incoming):
-        count, source = manifest.shards, split_source(manifest.shards)
-        data = store.shards([source]).get(source)
-        kept, moved = split_shard(_decoded(data, source, count), count)
-        kept_data, moved_data = encode_shard(kept), encode_shard(moved)
-        store.put_shards({count: moved_data})  # first the new shard, then the manifest that sends readers to it
-        manifest = replace(manifest, shards=count + 1,
-                           bytes=manifest.bytes - len(data or b"") + len(kept_data) + len(moved_data))
+        count = manifest.shards
+        # Splits of one level are independent (distinct sources, distinct new shards): a chunk of
+        # them costs three rounds of requests side by side, not three requests each.
+        level_end = 1 << count.bit_length()
+        wanted = min(MERGE_CHUNK, budget - splits, level_end - count, manifest.splits_needed(incoming))
+        growing = range(count, count + wanted)
+        sources = [split_source(c) for c in growing]
+        current = store.shards(sources)
+        kept, moved = {}, {}
+        for c, source in zip(growing, sources):
+            parts = split_shard(_decoded(current.get(source), source, c), c)
+            kept[source], moved[c] = encode_shard(parts[0]), encode_shard(parts[1])
+        store.put_shards(moved)  # first the new shards, then the manifest that sends readers to them
+        manifest = replace(manifest, shards=count + wanted, bytes=manifest.bytes + _growth(current, kept)
+                           + sum(map(len, moved.values())))
         store.put_manifest(manifest.to_dict())
-        store.put_shards({source: kept_data})
-        splits += 1
+        store.put_shards(kept)
+        splits += wanted
     return splits
 
 

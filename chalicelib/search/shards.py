@@ -38,7 +38,9 @@ from chalicelib.search.text import Document
 
 FORMAT = 1
 MAX_POSTINGS_PER_TERM = 1000  # postings kept per term, by impact: the cost of reading a term
-SHARD_TARGET_BYTES = 32 * 1024  # stored bytes per shard, on average, before one splits (what a read costs)
+SHARD_TARGET_BYTES = 8 * 1024  # stored bytes per shard, on average, before one splits: what reading a word costs
+# (linear hashing leaves unsplit shards about twice the size of split ones, so a word's cost varies by
+# up to 2x SHARD_TARGET_BYTES with the index's size; kept small, that is a small part of a query)
 MAX_SHARD_BYTES = 16 * 1024 * 1024  # decoded bytes a reader accepts from one shard object
 MAX_BATCH_BYTES = 64 * 1024 * 1024  # decoded bytes a reader accepts from one batch object
 PREFIX_MIN_CHARS = 3
@@ -135,6 +137,10 @@ class Manifest:
     def should_split(self, incoming: int = 0) -> bool:
         """Are the shards, on average, over their target size (with `incoming` bytes more)?"""
         return self.bytes + incoming > SHARD_TARGET_BYTES * self.shards
+
+    def splits_needed(self, incoming: int = 0) -> int:
+        """How many splits bring the shards back to their target size on average (at least one)."""
+        return max(1, -(-(self.bytes + incoming) // SHARD_TARGET_BYTES) - self.shards)
 
     def to_dict(self) -> dict[str, int]:
         """The manifest as JSON- and DynamoDB-safe data (integers only)."""
