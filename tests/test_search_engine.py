@@ -336,3 +336,22 @@ def _shard_postings(store: engine.MemoryStore, term: str) -> list[shards.Posting
     number = shards.shard_of(term, count)
     return shards.decode_shard(store.shard_data[number], number).postings(term)
 
+
+@pytest.mark.parametrize("q", ["kangaroo", "kanga"])
+def test_one_word_reads_its_best_postings_only_and_finds_what_all_of_them_find(monkeypatch, q):
+    store = engine.MemoryStore()
+    for n in range(150):
+        put(store, f"post-{n:03d}", " ".join(["kangaroo"] * (1 + n % 13) + ["kangaroos"] * (n % 3) + ["filler"] * 20),
+            date=f"2024-{1 + n % 12:02d}-{1 + n % 28:02d}")
+    store.refresh()
+    for n in sorted(range(150), key=lambda n: -(n % 13))[:50]:  # the best 50, edited and not merged yet:
+        put(store, f"post-{n:03d}", "emu " * (n % 7) + "emu", rev=2)  # their old postings are hidden
+    columns: list[int] = []
+    monkeypatch.setattr(shards.ShardView, "columns", lambda self, term, limit=-1: columns.append(limit) or
+                        shards.Shard.columns(self, term, limit))
+    cut = engine.search(store, q)
+    assert columns and max(columns) == query.MAX_CANDIDATES + 50 and -1 not in columns
+    monkeypatch.setattr(query, "MAX_CANDIDATES", 10_000)  # every posting read
+    whole = engine.search(store, q)
+    assert [(h.slug, h.score) for h in cut.hits] == [(h.slug, h.score) for h in whole.hits]
+    assert len(cut.hits) == engine.PAGE_SIZE and cut.total == whole.total >= 100

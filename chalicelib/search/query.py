@@ -169,7 +169,10 @@ def find(query: ParsedQuery, manifest: Manifest, read: Read, pending: Iterable[P
     alternatives = [_alternatives(w, reader, overlay) for w in query.words]
     reader.load(term for alts in alternatives for term in alts)
     docs = manifest.docs + overlay.docs_change()
-    per_word = [_word_scores(alts, reader, overlay, docs) for alts in alternatives]
+    # One word needs no intersection: its best MAX_CANDIDATES postings per term (stored best first)
+    # hold its best documents, whatever the postings' length; the posts pending hide theirs.
+    limit = MAX_CANDIDATES + len(overlay.hidden) if len(query.words) == 1 else -1
+    per_word = [_word_scores(alts, reader, overlay, docs, limit) for alts in alternatives]
     missing = tuple(w for w, (best, _, _) in zip(query.words, per_word) if not best)
     scores: dict[str, float] = {}
     days: dict[str, int] = {}
@@ -183,14 +186,18 @@ def find(query: ParsedQuery, manifest: Manifest, read: Read, pending: Iterable[P
         cut = heapq.nlargest(MAX_CANDIDATES, scores.values())[-1] - 10 ** -SCORE_DIGITS
         pool = [slug for slug, score in scores.items() if score >= cut]
     ranked = sorted(pool, key=lambda s: (-round(scores[s], SCORE_DIGITS), -days[s], s))[:MAX_CANDIDATES]
+    total = len(scores)
+    if limit >= 0 and not missing:  # postings read in part: the words' document frequencies count the rest
+        total = max(total, *(reader.shard(t).df(t) + overlay.df_change(t) for t in alternatives[0]))
     return Candidates(ranked=tuple(Candidate(s, round(scores[s] / IMPACT_SCALE, 4), days[s]) for s in ranked),
-                      total=len(scores), terms=tuple(matched for _, _, matched in per_word), missing=missing,
+                      total=total, terms=tuple(matched for _, _, matched in per_word), missing=missing,
                       shards_read=reader.shards_read, bytes_read=reader.bytes_read, reader=reader)
 
 
-def _word_scores(alts: dict[str, float], reader: ShardReader, overlay: Overlay,
-                 docs: int) -> tuple[dict[str, float], dict[str, int], frozenset[str]]:
-    """(slug -> best score, slug -> day, terms that matched) of one word over its alternatives.
+def _word_scores(alts: dict[str, float], reader: ShardReader, overlay: Overlay, docs: int,
+                 limit: int = -1) -> tuple[dict[str, float], dict[str, int], frozenset[str]]:
+    """(slug -> best score, slug -> day, terms that matched) of one word over its alternatives, from
+    each term's best `limit` postings (-1: all).
 
     Postings come as columns (str.split, map(int)): a word costs little more than its bytes.
     """
@@ -199,7 +206,8 @@ def _word_scores(alts: dict[str, float], reader: ShardReader, overlay: Overlay,
     matched = set()
     for term, weight in alts.items():
         shard = reader.shard(term)
-        slugs, impacts, term_days = shard.columns(term, -1 if weight == 1.0 else MAX_COMPLETION_POSTINGS)
+        limits = [n for n in (limit, MAX_COMPLETION_POSTINGS if weight != 1.0 else -1) if n >= 0]
+        slugs, impacts, term_days = shard.columns(term, min(limits, default=-1))
         if overlay.hidden and not overlay.hidden.isdisjoint(slugs):
             kept = [i for i, slug in enumerate(slugs) if slug not in overlay.hidden]
             slugs, impacts, term_days = [slugs[i] for i in kept], [impacts[i] for i in kept], [term_days[i] for i in kept]
