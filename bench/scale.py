@@ -3,8 +3,8 @@ the sitemap files of the large archive, and a bulk import through the ingest pat
 
 The archive is bench/corpus.py's (500 to 3,000 words a post, 300 tags, 15 years), written
 straight into moto's bucket and table by the writes ingest plans (bench/world.seed_sources),
-and its search index merged by the rebuild's own step (search_index.merge_queue). Its newest
-posts are the same at every size, so each request below asks for the same page at both sizes
+and its search index merged by the rebuild's own steps (engine.merge and engine.grow, in
+batches of BUILD_BATCH posts). Its newest posts are the same at every size, so each request below asks for the same page at both sizes
 and whatever differs is what the rest of the archive costs.
 
 Per request, side by side: own time (thread CPU minus the time inside AWS calls: moto's Query
@@ -44,11 +44,13 @@ from blogctl.publishing import MARKDOWN_TYPE
 from blogctl.recorder import Call
 from chalicelib import aws, config, feeds, model, posts, search_index
 from chalicelib.links import links_for
+from chalicelib.search import engine
 from chalicelib.site import Site, now_utc
 
 SMALL = 100
 LARGE = int(os.environ.get("BENCH_SCALE_MAX") or 1_000)
 IMPORT_POSTS = int(os.environ.get("BENCH_IMPORT_POSTS") or 100)
+BUILD_BATCH = 2_500  # posts a search merge takes at once while building (an import's batches: fewer shard rewrites)
 IMPORT_WAVE = 100  # uploads per wave the handler drains (moto's SendMessage walks the whole queue)
 ROUNDS = 9  # timed requests per size, alternating
 MEMORY_ROUNDS = 3
@@ -92,8 +94,9 @@ def build(world: World, corpus: archive.Corpus, count: int) -> Blog:
     generated = (corpus.post(number) for number in range(count))
     seed_sources(blog.index, blog.content, aws.client("dynamodb"), ((p.key, p.source) for p in generated))
     log(f"{count:,} posts written", started)
-    while search_index.merge_queue(blog.index, blog.content, now_utc()):  # as rebuild runs do, until settled
-        pass
+    store = search_index.IndexStore(blog.index, blog.content, now_utc())
+    while engine.merge(store, batch_docs=BUILD_BATCH).entries:  # as rebuild runs do (in larger batches), until settled
+        engine.grow(store)
     log(f"{count:,} posts written and their search index merged", started)
     return blog
 
