@@ -157,7 +157,7 @@ def test_readme_table_is_replaced_between_its_markers_only():
 
 
 def test_fast_dynamodb_responses_are_the_same_json(index: PostIndex, content):
-    """moto's own serializer and the bench's json.dumps shortcut give the client the same answer."""
+    """moto's own serializer and walk, and the bench's shortcuts, give the client the same answer."""
     client = aws.client("dynamodb")
     for number in range(3):
         key, data = f"posts/{post_slug(number)}.md", post_source(number)
@@ -169,6 +169,10 @@ def test_fast_dynamodb_responses_are_the_same_json(index: PostIndex, content):
                 ("query", {"TableName": index.table, "IndexName": "listing", "Limit": 2,
                            "KeyConditionExpression": "listing = :p",
                            "ExpressionAttributeValues": {":p": {"S": "PUBLIC"}}}),
+                ("query", {"TableName": index.table, "KeyConditionExpression": "pk = :p",
+                           "ExpressionAttributeValues": {":p": {"S": "POST#bench-post-00001"}}}),
+                ("query", {"TableName": index.table, "KeyConditionExpression": "pk = :p", "ScanIndexForward": False,
+                           "ExpressionAttributeValues": {":p": {"S": "POST#nothing"}}}),
                 ("get_item", {"TableName": index.table, "Key": {"pk": {"S": "POST#bench-post-00001"},
                                                                 "sk": {"S": "POST"}}})]
     for operation, params in requests:
