@@ -40,6 +40,10 @@ MAX_DUE_PER_RUN = 500      # scheduled/expiring posts moved per run; the next ru
 # one carries on where it stopped (agreed shards keep their digests), so even a first run over
 # a hundred thousand posts loses nothing if it needs several.
 RUN_BUDGET_SECONDS = 600
+# Search merges go on back to back (a bulk import's queue is searchable within a few runs, not
+# one batch of MAX_BATCH_DOCS a run) until this far into the run; each merge call is bounded by
+# MAX_SHARD_WRITES shards (about 64 MiB), so the last one ends well inside the 15 minutes.
+MERGE_UNTIL_SECONDS = 660
 SAVE_EVERY_SHARDS = 16     # a run that dies keeps the digests of the shards it had agreed
 MAX_IMAGE_REPAIRS = 500    # images sized again per run (three calls each); the next run goes on
 IMAGES_DIGEST = "images"   # the images' digests (per shard of posts), beside the sources' in the rebuild's state
@@ -92,7 +96,7 @@ def rebuild(index: PostIndex, content: ContentStore, now: dt.datetime,
     if _repair_images(index, content, digests, report):
         _save_digests(index, digests, report)
     _apply_time(index, content, now, report)
-    report.search_merged = search_index.merge_queue(index, content, now)
+    report.search_merged = search_index.merge_queue(index, content, now, until=clock + MERGE_UNTIL_SECONDS)
     report.writes += report.search_merged
     report.duration_ms = int((time.monotonic() - clock) * 1000)
     if report.writes or report.failures:

@@ -13,7 +13,8 @@ The engine (chalicelib/search) is pure; this module gives it its storage:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from chalicelib import model
@@ -140,12 +141,18 @@ class IndexStore(IndexSource):
                     continue
 
 
-def merge_queue(index: PostIndex, content: ContentStore, now: dt.datetime) -> int:
-    """Merge queued search records into the index (a bounded batch; the rest next run); return how many."""
+def merge_queue(index: PostIndex, content: ContentStore, now: dt.datetime, until: float | None = None,
+                clock: Callable[[], float] = time.monotonic) -> int:
+    """Merge queued search records into the index, one bounded merge call and then more, back to back,
+    while the queue has entries and `clock` is before `until` (the rest next run); return how many."""
     store = IndexStore(index, content, now)
-    report = engine.merge(store)
-    engine.grow(store)
-    return report.entries
+    merged = 0
+    while True:
+        report = engine.merge(store)
+        engine.grow(store)
+        merged += report.entries
+        if not report.entries or until is None or clock() >= until:
+            return merged
 
 
 def search(index: PostIndex, content: ContentStore, now: dt.datetime, text: str) -> engine.Results:

@@ -101,6 +101,22 @@ def test_an_expired_post_is_taken_down(publish, index, content, clock):
     assert counts(index, model.TAGS_PK) == {}
 
 
+def test_a_run_merges_search_batches_back_to_back_within_its_time(publish, index, content, clock, monkeypatch):
+    import functools
+
+    from chalicelib import search_index
+    from chalicelib.search import engine
+
+    monkeypatch.setattr(engine, "merge", functools.partial(engine.merge, batch_docs=2))  # a bulk import's queue
+    for name in "abcde":
+        publish(f"posts/{name}.md", source(name.upper(), body=f"kangaroo {name}word"))
+    assert search_index.merge_queue(index, content, clock(), until=0.0) == 2  # out of time: one batch
+    assert len(index.search_queue(10)) == 3
+    assert run(index, content, clock).search_merged == 3  # in time: batch after batch, until empty
+    assert index.search_queue(10) == []
+    assert search_index.search(index, content, clock(), "kangaroo").total == 5
+
+
 def test_search_queue_is_merged_into_the_stored_index(publish, remove, index, content, clock):
     from chalicelib import search_index
 
