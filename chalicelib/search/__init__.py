@@ -44,8 +44,9 @@ Limits
 The per-query bounds (shards read, postings per term, candidates, pending entries, texts
 checked) hold at any size; what grows is the index and the cost of a merge. A post touches
 a shard per distinct word, so a batch of more than a few posts rewrites most shards: about
-100 MiB at 10,000 posts, about 1 GiB at 100,000. Merge in batches (each run, or when the
-pending entries pass ~50), not per post. Past ~100,000 posts, or for many edits an hour,
+125 MB at 10,000 posts (measured by bench/scale.py), about 1 GB at 100,000. Merge in batches
+(each run, or when the pending entries pass ~50), not per post; a one-word query reads its
+terms' best MAX_CANDIDATES postings only, so its cost does not grow with the word's frequency. Past ~100,000 posts, or for many edits an hour,
 the next step is a second, small "recent" index merged into the main one daily (the same
 shards, two generations), or per-term items in DynamoDB so a merge writes only the terms it
 touches. See engine.py and query.py for the quality limits (truncated postings, phrases
