@@ -1,4 +1,5 @@
-"""moto fit for the local stack: transactions without table copies, one DynamoDB request at a time.
+"""moto fit for the local stack: transactions without table copies, one DynamoDB request at a time, no history of
+the rebuild's own objects.
 
 moto 5.2 backs up every table a transaction touches with `copy.deepcopy` before each of its
 actions, to roll back if one fails. At a few thousand items that copy is most of the cost of
@@ -13,6 +14,13 @@ walking a table while another request adds an item fails ("dictionary changed si
 iteration"), and a transaction could interleave with another. `one_request_at_a_time()`
 serializes DynamoDB requests, as the real service's per-item consistency would have them
 never fail; S3 and SQS are left alone.
+
+The rebuild rewrites its search shards (`_site/`, chalicelib.store.SITE_PREFIX) as posts come
+in, and the bucket is versioned: moto kept every version of every shard, which grew the local
+stack by more than the posts themselves did (at 500 posts, 32 MB of shard versions against
+6 MB of posts). Nothing reads an old version of them. `derived_without_history()` keeps only
+the current one, as a lifecycle rule expiring noncurrent versions under `_site/` would
+(moto applies no lifecycle rules); editors' files keep every version.
 
 Only the local stack (blogctl/localstack.py) installs these (`install()`), in the process that
 runs moto's server; tests install them to prove their semantics. Not deployed.
@@ -124,16 +132,46 @@ def one_request_at_a_time() -> None:
         setattr(DynamoHandler, "call_action", call_action)
 
 
+def derived_without_history() -> None:
+    """Keep only the current version of an object under SITE_PREFIX when it is written again (idempotent)."""
+    from moto.s3.models import S3Backend
+
+    from chalicelib.store import SITE_PREFIX
+
+    with _lock:
+        if getattr(S3Backend.put_object, "pruned", False):
+            return
+        original = S3Backend.put_object
+
+        @functools.wraps(original)
+        def put_object(self: Any, bucket_name: str, key_name: str, *args: Any, **kwargs: Any) -> Any:
+            written = original(self, bucket_name, key_name, *args, **kwargs)
+            if key_name.startswith(SITE_PREFIX):
+                keys = self.get_bucket(bucket_name).keys
+                versions = keys.getlist(key_name, [])
+                if len(versions) > 1:
+                    for old in versions[:-1]:
+                        old.disposed = True  # moto warns of a key dropped undisposed; a request may still read it
+                    keys.setlist(key_name, versions[-1:])
+            return written
+
+        put_object.pruned = True  # type: ignore[attr-defined]
+        put_object.original = original  # type: ignore[attr-defined]
+        setattr(S3Backend, "put_object", put_object)
+
+
 def install() -> None:
     """Everything the local stack's moto needs (blogctl/localstack.py calls it before starting moto)."""
     lean_transactions()
     one_request_at_a_time()
+    derived_without_history()
 
 
 def restore_moto() -> None:
     """Undo `install()` (tests restore moto as they found it)."""
     from moto.dynamodb import models
     from moto.dynamodb.responses import DynamoHandler
+    from moto.s3.models import S3Backend
 
     with _lock:
         backend = models.DynamoDBBackend
@@ -144,3 +182,6 @@ def restore_moto() -> None:
         handler = getattr(DynamoHandler.call_action, "original", None)
         if handler is not None:
             setattr(DynamoHandler, "call_action", handler)
+        put_object = getattr(S3Backend.put_object, "original", None)
+        if put_object is not None:
+            setattr(S3Backend, "put_object", put_object)

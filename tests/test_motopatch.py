@@ -147,3 +147,28 @@ def test_installing_twice_is_harmless(db):
     motopatch.install()
     db.transact_write_items(TransactItems=[put({"pk": "A", "sk": "1"}), put({"pk": "B", "sk": "1"})])
     assert len(items(db)) == 2
+
+
+def test_the_rebuilds_own_objects_keep_no_old_versions_and_editors_files_keep_all():
+    motopatch.install()
+    try:
+        with moto.mock_aws():
+            s3 = boto3.client("s3", region_name="us-east-1")
+            s3.create_bucket(Bucket="patch-test")
+            s3.put_bucket_versioning(Bucket="patch-test", VersioningConfiguration={"Status": "Enabled"})
+            for body in (b"one", b"two", b"three"):
+                s3.put_object(Bucket="patch-test", Key="_site/search/shards/7", Body=body)
+                s3.put_object(Bucket="patch-test", Key="posts/a.md", Body=body)
+            versions = s3.list_object_versions(Bucket="patch-test")["Versions"]
+            assert sorted(v["Key"] for v in versions) == ["_site/search/shards/7", "posts/a.md", "posts/a.md",
+                                                          "posts/a.md"]
+            assert s3.get_object(Bucket="patch-test", Key="_site/search/shards/7")["Body"].read() == b"three"
+    finally:
+        motopatch.restore_moto()
+    with moto.mock_aws():  # restored: moto keeps every version again
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="patch-test")
+        s3.put_bucket_versioning(Bucket="patch-test", VersioningConfiguration={"Status": "Enabled"})
+        for body in (b"one", b"two"):
+            s3.put_object(Bucket="patch-test", Key="_site/search/shards/7", Body=body)
+        assert len(s3.list_object_versions(Bucket="patch-test")["Versions"]) == 2
