@@ -22,6 +22,13 @@ stack by more than the posts themselves did (at 500 posts, 32 MB of shard versio
 the current one, as a lifecycle rule expiring noncurrent versions under `_site/` would
 (moto applies no lifecycle rules); editors' files keep every version.
 
+moto answers a Query by walking every item of the table (at 1,000 posts, thousands per Query,
+and the rebuild makes hundreds of Queries, each holding DynamoDB's requests back).
+`partitioned_queries()` hands moto's Query only the items of the partition asked for: a
+table's partition from the table itself, an index's from a map of the index's key values to
+items, made by one walk and dropped by any write; moto's own Query code then filters, sorts
+and pages them as before, so the answers are the same.
+
 Only the local stack (blogctl/localstack.py) installs these (`install()`), in the process that
 runs moto's server; tests install them to prove their semantics. Not deployed.
 """
@@ -160,16 +167,100 @@ def derived_without_history() -> None:
         setattr(S3Backend, "put_object", put_object)
 
 
+# DynamoDB operations that change no item (any other drops the index maps).
+READ_OPERATIONS = ("Get", "Query", "Scan", "BatchGet", "TransactGet", "Describe", "List")
+# id(table) -> (table, {index key attribute: {value: items}}): each index's partitions, made when first asked.
+_partitions: dict[int, tuple[Any, dict[str, dict[Any, list[Any]]]]] = {}
+_asking = threading.local()  # the partition the Query running in this thread asks for
+
+
+def _index_partition(table: Any, attribute: str, value: Any, walk: Any) -> list[Any]:
+    """The items whose `attribute` is `value`, in the table's order (the map is made by one walk of the table)."""
+    entry = _partitions.get(id(table))
+    if entry is None or entry[0] is not table:
+        entry = _partitions[id(table)] = (table, {})
+    by_value = entry[1].get(attribute)
+    if by_value is None:
+        by_value = entry[1][attribute] = {}
+        for item in walk(table):
+            found = getattr(item, "attrs", {}).get(attribute)
+            if found is not None:
+                by_value.setdefault(found, []).append(item)
+    return by_value.get(value, [])
+
+
+def partitioned_queries() -> None:
+    """Give moto's Query the asked partition's items instead of the whole table's (idempotent)."""
+    import inspect
+
+    from moto.dynamodb.models.table import Table
+    from moto.dynamodb.responses import DynamoHandler
+
+    with _lock:
+        if getattr(Table.query, "partitioned", False):
+            return
+        query, all_items, call_action = Table.query, Table.all_items, DynamoHandler.call_action
+        signature = inspect.signature(query)
+
+        @functools.wraps(query)
+        def partitioned_query(self: Any, *args: Any, **kwargs: Any) -> Any:
+            asked = signature.bind(self, *args, **kwargs).arguments
+            conditions = asked.get("hash_key_conditions") or []
+            if asked.get("index_name"):
+                _asking.partition = (self, conditions[0]) if conditions else None
+            else:
+                _asking.partition = (self, (None, asked.get("hash_key")))
+            try:
+                return query(self, *args, **kwargs)
+            finally:
+                _asking.partition = None
+
+        @functools.wraps(all_items)
+        def partition_items(self: Any) -> list[Any]:
+            asking = getattr(_asking, "partition", None)
+            if asking is None or asking[0] is not self:
+                return all_items(self)
+            _asking.partition = None  # once per Query: a second walk is moto's own
+            attribute, value = asking[1]
+            if attribute is not None:
+                return _index_partition(self, attribute, value, all_items)
+            found = self.items.get(value) if value is not None else None
+            if found is None:
+                return [] if value is not None else all_items(self)
+            return list(found.values()) if self.range_key_attr else [found]
+
+        @functools.wraps(call_action)
+        def forgetting_call_action(handler: Any) -> Any:
+            try:
+                return call_action(handler)
+            finally:
+                target = handler.headers.get("X-Amz-Target", "") if handler.headers else ""
+                if not target.rsplit(".", 1)[-1].startswith(READ_OPERATIONS):
+                    _partitions.clear()  # a write may move an item from one index partition to another
+
+        patched: list[tuple[Any, str, Any]] = [(partitioned_query, "query", query),
+                                              (partition_items, "all_items", all_items)]
+        for function, name, original in patched:
+            function.partitioned = True
+            function.original = original
+            setattr(Table, name, function)
+        forgetting_call_action.original = call_action  # type: ignore[attr-defined]
+        forgetting_call_action.serialized = getattr(call_action, "serialized", False)  # type: ignore[attr-defined]
+        setattr(DynamoHandler, "call_action", forgetting_call_action)
+
+
 def install() -> None:
     """Everything the local stack's moto needs (blogctl/localstack.py calls it before starting moto)."""
     lean_transactions()
-    one_request_at_a_time()
+    partitioned_queries()
+    one_request_at_a_time()  # outermost: the maps are read and dropped one request at a time
     derived_without_history()
 
 
 def restore_moto() -> None:
     """Undo `install()` (tests restore moto as they found it)."""
     from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
     from moto.dynamodb.responses import DynamoHandler
     from moto.s3.models import S3Backend
 
@@ -185,3 +276,11 @@ def restore_moto() -> None:
         put_object = getattr(S3Backend.put_object, "original", None)
         if put_object is not None:
             setattr(S3Backend, "put_object", put_object)
+        for name in ("query", "all_items"):
+            partitioned = getattr(getattr(Table, name), "original", None)
+            if partitioned is not None:
+                setattr(Table, name, partitioned)
+        handler = getattr(DynamoHandler.call_action, "original", None)
+        if handler is not None:  # the map-dropping wrapper, under the serializing one
+            setattr(DynamoHandler, "call_action", handler)
+        _partitions.clear()
