@@ -26,8 +26,9 @@ moto answers a Query by walking every item of the table (at 1,000 posts, thousan
 and the rebuild makes hundreds of Queries, each holding DynamoDB's requests back).
 `partitioned_queries()` hands moto's Query only the items of the partition asked for: a
 table's partition from the table itself, an index's from a map of the index's key values to
-items, made by one walk and dropped by any write; moto's own Query code then filters, sorts
-and pages them as before, so the answers are the same.
+items, made by one walk and kept up to date by each write (the items a write names are taken
+out before it and put back after; a write it cannot follow drops the maps); moto's own Query
+code then filters, sorts and pages them as before, so the answers are the same.
 
 Only the local stack (blogctl/localstack.py) installs these (`install()`), in the process that
 runs moto's server; tests install them to prove their semantics. Not deployed.
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import threading
 import types
 from typing import Any
@@ -167,15 +169,16 @@ def derived_without_history() -> None:
         setattr(S3Backend, "put_object", put_object)
 
 
-# DynamoDB operations that change no item (any other drops the index maps).
+# DynamoDB operations that change no item.
 READ_OPERATIONS = ("Get", "Query", "Scan", "BatchGet", "TransactGet", "Describe", "List")
-# id(table) -> (table, {index key attribute: {value: items}}): each index's partitions, made when first asked.
-_partitions: dict[int, tuple[Any, dict[str, dict[Any, list[Any]]]]] = {}
+# id(table) -> (table, {index key attribute: {value: {item's key: item}}}): each index's partitions, made by
+# one walk of the table when first asked, then kept up to date by every write.
+_partitions: dict[int, tuple[Any, dict[str, dict[Any, dict[Any, Any]]]]] = {}
 _asking = threading.local()  # the partition the Query running in this thread asks for
 
 
 def _index_partition(table: Any, attribute: str, value: Any, walk: Any) -> list[Any]:
-    """The items whose `attribute` is `value`, in the table's order (the map is made by one walk of the table)."""
+    """The items whose `attribute` is `value` (the map is made by one walk of the table)."""
     entry = _partitions.get(id(table))
     if entry is None or entry[0] is not table:
         entry = _partitions[id(table)] = (table, {})
@@ -185,8 +188,51 @@ def _index_partition(table: Any, attribute: str, value: Any, walk: Any) -> list[
         for item in walk(table):
             found = getattr(item, "attrs", {}).get(attribute)
             if found is not None:
-                by_value.setdefault(found, []).append(item)
-    return by_value.get(value, [])
+                by_value.setdefault(found, {})[(item.hash_key, item.range_key)] = item
+    return list(by_value.get(value, {}).values())
+
+
+def _written(handler: Any, operation: str) -> list[tuple[Any, Any, Any]] | None:
+    """(table, partition key, sort key) of every item a DynamoDB write names; None if it cannot tell."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    from blogctl.localstate import item_writes
+
+    try:
+        body = handler.body.decode() if isinstance(handler.body, bytes) else handler.body
+        writes = item_writes(operation, json.loads(body))
+        if writes is None:
+            return None
+        found = []
+        for name, key in writes:
+            table = handler.dynamodb_backend.tables[name]
+            found.append((table, DynamoType(key[table.hash_key_attr]),
+                          DynamoType(key[table.range_key_attr]) if table.range_key_attr else None))
+        return found
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _relist(written: list[tuple[Any, Any, Any]], listed: bool) -> None:
+    """Take the written items out of their tables' index maps (before the write) or put them back (after)."""
+    for table, hash_key, range_key in written:
+        entry = _partitions.get(id(table))
+        if entry is None or entry[0] is not table:
+            continue
+        try:
+            item = table.get_item(hash_key, range_key)
+        except Exception:  # moto refuses the key: the write changes nothing
+            item = None
+        if item is None:
+            continue
+        for attribute, by_value in entry[1].items():
+            value = item.attrs.get(attribute)
+            if value is None:
+                continue
+            if listed:
+                by_value.setdefault(value, {})[(item.hash_key, item.range_key)] = item
+            else:
+                by_value.get(value, {}).pop((item.hash_key, item.range_key), None)
 
 
 def partitioned_queries() -> None:
@@ -231,12 +277,20 @@ def partitioned_queries() -> None:
 
         @functools.wraps(call_action)
         def forgetting_call_action(handler: Any) -> Any:
+            target = handler.headers.get("X-Amz-Target", "") if handler.headers else ""
+            operation = target.rsplit(".", 1)[-1]
+            if operation.startswith(READ_OPERATIONS):
+                return call_action(handler)
+            written = _written(handler, operation)
+            if written is not None:
+                _relist(written, listed=False)  # as they are before: an update may move an item to another partition
             try:
                 return call_action(handler)
             finally:
-                target = handler.headers.get("X-Amz-Target", "") if handler.headers else ""
-                if not target.rsplit(".", 1)[-1].startswith(READ_OPERATIONS):
-                    _partitions.clear()  # a write may move an item from one index partition to another
+                if written is None:
+                    _partitions.clear()  # a write we cannot follow (a table made or deleted): walk again
+                else:
+                    _relist(written, listed=True)  # as they are now (a failed write: as they were)
 
         patched: list[tuple[Any, str, Any]] = [(partitioned_query, "query", query),
                                               (partition_items, "all_items", all_items)]

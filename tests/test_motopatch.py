@@ -214,8 +214,16 @@ def test_queries_read_only_their_partition_and_answer_as_moto_does(db):
     assert sorted(maps) == ["listing", "shard"] and len(maps["listing"][DynamoType({"S": "PUBLIC"})]) == 8
     db.update_item(TableName=TABLE, Key={"pk": {"S": "POST#0"}, "sk": {"S": "POST"}},
                    UpdateExpression="SET listing = :l", ExpressionAttributeValues={":l": {"S": "PUBLIC"}})
-    assert motopatch._partitions == {}  # a write drops the maps
-    moved = _answers(db)  # POST#0 is listed now
+    db.transact_write_items(TransactItems=[
+        {"Delete": {"TableName": TABLE, "Key": {"pk": {"S": "POST#1"}, "sk": {"S": "POST"}}}},
+        {"Put": {"TableName": TABLE, "Item": {"pk": {"S": "POST#20"}, "sk": {"S": "POST"}, "listing": {"S": "PUBLIC"},
+                                              "listing_sk": {"S": "2019#20"}, "shard": {"S": "3"}}}}])
+    with pytest.raises(ClientError):  # a failed condition: nothing changes, in the table or the maps
+        db.put_item(TableName=TABLE, Item={"pk": {"S": "POST#2"}, "sk": {"S": "POST"}, "listing": {"S": "DRAFT"}},
+                    ConditionExpression="attribute_not_exists(pk)")
+    assert motopatch._partitions[id(table)][1] is maps  # kept, and up to date:
+    moved = _answers(db)  # POST#0 and POST#20 listed, POST#1 gone
     motopatch.restore_moto()
     assert _answers(db) == moved and moved != patched
-    assert any(item["pk"]["S"] == "POST#0" for page in moved[3] for item in page)
+    listed = [item["pk"]["S"] for page in moved[3] for item in page]
+    assert "POST#0" in listed and "POST#20" in listed and "POST#1" not in listed
