@@ -22,6 +22,8 @@ Ctrl-C stops all of it.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import logging
 import os
 import socket
@@ -48,6 +50,13 @@ REBUILD_EVERY_SECONDS = 30
 RECEIVE_WAIT_SECONDS = 1
 RETRY_AFTER_SECONDS = 5  # a message whose ingest failed comes back this soon
 SAVE_SHARE = 0.2  # the most of the time the state saver may hold moto's requests back
+# glibc's malloc gives threads arenas of their own (up to 8 a core) and keeps what is freed in
+# them: moto answers each request in a thread, and the rebuild's Scans and Queries make
+# responses of megabytes, so the stack's process grew with the work done, not with the data
+# held. Fewer arenas, and what is freed given back to the system every TRIM_EVERY_SECONDS.
+MALLOC_ARENAS = 2
+M_ARENA_MAX = -8  # mallopt's parameter (malloc.h)
+TRIM_EVERY_SECONDS = 10
 
 
 def local_environment(stage_name: str, aws_port: int, web_port: int | None = None) -> dict[str, str]:
@@ -109,6 +118,28 @@ class Handlers:
         finally:
             self._rebuilding.release()
         return True
+
+
+def _glibc() -> Any:
+    """glibc, or None where malloc is another (macOS): then the stack runs with the system's defaults."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return libc if libc is not None and hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+
+
+def limit_malloc_arenas() -> bool:
+    """Use MALLOC_ARENAS arenas in this process (call before its threads start); False if not glibc."""
+    libc = _glibc()
+    return bool(libc is not None and libc.mallopt(M_ARENA_MAX, MALLOC_ARENAS))
+
+
+def return_freed_memory() -> bool:
+    """Give the memory malloc holds freed back to the system; True if some was."""
+    libc = _glibc()
+    return bool(libc is not None and libc.malloc_trim(0))
 
 
 def pause_after_save(seconds: float) -> float:
@@ -188,6 +219,7 @@ class LocalStack:
         from blogctl import motopatch
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto would log every request
+        limit_malloc_arenas()
         motopatch.install()  # no table copies per transaction, one DynamoDB request at a time
 
         restored = self._restore()
@@ -225,6 +257,7 @@ class LocalStack:
         self.rebuild()
         self._spawn(self._pump_forever, "queue-pump")
         self._spawn(self._rebuild_forever, "rebuild-timer")
+        self._spawn(self._trim_forever, "memory-trim")
         if self.state is not None:
             self.state.save()
             self._spawn(self._save_forever, "state-saver")
@@ -282,6 +315,10 @@ class LocalStack:
                 if not self._stop.is_set():  # not the one stop() ended
                     self.log(f"rebuild failed: {err}")
             due = next_tick(due, time.monotonic(), self.rebuild_every)
+
+    def _trim_forever(self) -> None:
+        while not self._stop.wait(TRIM_EVERY_SECONDS):
+            return_freed_memory()
 
     def _save_forever(self) -> None:
         assert self.state is not None

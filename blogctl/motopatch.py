@@ -1,4 +1,5 @@
-"""moto fit for the local stack: transactions without table copies, one DynamoDB request at a time.
+"""moto fit for the local stack: transactions without table copies, one DynamoDB request at a time, no history of
+the rebuild's own objects.
 
 moto 5.2 backs up every table a transaction touches with `copy.deepcopy` before each of its
 actions, to roll back if one fails. At a few thousand items that copy is most of the cost of
@@ -14,6 +15,21 @@ iteration"), and a transaction could interleave with another. `one_request_at_a_
 serializes DynamoDB requests, as the real service's per-item consistency would have them
 never fail; S3 and SQS are left alone.
 
+The rebuild rewrites its search shards (`_site/`, chalicelib.store.SITE_PREFIX) as posts come
+in, and the bucket is versioned: moto kept every version of every shard, which grew the local
+stack by more than the posts themselves did (at 500 posts, 32 MB of shard versions against
+6 MB of posts). Nothing reads an old version of them. `derived_without_history()` keeps only
+the current one, as a lifecycle rule expiring noncurrent versions under `_site/` would
+(moto applies no lifecycle rules); editors' files keep every version.
+
+moto answers a Query by walking every item of the table (at 1,000 posts, thousands per Query,
+and the rebuild makes hundreds of Queries, each holding DynamoDB's requests back).
+`partitioned_queries()` hands moto's Query only the items of the partition asked for: a
+table's partition from the table itself, an index's from a map of the index's key values to
+items, made by one walk and kept up to date by each write (the items a write names are taken
+out before it and put back after; a write it cannot follow drops the maps); moto's own Query
+code then filters, sorts and pages them as before, so the answers are the same.
+
 Only the local stack (blogctl/localstack.py) installs these (`install()`), in the process that
 runs moto's server; tests install them to prove their semantics. Not deployed.
 """
@@ -21,6 +37,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import threading
 import types
 from typing import Any
@@ -124,16 +141,182 @@ def one_request_at_a_time() -> None:
         setattr(DynamoHandler, "call_action", call_action)
 
 
+def derived_without_history() -> None:
+    """Keep only the current version of an object under SITE_PREFIX when it is written again (idempotent)."""
+    from moto.s3.models import S3Backend
+
+    from chalicelib.store import SITE_PREFIX
+
+    with _lock:
+        if getattr(S3Backend.put_object, "pruned", False):
+            return
+        original = S3Backend.put_object
+
+        @functools.wraps(original)
+        def put_object(self: Any, bucket_name: str, key_name: str, *args: Any, **kwargs: Any) -> Any:
+            written = original(self, bucket_name, key_name, *args, **kwargs)
+            if key_name.startswith(SITE_PREFIX):
+                keys = self.get_bucket(bucket_name).keys
+                versions = keys.getlist(key_name, [])
+                if len(versions) > 1:
+                    for old in versions[:-1]:
+                        old.disposed = True  # moto warns of a key dropped undisposed; a request may still read it
+                    keys.setlist(key_name, versions[-1:])
+            return written
+
+        put_object.pruned = True  # type: ignore[attr-defined]
+        put_object.original = original  # type: ignore[attr-defined]
+        setattr(S3Backend, "put_object", put_object)
+
+
+# DynamoDB operations that change no item.
+READ_OPERATIONS = ("Get", "Query", "Scan", "BatchGet", "TransactGet", "Describe", "List")
+# id(table) -> (table, {index key attribute: {value: {item's key: item}}}): each index's partitions, made by
+# one walk of the table when first asked, then kept up to date by every write.
+_partitions: dict[int, tuple[Any, dict[str, dict[Any, dict[Any, Any]]]]] = {}
+_asking = threading.local()  # the partition the Query running in this thread asks for
+
+
+def _index_partition(table: Any, attribute: str, value: Any, walk: Any) -> list[Any]:
+    """The items whose `attribute` is `value` (the map is made by one walk of the table)."""
+    entry = _partitions.get(id(table))
+    if entry is None or entry[0] is not table:
+        entry = _partitions[id(table)] = (table, {})
+    by_value = entry[1].get(attribute)
+    if by_value is None:
+        by_value = entry[1][attribute] = {}
+        for item in walk(table):
+            found = getattr(item, "attrs", {}).get(attribute)
+            if found is not None:
+                by_value.setdefault(found, {})[(item.hash_key, item.range_key)] = item
+    return list(by_value.get(value, {}).values())
+
+
+def _written(handler: Any, operation: str) -> list[tuple[Any, Any, Any]] | None:
+    """(table, partition key, sort key) of every item a DynamoDB write names; None if it cannot tell."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    from blogctl.localstate import item_writes
+
+    try:
+        body = handler.body.decode() if isinstance(handler.body, bytes) else handler.body
+        writes = item_writes(operation, json.loads(body))
+        if writes is None:
+            return None
+        found = []
+        for name, key in writes:
+            table = handler.dynamodb_backend.tables[name]
+            found.append((table, DynamoType(key[table.hash_key_attr]),
+                          DynamoType(key[table.range_key_attr]) if table.range_key_attr else None))
+        return found
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _relist(written: list[tuple[Any, Any, Any]], listed: bool) -> None:
+    """Take the written items out of their tables' index maps (before the write) or put them back (after)."""
+    for table, hash_key, range_key in written:
+        entry = _partitions.get(id(table))
+        if entry is None or entry[0] is not table:
+            continue
+        try:
+            item = table.get_item(hash_key, range_key)
+        except Exception:  # moto refuses the key: the write changes nothing
+            item = None
+        if item is None:
+            continue
+        for attribute, by_value in entry[1].items():
+            value = item.attrs.get(attribute)
+            if value is None:
+                continue
+            if listed:
+                by_value.setdefault(value, {})[(item.hash_key, item.range_key)] = item
+            else:
+                by_value.get(value, {}).pop((item.hash_key, item.range_key), None)
+
+
+def partitioned_queries() -> None:
+    """Give moto's Query the asked partition's items instead of the whole table's (idempotent)."""
+    import inspect
+
+    from moto.dynamodb.models.table import Table
+    from moto.dynamodb.responses import DynamoHandler
+
+    with _lock:
+        if getattr(Table.query, "partitioned", False):
+            return
+        query, all_items, call_action = Table.query, Table.all_items, DynamoHandler.call_action
+        signature = inspect.signature(query)
+
+        @functools.wraps(query)
+        def partitioned_query(self: Any, *args: Any, **kwargs: Any) -> Any:
+            asked = signature.bind(self, *args, **kwargs).arguments
+            conditions = asked.get("hash_key_conditions") or []
+            if asked.get("index_name"):
+                _asking.partition = (self, conditions[0]) if conditions else None
+            else:
+                _asking.partition = (self, (None, asked.get("hash_key")))
+            try:
+                return query(self, *args, **kwargs)
+            finally:
+                _asking.partition = None
+
+        @functools.wraps(all_items)
+        def partition_items(self: Any) -> list[Any]:
+            asking = getattr(_asking, "partition", None)
+            if asking is None or asking[0] is not self:
+                return all_items(self)
+            _asking.partition = None  # once per Query: a second walk is moto's own
+            attribute, value = asking[1]
+            if attribute is not None:
+                return _index_partition(self, attribute, value, all_items)
+            found = self.items.get(value) if value is not None else None
+            if found is None:
+                return [] if value is not None else all_items(self)
+            return list(found.values()) if self.range_key_attr else [found]
+
+        @functools.wraps(call_action)
+        def forgetting_call_action(handler: Any) -> Any:
+            target = handler.headers.get("X-Amz-Target", "") if handler.headers else ""
+            operation = target.rsplit(".", 1)[-1]
+            if operation.startswith(READ_OPERATIONS):
+                return call_action(handler)
+            written = _written(handler, operation)
+            if written is not None:
+                _relist(written, listed=False)  # as they are before: an update may move an item to another partition
+            try:
+                return call_action(handler)
+            finally:
+                if written is None:
+                    _partitions.clear()  # a write we cannot follow (a table made or deleted): walk again
+                else:
+                    _relist(written, listed=True)  # as they are now (a failed write: as they were)
+
+        patched: list[tuple[Any, str, Any]] = [(partitioned_query, "query", query),
+                                              (partition_items, "all_items", all_items)]
+        for function, name, original in patched:
+            function.partitioned = True
+            function.original = original
+            setattr(Table, name, function)
+        forgetting_call_action.original = call_action  # type: ignore[attr-defined]
+        forgetting_call_action.serialized = getattr(call_action, "serialized", False)  # type: ignore[attr-defined]
+        setattr(DynamoHandler, "call_action", forgetting_call_action)
+
+
 def install() -> None:
     """Everything the local stack's moto needs (blogctl/localstack.py calls it before starting moto)."""
     lean_transactions()
-    one_request_at_a_time()
+    partitioned_queries()
+    one_request_at_a_time()  # outermost: the maps are read and dropped one request at a time
+    derived_without_history()
 
 
 def restore_moto() -> None:
     """Undo `install()` (tests restore moto as they found it)."""
     from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
     from moto.dynamodb.responses import DynamoHandler
+    from moto.s3.models import S3Backend
 
     with _lock:
         backend = models.DynamoDBBackend
@@ -144,3 +327,14 @@ def restore_moto() -> None:
         handler = getattr(DynamoHandler.call_action, "original", None)
         if handler is not None:
             setattr(DynamoHandler, "call_action", handler)
+        put_object = getattr(S3Backend.put_object, "original", None)
+        if put_object is not None:
+            setattr(S3Backend, "put_object", put_object)
+        for name in ("query", "all_items"):
+            partitioned = getattr(getattr(Table, name), "original", None)
+            if partitioned is not None:
+                setattr(Table, name, partitioned)
+        handler = getattr(DynamoHandler.call_action, "original", None)
+        if handler is not None:  # the map-dropping wrapper, under the serializing one
+            setattr(DynamoHandler, "call_action", handler)
+        _partitions.clear()

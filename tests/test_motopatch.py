@@ -1,15 +1,18 @@
 """The local stack's moto rolls failed transactions back without copying whole tables (blogctl/motopatch.py)."""
 from __future__ import annotations
 
+from typing import Any
 from unittest import mock
 
 import boto3
 import moto
 import pytest
 from botocore.exceptions import ClientError
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 
 from blogctl import motopatch
+from chalicelib.model import LISTING_INDEX, SOURCE_INDEX
 from chalicelib.store import table_definition
 
 TABLE = "patch-test"
@@ -147,3 +150,80 @@ def test_installing_twice_is_harmless(db):
     motopatch.install()
     db.transact_write_items(TransactItems=[put({"pk": "A", "sk": "1"}), put({"pk": "B", "sk": "1"})])
     assert len(items(db)) == 2
+
+
+def test_the_rebuilds_own_objects_keep_no_old_versions_and_editors_files_keep_all():
+    motopatch.install()
+    try:
+        with moto.mock_aws():
+            s3 = boto3.client("s3", region_name="us-east-1")
+            s3.create_bucket(Bucket="patch-test")
+            s3.put_bucket_versioning(Bucket="patch-test", VersioningConfiguration={"Status": "Enabled"})
+            for body in (b"one", b"two", b"three"):
+                s3.put_object(Bucket="patch-test", Key="_site/search/shards/7", Body=body)
+                s3.put_object(Bucket="patch-test", Key="posts/a.md", Body=body)
+            versions = s3.list_object_versions(Bucket="patch-test")["Versions"]
+            assert sorted(v["Key"] for v in versions) == ["_site/search/shards/7", "posts/a.md", "posts/a.md",
+                                                          "posts/a.md"]
+            assert s3.get_object(Bucket="patch-test", Key="_site/search/shards/7")["Body"].read() == b"three"
+    finally:
+        motopatch.restore_moto()
+    with moto.mock_aws():  # restored: moto keeps every version again
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="patch-test")
+        s3.put_bucket_versioning(Bucket="patch-test", VersioningConfiguration={"Status": "Enabled"})
+        for body in (b"one", b"two"):
+            s3.put_object(Bucket="patch-test", Key="_site/search/shards/7", Body=body)
+        assert len(s3.list_object_versions(Bucket="patch-test")["Versions"]) == 2
+
+
+def _answers(client) -> list:
+    """The same Queries, on the table and on two of its indexes, paged two at a time."""
+    asked: list[dict[str, Any]] = [{"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "TAGS"}}},
+             {"KeyConditionExpression": "pk = :p AND sk > :s",
+              "ExpressionAttributeValues": {":p": {"S": "TAGS"}, ":s": {"S": "b"}}, "ScanIndexForward": False},
+             {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "NOWHERE"}}},
+             {"IndexName": LISTING_INDEX, "KeyConditionExpression": "listing = :l",
+              "ExpressionAttributeValues": {":l": {"S": "PUBLIC"}}, "ScanIndexForward": False},
+             {"IndexName": LISTING_INDEX, "KeyConditionExpression": "listing = :l AND listing_sk < :s",
+              "ExpressionAttributeValues": {":l": {"S": "PUBLIC"}, ":s": {"S": "2024"}}},
+             {"IndexName": SOURCE_INDEX, "KeyConditionExpression": "#s = :s",
+              "ExpressionAttributeNames": {"#s": "shard"}, "ExpressionAttributeValues": {":s": {"S": "3"}}}]
+    found = []
+    for query in asked:
+        pages, start = [], None
+        while True:
+            response = client.query(TableName=TABLE, Limit=2, **query, **({"ExclusiveStartKey": start} if start else {}))
+            pages.append(response["Items"])
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                break
+        found.append(pages)
+    return found
+
+
+def test_queries_read_only_their_partition_and_answer_as_moto_does(db):
+    for number in range(12):
+        db.put_item(TableName=TABLE, Item={"pk": {"S": f"POST#{number}"}, "sk": {"S": "POST"},
+                                           "listing": {"S": "PUBLIC" if number % 3 else "DRAFT"},
+                                           "listing_sk": {"S": f"{2020 + number}#{number}"},
+                                           "shard": {"S": str(number % 4)}, "source_key": {"S": f"posts/{number}.md"}})
+        db.put_item(TableName=TABLE, Item={"pk": {"S": "TAGS"}, "sk": {"S": chr(ord("a") + number)}})
+    patched = _answers(db)
+    (table, maps), = motopatch._partitions.values()  # one map per index asked, each made by one walk
+    assert sorted(maps) == ["listing", "shard"] and len(maps["listing"][DynamoType({"S": "PUBLIC"})]) == 8
+    db.update_item(TableName=TABLE, Key={"pk": {"S": "POST#0"}, "sk": {"S": "POST"}},
+                   UpdateExpression="SET listing = :l", ExpressionAttributeValues={":l": {"S": "PUBLIC"}})
+    db.transact_write_items(TransactItems=[
+        {"Delete": {"TableName": TABLE, "Key": {"pk": {"S": "POST#1"}, "sk": {"S": "POST"}}}},
+        {"Put": {"TableName": TABLE, "Item": {"pk": {"S": "POST#20"}, "sk": {"S": "POST"}, "listing": {"S": "PUBLIC"},
+                                              "listing_sk": {"S": "2019#20"}, "shard": {"S": "3"}}}}])
+    with pytest.raises(ClientError):  # a failed condition: nothing changes, in the table or the maps
+        db.put_item(TableName=TABLE, Item={"pk": {"S": "POST#2"}, "sk": {"S": "POST"}, "listing": {"S": "DRAFT"}},
+                    ConditionExpression="attribute_not_exists(pk)")
+    assert motopatch._partitions[id(table)][1] is maps  # kept, and up to date:
+    moved = _answers(db)  # POST#0 and POST#20 listed, POST#1 gone
+    motopatch.restore_moto()
+    assert _answers(db) == moved and moved != patched
+    listed = [item["pk"]["S"] for page in moved[3] for item in page]
+    assert "POST#0" in listed and "POST#20" in listed and "POST#1" not in listed
