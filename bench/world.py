@@ -11,7 +11,6 @@ import datetime as dt
 import functools
 import json
 import os
-import threading
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoResult
 
 from bench.timing import meter
+from blogctl import motopatch
 from blogctl.publishing import MARKDOWN_TYPE
 from blogctl.resources import Names, ensure_resources
 from blogctl.stage import PROJECT_DIR
@@ -83,46 +83,14 @@ def _dynamodb_json(result: DynamoResult, context: Any) -> tuple[int, dict[str, A
 _MOTO_DYNAMODB_JSON = DynamoResult.execute_result
 
 
-_MOTO_QUERY = Table.query
-_MOTO_ALL_ITEMS = Table.all_items
-_querying = threading.local()  # the hash key a Query on this thread asks for (None: an index's)
-
-
-def _narrowed_query(table: Table, hash_key: Any, range_comparison: Any, range_objs: Any, limit: Any,
-                    exclusive_start_key: Any, scan_index_forward: Any, projection_expressions: Any,
-                    index_name: str | None = None, *args: Any, **kwargs: Any) -> Any:
-    """moto's Query, whose walk of the table (`all_items`) skips the sort and, on the table's own key,
-    the other partitions: it filters by the key and sorts what it keeps itself, so the answer is the same."""
-    _querying.key = (None if index_name else hash_key,)
-    try:
-        return _MOTO_QUERY(table, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
-                           scan_index_forward, projection_expressions, index_name, *args, **kwargs)
-    finally:
-        del _querying.key
-
-
-def _items_to_query(table: Table) -> list[Any]:
-    """The items a Query walks: one partition for the table's key, all of them unsorted for an index."""
-    asked = getattr(_querying, "key", None)
-    if asked is None:  # a Scan (or anything else): moto's sorted walk, its pages depend on the order
-        return _MOTO_ALL_ITEMS(table)
-    partitions = table.items.values() if asked[0] is None else [table.items.get(asked[0], {})]
-    return [item for partition in partitions
-            for item in (partition.values() if table.range_key_attr else [partition])]
-
-
 @contextmanager
 def fast_dynamodb_responses() -> Iterator[None]:
     """moto 5.2 writes DynamoDB responses through a generic model walker, about 2 ms per item:
     one Scan of a 10,000-post table takes a minute. Its results are DynamoDB JSON already, so
-    write them with json.dumps. And every Query sorts the whole table before it filters (0.3 s
-    at 800 posts, seconds at 10,000): Queries walk only what they can match, unsorted (they
-    sort their results themselves). Only the fake AWS gets faster; our code is timed outside AWS
+    write them with json.dumps. Only the fake AWS gets faster; our code is timed outside AWS
     calls or against a bare walk through the same moto, so no figure gets easier.
     """
-    with mock.patch.object(DynamoResult, "execute_result", _dynamodb_json), \
-            mock.patch.object(Table, "query", _narrowed_query), \
-            mock.patch.object(Table, "all_items", _items_to_query):
+    with mock.patch.object(DynamoResult, "execute_result", _dynamodb_json):
         yield
 
 
@@ -185,6 +153,10 @@ class World:
         self._running = ExitStack()
         self._running.enter_context(moto.mock_aws())
         self._running.enter_context(fast_dynamodb_responses())
+        # moto sorts the whole table on every Query (0.3 s at 800 posts): the local stack's patch
+        # hands it the asked partition only, the same answers (tests/test_motopatch.py).
+        motopatch.partitioned_queries()
+        self._running.callback(motopatch.restore_moto)
         services.reset()
         config.get_settings()  # read now, while the environment is ours
         for service in ("s3", "dynamodb"):

@@ -157,7 +157,7 @@ def test_readme_table_is_replaced_between_its_markers_only():
 
 
 def test_fast_dynamodb_responses_are_the_same_json(index: PostIndex, content):
-    """moto's own serializer and walk, and the bench's shortcuts, give the client the same answer."""
+    """moto's own serializer and the bench's json.dumps shortcut give the client the same answer."""
     client = aws.client("dynamodb")
     for number in range(3):
         key, data = f"posts/{post_slug(number)}.md", post_source(number)
