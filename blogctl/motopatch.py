@@ -20,7 +20,7 @@ in, and the bucket is versioned: moto kept every version of every shard, which g
 stack by more than the posts themselves did (at 500 posts, 32 MB of shard versions against
 6 MB of posts). Nothing reads an old version of them. `derived_without_history()` keeps only
 the current one, as a lifecycle rule expiring noncurrent versions under `_site/` would
-(moto applies no lifecycle rules); editors' files keep every version.
+(moto stores the rule blogctl/resources.py sets but applies none); editors' files keep every version.
 
 moto answers a Query by walking every item of the table (at 1,000 posts, thousands per Query,
 and the rebuild makes hundreds of Queries, each holding DynamoDB's requests back).

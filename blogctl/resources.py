@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from chalicelib import preview
 from chalicelib.images import ASSETS_PREFIX
 from chalicelib.posts import POSTS_PREFIX
-from chalicelib.store import SecretParameter, table_definition
+from chalicelib.store import SITE_PREFIX, SecretParameter, table_definition
 
 NOTIFICATION_ID = "blog-post-uploads"
 ASSET_NOTIFICATION_ID = "blog-asset-uploads"  # images: ingest reads their sizes for the post pages
@@ -46,11 +46,18 @@ class Names:
         return preview.parameter_name(self.table)
 
 
+# Every search merge rewrites the shards under _site/: without this rule their old versions
+# would pile up forever (the editors' files under posts/ keep every version).
+SITE_LIFECYCLE_ID = "expire-old-versions-of-site-artifacts"
+SITE_OLD_VERSION_DAYS = 1
+
+
 def plan(names: Names, ingest_timeout: int = DEFAULT_INGEST_TIMEOUT) -> list[str]:
     """What `ensure_resources` makes sure of, in order (printed by dry runs)."""
     return [
         f"S3 bucket {names.bucket} in {names.region}: versioned, private (public access blocked), "
-        "encrypted (SSE-S3)",
+        f"encrypted (SSE-S3); old versions under {SITE_PREFIX} (the search index) expire after "
+        f"{SITE_OLD_VERSION_DAYS} day",
         f"DynamoDB table {names.table}: on-demand, point-in-time recovery, indexes listing and by_source",
         f"SQS queue {names.dead_letter_queue}: dead-letter queue, messages kept 14 days",
         f"SQS queue {names.queue}: visibility timeout {6 * ingest_timeout}s (6 x the ingest timeout), "
@@ -109,6 +116,10 @@ def _ensure_bucket(s3: Any, names: Names) -> list[str]:
     s3.put_bucket_encryption(Bucket=names.bucket, ServerSideEncryptionConfiguration={
         "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}],
     })
+    s3.put_bucket_lifecycle_configuration(Bucket=names.bucket, LifecycleConfiguration={"Rules": [{
+        "ID": SITE_LIFECYCLE_ID, "Status": "Enabled", "Filter": {"Prefix": SITE_PREFIX},
+        "NoncurrentVersionExpiration": {"NoncurrentDays": SITE_OLD_VERSION_DAYS},
+    }]})
     return done
 
 

@@ -20,6 +20,14 @@ def test_setup_makes_a_versioned_private_encrypted_bucket(resources):
     assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
 
 
+def test_setup_expires_old_versions_of_the_rebuilds_artifacts_only(resources):
+    setup_again(resources)  # idempotent: still one rule
+    rules = aws.client("s3").get_bucket_lifecycle_configuration(Bucket=resources.bucket)["Rules"]
+    assert [(r["Filter"], r["Status"], r["NoncurrentVersionExpiration"]["NoncurrentDays"]) for r in rules] == \
+        [({"Prefix": "_site/"}, "Enabled", 1)]
+    assert "Expiration" not in rules[0]  # current versions stay; posts/ and assets/ keep every version
+
+
 def test_setup_makes_the_table_with_its_indexes_on_demand(resources):
     table = aws.client("dynamodb").describe_table(TableName=resources.table)["Table"]
     assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"listing", "by_source", "search_queue"}
