@@ -323,7 +323,7 @@ def import_figures(world: World, corpus: archive.Corpus) -> list[Figure]:
             blog.content.put(post.key, post.source, MARKDOWN_TYPE)
             slugs.append(post.slug)
         drain(world, blog, drained)
-    if drained.errors:  # a failed transaction was not rolled back (see world.transactions_without_backups)
+    if drained.errors:  # an AWS call failed: the import is not what it should be
         return [failed(key, label, goal, f"{len(drained.errors)} AWS call(s) failed, e.g. {drained.errors[0]}")]
     published = sum(getattr(blog.index.post(slug), "status", None) is model.Status.PUBLISHED for slug in slugs)
     calls = sum(drained.calls.values())
