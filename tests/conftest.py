@@ -12,7 +12,8 @@ from fakeaws import TEST_ENV  # noqa: F401  (first: sets the environment before 
 import datetime as dt  # noqa: E402
 import json  # noqa: E402
 import shutil  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
 from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
@@ -49,6 +50,13 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.now += dt.timedelta(**delta)
+
+
+def cpu_seconds(work: Callable[[], object]) -> float:
+    """The CPU time one call of `work` takes (growth checks compare two of them, never a time to a limit)."""
+    started = time.process_time()
+    work()
+    return time.process_time() - started
 
 
 def publish_now(key: str, data: bytes, now: dt.datetime = NOW) -> indexer.Outcome:

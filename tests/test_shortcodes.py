@@ -1,11 +1,10 @@
 """Hugo shortcodes, Jekyll Liquid and kramdown IALs, as their generators render them. Pure."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from chalicelib import render, shortcodes
+from conftest import cpu_seconds
 from test_render import Elements, assert_safe, body_of
 
 
@@ -164,9 +163,7 @@ def test_expansion_is_linear_in_the_body(unit):
     # (8× allowed); a rescan per opener would cost 16×.
     def cost(n: int) -> float:
         text = unit * (n // len(unit))
-        started = time.process_time()
-        shortcodes.expand(text)
-        return time.process_time() - started
+        return cpu_seconds(lambda: shortcodes.expand(text))
 
     small = min(cost(20_000) for _ in range(2))
     large = min(cost(80_000) for _ in range(2))
@@ -179,9 +176,7 @@ def test_code_is_found_in_time_linear_in_the_indentation(line):
     # (issue 12: 1 MiB of deeply nested list items took 2.8 s before rendering began).
     def cost(width: int) -> float:
         text = line.format(indent=" " * width) * 40
-        started = time.process_time()
-        shortcodes.code_regions(text)
-        return time.process_time() - started
+        return cpu_seconds(lambda: shortcodes.code_regions(text))
 
     small = min(cost(1_000) for _ in range(2))
     large = min(cost(4_000) for _ in range(2))
