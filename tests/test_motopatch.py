@@ -227,3 +227,76 @@ def test_queries_read_only_their_partition_and_answer_as_moto_does(db):
     assert _answers(db) == moved and moved != patched
     listed = [item["pk"]["S"] for page in moved[3] for item in page]
     assert "POST#0" in listed and "POST#20" in listed and "POST#1" not in listed
+
+
+def _pages(client, query: dict[str, Any], limit: int) -> list:
+    """Every page of one Query, `limit` items at a time, with its counts and the key it ends at."""
+    pages, start = [], None
+    while True:
+        response = client.query(TableName=TABLE, Limit=limit, **query, **({"ExclusiveStartKey": start} if start else {}))
+        start = response.get("LastEvaluatedKey")
+        pages.append((response["Items"], response["Count"], response["ScannedCount"], start))
+        if not start:
+            return pages
+
+
+def _window_queries(rng) -> list[tuple[dict[str, Any], int]]:
+    """Queries of every key condition, both ways, on the table and on an index whose sort key has ties."""
+    def value(text: str) -> dict[str, Any]:
+        return {"S": text}
+
+    low, high = sorted(f"{rng.randrange(2000, 2030)}" for _ in range(2))
+    conditions = [("", {}), (" AND #r < :a", {":a": value(high)}), (" AND #r <= :a", {":a": value(low)}),
+                  (" AND #r > :a", {":a": value(low)}), (" AND #r >= :a", {":a": value(high)}),
+                  (" AND #r = :a", {":a": value(low)}), (" AND #r BETWEEN :a AND :b", {":a": value(low), ":b": value(high)}),
+                  (" AND begins_with(#r, :a)", {":a": value(low[:3])})]
+    queries = []
+    for condition, values in conditions:
+        for forward in (True, False):
+            for partition, names in (("listing = :p", {"#r": "listing_sk"}), ("pk = :p", {"#r": "sk"})):
+                query: dict[str, Any] = {"KeyConditionExpression": partition + condition,
+                                         **({"ExpressionAttributeNames": names} if condition else {}),
+                                         "ExpressionAttributeValues": {":p": value("PUBLIC" if "listing" in partition else "TAGS"),
+                                                                       **values},
+                                         "ScanIndexForward": forward}
+                if "listing" in partition:
+                    query["IndexName"] = LISTING_INDEX
+                queries.append((query, rng.choice([1, 2, 3, 7])))
+    return queries
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_query_given_its_window_answers_as_moto_does_on_the_whole_partition(db, seed):
+    import random
+
+    rng = random.Random(seed)
+    for number in range(40):  # few distinct listing_sk values: ties everywhere
+        db.put_item(TableName=TABLE, Item={"pk": {"S": f"POST#{number:02}"}, "sk": {"S": "POST"},
+                                           "listing": {"S": "PUBLIC"},
+                                           "listing_sk": {"S": f"{rng.randrange(2000, 2030)}"}})
+        db.put_item(TableName=TABLE, Item={"pk": {"S": "TAGS"}, "sk": {"S": f"{rng.randrange(2000, 2030)}#{number}"}})
+    queries = _window_queries(rng)
+    patched = [_pages(db, query, limit) for query, limit in queries]
+    motopatch.restore_moto()
+    whole = [_pages(db, query, limit) for query, limit in queries]
+    assert patched == whole
+    assert sum(len(items) for pages in whole for items, *_ in pages) > 200  # the queries found things
+
+
+def test_a_page_of_one_is_taken_from_a_window_not_the_whole_partition(db):
+    for number in range(50):
+        db.put_item(TableName=TABLE, Item={"pk": {"S": f"POST#{number:02}"}, "sk": {"S": "POST"},
+                                           "listing": {"S": "PUBLIC"}, "listing_sk": {"S": f"2024#{number:02}"}})
+    seen: list[int] = []
+    original = Table.sorted_items
+
+    def counting(self, hash_attrs, range_attrs, items):
+        seen.append(len(items))
+        return original(self, hash_attrs, range_attrs, items)
+
+    with mock.patch.object(Table, "sorted_items", counting):
+        newer = db.query(TableName=TABLE, IndexName=LISTING_INDEX, Limit=1, ScanIndexForward=True,
+                         KeyConditionExpression="listing = :p AND listing_sk > :s",
+                         ExpressionAttributeValues={":p": {"S": "PUBLIC"}, ":s": {"S": "2024#20"}})
+    assert [i["pk"]["S"] for i in newer["Items"]] == ["POST#21"] and "LastEvaluatedKey" in newer
+    assert seen == [2]  # the page and the one after it (so moto still knows there is more), not 29 items
