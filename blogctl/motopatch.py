@@ -175,7 +175,7 @@ def derived_without_history() -> None:
                 if len(versions) > 1:
                     for old in versions[:-1]:
                         old.disposed = True  # moto warns of a key dropped undisposed; a request may still read it
-                        tags.pop(old.arn, None)
+                        tags.pop(getattr(old, "arn", None), None)  # a delete marker has no tags
                     keys.setlist(key_name, versions[-1:])
             return written
 
