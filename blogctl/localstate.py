@@ -17,6 +17,9 @@ version" still names the right one.
   else (buckets' and tables' settings, the queues, the parameters: small) is one part. So
   a save holds requests back for what changed since the last one, not for the whole
   archive (a whole-state save pickled 138 MB at 1,000 posts while every request waited).
+- A part is written to its new file as soon as it is pickled (inside the gate), so a save that
+  rewrites the whole archive (a merge touches most of the search shards) holds one part in memory,
+  not the archive's pickles.
 - MANIFEST names the file of every part; a save writes new files, then replaces the
   manifest atomically, then deletes the files it replaced: a stack killed mid-save keeps
   the previous state whole.
@@ -345,8 +348,10 @@ class LocalState:
         except (ValueError, KeyError, TypeError, AttributeError, RuntimeError):
             return [(None, ALL)]  # moto will refuse it, or we cannot tell what it writes: every table
 
-    def _snapshot(self, marks: Marks) -> tuple[bytes, dict[str, bytes], Marks]:
-        """The rest and the marked parts, pickled (inside the gate: consistent)."""
+    def _snapshot(self, marks: Marks, generation: int) -> tuple[bytes, dict[str, str], Marks]:
+        """The rest pickled, and the marked parts pickled and each written to a new file as it is (inside the
+        gate: consistent; one part at a time, so a save that rewrites the whole archive holds one part's
+        pickle in memory, not the archive's): (rest, part -> file, marks)."""
         live: dict[int, tuple[str, str, str, str, Any]] = {}
         saved: dict[str, Any] = {}
         for service in self._services:
@@ -358,7 +363,9 @@ class LocalState:
                     if service.containers is not None:
                         for name, container in service.containers(backend).items():
                             live[id(container)] = (service.name, account, region, name, container)
-        parts: dict[str, bytes] = {}
+        folder = self.folder / PARTS
+        folder.mkdir(parents=True, exist_ok=True)
+        written: dict[str, str] = {}
         for service_name, account, region, name, container in live.values():
             wanted = [shards for (marked, only), shards in marks.items()
                       if marked == service_name and only in (None, name)]
@@ -375,10 +382,12 @@ class LocalState:
                 if shards is ALL or shard in shards:
                     groups[shard][key] = value
             for shard, contents in groups.items():
-                parts[_part(service_name, account, region, name, shard)] = _dumps(contents)
+                file = f"{generation}-{len(written)}.pickle"
+                (folder / file).write_bytes(_dumps(contents))
+                written[_part(service_name, account, region, name, shard)] = file
         buffer = io.BytesIO()
         _RestPickler(buffer, live).dump(saved)
-        return buffer.getvalue(), parts, marks
+        return buffer.getvalue(), written, marks
 
     def save(self, force: bool = False) -> bool:
         """Write what changed since the last save (everything if `force`); True if written."""
@@ -387,34 +396,34 @@ class LocalState:
                 self._mark_everything()
             if not self._dirty.is_set():
                 return False
+            generation = self._generation + 1  # new files' names: the manifest on disk names none of them
             for attempt in range(SNAPSHOT_ATTEMPTS):
                 with self.gate.exclusive():
                     marks = self._take_marks()
                     try:
-                        rest, parts, marks = self._snapshot(marks)
+                        rest, parts, marks = self._snapshot(marks, generation)
                         break
                     except RuntimeError:  # a queue receive (not gated) changed a queue meanwhile: again
                         self._put_back(marks)
+                    except BaseException:  # not on disk: the next save writes these parts again
+                        self._put_back(marks)
+                        raise
             else:
                 return False  # the next save tries again
             try:
-                self._write(rest, parts, marks)
-            except BaseException:  # not on disk: the next save writes these parts again
+                self._write(rest, parts, marks, generation)
+            except BaseException:  # not in the manifest: the next save writes these parts again
                 self._put_back(marks)
                 raise
             return True
 
-    def _write(self, rest: bytes, parts: dict[str, bytes], marks: Marks) -> None:
-        """New files for the rest and the parts written, then the manifest replaced, then the old files deleted."""
+    def _write(self, rest: bytes, parts: dict[str, str], marks: Marks, generation: int) -> None:
+        """With the parts' new files written: the rest's, then the manifest replaced, then the old files deleted."""
         import moto
 
         files = {part: name for part, name in self._files.items() if not _cleared(part, marks)}
-        generation = self._generation + 1
+        files.update(parts)
         folder = self.folder / PARTS
-        folder.mkdir(parents=True, exist_ok=True)
-        for number, (part, data) in enumerate(parts.items()):
-            files[part] = f"{generation}-{number}.pickle"
-            (folder / files[part]).write_bytes(data)
         rest_file = f"{generation}-rest.pickle"
         (folder / rest_file).write_bytes(rest)
         manifest = {"format": FORMAT, "moto": moto.__version__, "generation": generation, "rest": rest_file,

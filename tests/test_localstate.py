@@ -279,3 +279,34 @@ def test_a_manifest_another_moto_wrote_is_refused(tmp_path):
                                                  "rest": "missing.pickle", "parts": {}, "generation": 1}))
     with pytest.raises(StateError, match="cannot read the local stack's saved data"):
         LocalState(tmp_path, Gate()).load()
+
+
+def test_a_save_writes_each_part_as_soon_as_it_is_pickled(served, monkeypatch):
+    """A save that rewrites the whole archive holds one part's pickle in memory at a time, not the archive's."""
+    from blogctl import localstate
+
+    state, s3, dynamodb = served
+    for number in range(40):
+        s3.put_object(Bucket=BUCKET, Key=f"posts/p{number}.md", Body=b"x" * 1000)
+    pickled: list[int] = []
+    held: list[int] = []  # at each file written: the pickles made and not yet written
+    real_dumps, real_write = localstate._dumps, Path.write_bytes
+
+    def dumps(value: Any) -> bytes:
+        data = real_dumps(value)
+        pickled.append(len(data))
+        return data
+
+    def write_bytes(path: Path, data: bytes) -> int:
+        held.append(len(pickled))
+        pickled.clear()
+        return real_write(path, data)
+
+    monkeypatch.setattr(localstate, "_dumps", dumps)
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    assert state.save(force=True)
+    assert len(held) > 40 and max(held) == 1  # every part written right after its own pickle
+    monkeypatch.undo()
+    saved = _everything(s3, dynamodb)
+    _restart(state.folder)
+    assert _everything(s3, dynamodb) == saved
