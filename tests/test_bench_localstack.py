@@ -41,3 +41,31 @@ def test_memory_without_a_growth_to_measure_is_an_error_row():
     figure = bench.guarded(bench.MEMORY_KEY, "memory", bench.MEMORY_GOAL, lambda: bench.memory_figure(
         200, int(0.5 * GB), [(200, int(0.5 * GB))], {200: 1}, after_ingest=0, after_serving=0))
     assert figure.status == ERROR
+
+
+def test_a_rebuild_is_seen_running_by_its_process_under_the_stack():
+    import os
+    import shlex
+    import signal
+    import subprocess
+    import sys
+    import time
+    from types import SimpleNamespace
+
+    def stack_running(*arguments: str) -> subprocess.Popen:
+        child = shlex.join([sys.executable, "-c", "import time; time.sleep(30)", *arguments])
+        return subprocess.Popen(["sh", "-c", f"{child} & wait"])
+
+    rebuilding, other = stack_running("blogctl.localstack", "rebuild"), stack_running("blogctl.devserver")
+    try:
+        deadline = time.monotonic() + 10
+        while not bench.rebuilding(SimpleNamespace(process=rebuilding)) and time.monotonic() < deadline:
+            time.sleep(0.05)  # until the shell has started its child
+        assert bench.rebuilding(SimpleNamespace(process=rebuilding))
+        assert not bench.rebuilding(SimpleNamespace(process=other))
+    finally:
+        for process in (rebuilding, other):
+            for child in bench.process_tree(process.pid)[1:]:
+                os.kill(child, signal.SIGTERM)
+            process.wait()
+    assert not bench.rebuilding(SimpleNamespace(process=rebuilding))
