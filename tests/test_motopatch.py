@@ -152,30 +152,22 @@ def test_installing_twice_is_harmless(db):
     assert len(items(db)) == 2
 
 
-def test_the_rebuilds_own_objects_keep_no_old_versions_and_editors_files_keep_all():
+def _versioned_bucket() -> Any:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="patch-test")
+    s3.put_bucket_versioning(Bucket="patch-test", VersioningConfiguration={"Status": "Enabled"})
+    return s3
+
+
+@pytest.fixture
+def bucket():
+    """A versioned moto bucket, with the local stack's patches installed (and removed after)."""
     motopatch.install()
     try:
         with moto.mock_aws():
-            s3 = boto3.client("s3", region_name="us-east-1")
-            s3.create_bucket(Bucket="patch-test")
-            s3.put_bucket_versioning(Bucket="patch-test", VersioningConfiguration={"Status": "Enabled"})
-            for body in (b"one", b"two", b"three"):
-                s3.put_object(Bucket="patch-test", Key="_site/search/shards/7", Body=body)
-                s3.put_object(Bucket="patch-test", Key="posts/a.md", Body=body)
-            versions = s3.list_object_versions(Bucket="patch-test")["Versions"]
-            assert sorted(v["Key"] for v in versions) == ["_site/search/shards/7", "posts/a.md", "posts/a.md",
-                                                          "posts/a.md"]
-            assert s3.get_object(Bucket="patch-test", Key="_site/search/shards/7")["Body"].read() == b"three"
-        assert not _tag_records()  # untagged objects: no records
+            yield _versioned_bucket()
     finally:
         motopatch.restore_moto()
-    with moto.mock_aws():  # restored: moto keeps every version again
-        s3 = boto3.client("s3", region_name="us-east-1")
-        s3.create_bucket(Bucket="patch-test")
-        s3.put_bucket_versioning(Bucket="patch-test", VersioningConfiguration={"Status": "Enabled"})
-        for body in (b"one", b"two"):
-            s3.put_object(Bucket="patch-test", Key="_site/search/shards/7", Body=body)
-        assert len(s3.list_object_versions(Bucket="patch-test")["Versions"]) == 2
 
 
 def _tag_records() -> dict[str, dict[str, str | None]]:
@@ -184,27 +176,37 @@ def _tag_records() -> dict[str, dict[str, str | None]]:
     return dict(s3_backends["123456789012"]["aws"].tagger.tags)
 
 
-def test_an_objects_tags_are_kept_and_untagged_objects_leave_no_record():
-    motopatch.install()
-    try:
-        with moto.mock_aws():
-            s3 = boto3.client("s3", region_name="us-east-1")
-            s3.create_bucket(Bucket="patch-test")
-            s3.put_bucket_versioning(Bucket="patch-test", VersioningConfiguration={"Status": "Enabled"})
-            s3.put_object(Bucket="patch-test", Key="posts/a.md", Body=b"a", Tagging="team=blog")
-            s3.put_object(Bucket="patch-test", Key="posts/b.md", Body=b"b")
-            s3.put_object(Bucket="patch-test", Key="_site/x", Body=b"1", Tagging="kind=derived")
-            s3.put_object(Bucket="patch-test", Key="_site/x", Body=b"2")
-            s3.delete_object(Bucket="patch-test", Key="_site/x")  # a delete marker (no tags) among the old versions
-            s3.put_object(Bucket="patch-test", Key="_site/x", Body=b"2")
-            s3.put_object_tagging(Bucket="patch-test", Key="posts/b.md", Tagging={"TagSet": [{"Key": "k", "Value": "v"}]})
-            assert s3.get_object_tagging(Bucket="patch-test", Key="posts/a.md")["TagSet"] == [{"Key": "team", "Value": "blog"}]
-            assert s3.get_object_tagging(Bucket="patch-test", Key="posts/b.md")["TagSet"] == [{"Key": "k", "Value": "v"}]
-            assert s3.get_object_tagging(Bucket="patch-test", Key="_site/x")["TagSet"] == []
-            objects = {arn: tags for arn, tags in _tag_records().items() if "/" in arn.split(":::", 1)[1]}
-            assert sorted(objects.values(), key=str) == [{"k": "v"}, {"team": "blog"}]  # the dropped version's went
-    finally:
-        motopatch.restore_moto()
+def test_the_rebuilds_own_objects_keep_no_old_versions_and_editors_files_keep_all(bucket):
+    for body in (b"one", b"two", b"three"):
+        bucket.put_object(Bucket="patch-test", Key="_site/search/shards/7", Body=body)
+        bucket.put_object(Bucket="patch-test", Key="posts/a.md", Body=body)
+    versions = bucket.list_object_versions(Bucket="patch-test")["Versions"]
+    assert sorted(v["Key"] for v in versions) == ["_site/search/shards/7", "posts/a.md", "posts/a.md", "posts/a.md"]
+    assert bucket.get_object(Bucket="patch-test", Key="_site/search/shards/7")["Body"].read() == b"three"
+    assert not _tag_records()  # untagged objects: no records
+
+
+def test_without_the_patch_moto_keeps_every_version():
+    with moto.mock_aws():
+        s3 = _versioned_bucket()
+        for body in (b"one", b"two"):
+            s3.put_object(Bucket="patch-test", Key="_site/search/shards/7", Body=body)
+        assert len(s3.list_object_versions(Bucket="patch-test")["Versions"]) == 2
+
+
+def test_an_objects_tags_are_kept_and_untagged_objects_leave_no_record(bucket):
+    bucket.put_object(Bucket="patch-test", Key="posts/a.md", Body=b"a", Tagging="team=blog")
+    bucket.put_object(Bucket="patch-test", Key="posts/b.md", Body=b"b")
+    bucket.put_object(Bucket="patch-test", Key="_site/x", Body=b"1", Tagging="kind=derived")
+    bucket.put_object(Bucket="patch-test", Key="_site/x", Body=b"2")
+    bucket.delete_object(Bucket="patch-test", Key="_site/x")  # a delete marker (no tags) among the old versions
+    bucket.put_object(Bucket="patch-test", Key="_site/x", Body=b"2")
+    bucket.put_object_tagging(Bucket="patch-test", Key="posts/b.md", Tagging={"TagSet": [{"Key": "k", "Value": "v"}]})
+    assert bucket.get_object_tagging(Bucket="patch-test", Key="posts/a.md")["TagSet"] == [{"Key": "team", "Value": "blog"}]
+    assert bucket.get_object_tagging(Bucket="patch-test", Key="posts/b.md")["TagSet"] == [{"Key": "k", "Value": "v"}]
+    assert bucket.get_object_tagging(Bucket="patch-test", Key="_site/x")["TagSet"] == []
+    objects = {arn: tags for arn, tags in _tag_records().items() if "/" in arn.split(":::", 1)[1]}
+    assert sorted(objects.values(), key=str) == [{"k": "v"}, {"team": "blog"}]  # the dropped version's went
 
 
 def _answers(client) -> list:
