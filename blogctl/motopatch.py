@@ -42,6 +42,12 @@ native key, from the exclusive start key on, up to `Limit` + 1 items past it, wi
 tied with either edge; moto's code then sorts, skips, pages and filters that window exactly as
 it would the whole partition (tests/test_motopatch.py compares both on random tables).
 
+moto's server finds the service of each request by host: it lists moto's package folder (a
+stat of each of some 200 entries) and tries hundreds of URL patterns, under a lock every
+request takes. `service_lookup_cached()` remembers the answer for each host (it depends on
+the host alone): moto's server then answers about 35% more HeadObjects a second (500 against
+360 from one client, measured once; from eight, 390 to 490 against 345).
+
 Only the local stack (blogctl/localstack.py) installs these (`install()`), in the process that
 runs moto's server; tests install them to prove their semantics. Not deployed.
 """
@@ -385,12 +391,34 @@ def partitioned_queries() -> None:
         setattr(DynamoHandler, "call_action", forgetting_call_action)
 
 
+def service_lookup_cached() -> None:
+    """Remember moto's server's backend for each host instead of looking it up on every request (idempotent)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    with _lock:
+        original = DomainDispatcherApplication.get_backend_for_host
+        if getattr(original, "cached", False):
+            return
+        found: dict[str | None, Any] = {}
+
+        @functools.wraps(original)
+        def get_backend_for_host(self: Any, host: str | None) -> Any:
+            if host not in found:  # called under the dispatcher's own lock
+                found[host] = original(self, host)
+            return found[host]
+
+        get_backend_for_host.cached = True  # type: ignore[attr-defined]
+        get_backend_for_host.original = original  # type: ignore[attr-defined]
+        setattr(DomainDispatcherApplication, "get_backend_for_host", get_backend_for_host)
+
+
 def install() -> None:
     """Everything the local stack's moto needs (blogctl/localstack.py calls it before starting moto)."""
     lean_transactions()
     partitioned_queries()
     one_request_at_a_time()  # outermost: the maps are read and dropped one request at a time
     derived_without_history()
+    service_lookup_cached()
 
 
 def restore_moto() -> None:
@@ -398,6 +426,7 @@ def restore_moto() -> None:
     from moto.dynamodb import models
     from moto.dynamodb.models.table import Table
     from moto.dynamodb.responses import DynamoHandler
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
     from moto.s3.models import S3Backend
 
     with _lock:
@@ -409,6 +438,8 @@ def restore_moto() -> None:
         handler = getattr(DynamoHandler.call_action, "original", None)
         if handler is not None:
             setattr(DynamoHandler, "call_action", handler)
+        dispatcher = DomainDispatcherApplication.get_backend_for_host
+        setattr(DomainDispatcherApplication, "get_backend_for_host", getattr(dispatcher, "original", dispatcher))
         for name in ("put_object", "put_object_tagging"):
             unpatched = getattr(getattr(S3Backend, name), "original", None)
             if unpatched is not None:

@@ -332,3 +332,28 @@ def test_a_page_of_one_is_taken_from_a_window_not_the_whole_partition(db):
                          ExpressionAttributeValues={":p": {"S": "PUBLIC"}, ":s": {"S": "2024#20"}})
     assert [i["pk"]["S"] for i in newer["Items"]] == ["POST#21"] and "LastEvaluatedKey" in newer
     assert seen == [2]  # the page and the one after it (so moto still knows there is more), not 29 items
+
+
+def test_moto_servers_service_lookup_is_remembered_per_host_and_answers_as_before():
+    import moto.backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    hosts = ["s3.us-east-1.amazonaws.com", "dynamodb.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com",
+             "ssm.us-east-1.amazonaws.com", "nowhere.example.com", None, "moto_api"]
+    dispatcher = DomainDispatcherApplication(create_app=lambda service: None)
+    expected = [dispatcher.get_backend_for_host(host) for host in hosts]
+    assert expected[:4] == ["s3", "dynamodb", "sqs", "ssm"]
+    listing = mock.Mock(wraps=moto.backends.list_of_moto_modules)
+    motopatch.install()
+    try:
+        with mock.patch.object(moto.backends, "list_of_moto_modules", listing):
+            assert [dispatcher.get_backend_for_host(host) for host in hosts] == expected
+            looked_up = listing.call_count
+            assert looked_up > 0
+            assert [dispatcher.get_backend_for_host(host) for host in hosts] == expected
+            assert listing.call_count == looked_up  # remembered: no second look-up
+    finally:
+        motopatch.restore_moto()
+    with mock.patch.object(moto.backends, "list_of_moto_modules", listing):
+        assert [dispatcher.get_backend_for_host(host) for host in hosts] == expected
+        assert listing.call_count > looked_up  # restored: moto looks each one up again
