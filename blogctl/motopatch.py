@@ -259,6 +259,7 @@ def _window(table: Any, items: list[Any], asked: dict[str, Any]) -> list[Any]:
         first, last = matched[0], matched[-1]
         if last - first + 1 != len(matched):  # not one run of the order: let moto walk all of it
             return items
+        tied = first  # past the start key's ties
         if start:
             if attribute not in start:
                 return items
@@ -266,9 +267,9 @@ def _window(table: Any, items: list[Any], asked: dict[str, Any]) -> list[Any]:
             # the start key's ties stay: moto's own order (ties broken by the table's keys) finds it among them
             while first <= last and (walk[first][0] < edge if forward else walk[first][0] > edge):
                 first += 1
-        tied = first
-        while tied <= last and start and walk[tied][0] == edge:
-            tied += 1
+            tied = first
+            while tied <= last and walk[tied][0] == edge:
+                tied += 1
     except TypeError:  # values of several types under one key: moto's own code says what it makes of them
         return items
     limit = asked.get("limit")
@@ -421,6 +422,12 @@ def install() -> None:
     service_lookup_cached()
 
 
+def _unwrap(owner: Any, name: str) -> None:
+    """Put back what `owner.name` was before our patches (each wrapper keeps what it wrapped as `.original`)."""
+    while (original := getattr(getattr(owner, name), "original", None)) is not None:
+        setattr(owner, name, original)
+
+
 def restore_moto() -> None:
     """Undo `install()` (tests restore moto as they found it)."""
     from moto.dynamodb import models
@@ -430,25 +437,11 @@ def restore_moto() -> None:
     from moto.s3.models import S3Backend
 
     with _lock:
-        backend = models.DynamoDBBackend
-        original = getattr(backend.transact_write_items, "original", None)
-        if original is not None:
-            setattr(backend, "transact_write_items", original)
-            models.copy = copy
-        handler = getattr(DynamoHandler.call_action, "original", None)
-        if handler is not None:
-            setattr(DynamoHandler, "call_action", handler)
-        dispatcher = DomainDispatcherApplication.get_backend_for_host
-        setattr(DomainDispatcherApplication, "get_backend_for_host", getattr(dispatcher, "original", dispatcher))
-        for name in ("put_object", "put_object_tagging"):
-            unpatched = getattr(getattr(S3Backend, name), "original", None)
-            if unpatched is not None:
-                setattr(S3Backend, name, unpatched)
-        for name in ("query", "all_items"):
-            partitioned = getattr(getattr(Table, name), "original", None)
-            if partitioned is not None:
-                setattr(Table, name, partitioned)
-        handler = getattr(DynamoHandler.call_action, "original", None)
-        if handler is not None:  # the map-dropping wrapper, under the serializing one
-            setattr(DynamoHandler, "call_action", handler)
+        _unwrap(models.DynamoDBBackend, "transact_write_items")
+        models.copy = copy
+        for owner, name in ((DynamoHandler, "call_action"),  # the serializing wrapper, then the map-dropping one
+                            (DomainDispatcherApplication, "get_backend_for_host"),
+                            (S3Backend, "put_object"), (S3Backend, "put_object_tagging"),
+                            (Table, "query"), (Table, "all_items")):
+            _unwrap(owner, name)
         _partitions.clear()
