@@ -142,12 +142,6 @@ def return_freed_memory() -> bool:
     return bool(libc is not None and libc.malloc_trim(0))
 
 
-def trim_forever(stop: threading.Event) -> None:
-    """Give freed memory back to the system every TRIM_EVERY_SECONDS until `stop` is set."""
-    while not stop.wait(TRIM_EVERY_SECONDS):
-        return_freed_memory()
-
-
 def pause_after_save(seconds: float) -> float:
     """How long the saver waits after a save that took `seconds`: a save holds every request back, so
     at archive size (seconds per save) saving may take at most SAVE_SHARE of the time."""
@@ -263,7 +257,7 @@ class LocalStack:
         self.rebuild()
         self._spawn(self._pump_forever, "queue-pump")
         self._spawn(self._rebuild_forever, "rebuild-timer")
-        self._spawn(lambda: trim_forever(self._stop), "memory-trim")
+        self._spawn(self._trim_forever, "memory-trim")
         if self.state is not None:
             self.state.save()
             self._spawn(self._save_forever, "state-saver")
@@ -321,6 +315,10 @@ class LocalStack:
                 if not self._stop.is_set():  # not the one stop() ended
                     self.log(f"rebuild failed: {err}")
             due = next_tick(due, time.monotonic(), self.rebuild_every)
+
+    def _trim_forever(self) -> None:
+        while not self._stop.wait(TRIM_EVERY_SECONDS):
+            return_freed_memory()
 
     def _save_forever(self) -> None:
         assert self.state is not None
@@ -430,10 +428,6 @@ def rebuild_once() -> int:
     endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
     if not endpoint.startswith("http://127.0.0.1:"):  # never AWS: only a local stack starts this
         raise SystemExit("the local stack's rebuild runs only against a local stack (AWS_ENDPOINT_URL on 127.0.0.1)")
-    # its reads and writes go side by side in threads, and a merge frees megabytes a call: the stack's malloc
-    # settings (at 10,000 posts this process held 298 MB at its peak with glibc's defaults)
-    limit_malloc_arenas()
-    threading.Thread(target=trim_forever, args=(threading.Event(),), name="trim", daemon=True).start()
     logging.basicConfig(level=logging.WARNING, format="[%(name)s] %(message)s")
     logging.getLogger("chalicelib").setLevel(logging.INFO)
     import app
