@@ -216,11 +216,13 @@ class LocalStack:
             if not port_is_free(port):
                 raise SystemExit(f"port {port} on 127.0.0.1 is in use; set PORT=… or AWS_PORT=… to another one")
         os.environ.update(local_environment(self.stage, self.aws_port, self.port))
-        from blogctl import motopatch
+        from blogctl import motomemory, motopatch
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto would log every request
         limit_malloc_arenas()
         motopatch.install()  # no table copies per transaction, one DynamoDB request at a time
+        motomemory.install()  # S3 bytes packed, DynamoDB values without dicts of their own
+        motomemory.drop_ec2_data()
 
         restored = self._restore()
         self._patches.enter_context(delete_marker_notifications())
