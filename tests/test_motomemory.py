@@ -2,18 +2,20 @@
 from __future__ import annotations
 
 import hashlib
+import gc
 import os
 import pickle
 import subprocess
 import sys
 import tracemalloc
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import moto
 import pytest
-from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.s3.models import FakeKey
 
 from blogctl import motomemory
@@ -96,6 +98,41 @@ def test_a_disposed_key_reads_as_closed_and_frees_its_bytes(s3):
     assert blob.data == b""
     with pytest.raises(ValueError):
         blob.read()
+
+
+def test_replaced_objects_are_freed_not_listed(s3):
+    s3.put_object(Bucket=BUCKET, Key="_site/shard", Body=b"first")
+    from moto.s3.models import s3_backends
+
+    bucket = s3_backends[moto.core.DEFAULT_ACCOUNT_ID]["aws"].buckets[BUCKET]
+    first = weakref.ref(bucket.keys["_site/shard"])
+    s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": "_site/shard", "VersionId": v["VersionId"]}
+                                                         for v in s3.list_object_versions(Bucket=BUCKET)["Versions"]]})
+    gc.collect()
+    assert first() is None  # moto's BaseModel would keep it in FakeKey.instances_tracked for good
+    assert not FakeKey.instances_tracked
+
+
+def test_items_moto_copies_on_each_write_are_not_kept():
+    motomemory.untracked_instances()
+    try:
+        with moto.mock_aws():
+            client = boto3.client("dynamodb", region_name="us-east-1")
+            client.create_table(TableName="t", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                                BillingMode="PAY_PER_REQUEST")
+            for n in range(50):
+                client.update_item(TableName="t", Key={"pk": {"S": "counter"}}, UpdateExpression="ADD n :one",
+                                   ExpressionAttributeValues={":one": {"N": "1"}})
+            assert client.get_item(TableName="t", Key={"pk": {"S": "counter"}})["Item"]["n"] == {"N": "50"}
+            assert not Item.instances_tracked
+    finally:
+        motomemory.restore()
+    with moto.mock_aws():  # restored: moto lists its instances again
+        DynamoType({"S": "x"})
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="after")
+        from moto.s3.models import FakeBucket
+        assert FakeBucket.instances_tracked
 
 
 def test_restore_puts_back_motos_own_buffer():
