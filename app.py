@@ -14,7 +14,7 @@ from urllib.parse import unquote
 from chalice import Chalice, Rate, Response
 from chalice.app import CloudWatchEvent, Request, SQSEvent
 
-from chalicelib import ingest, pages, security, services
+from chalicelib import pages, security, services
 from chalicelib.config import Settings, get_settings
 from chalicelib.errors import BlogError, Moved
 from chalicelib.links import Links, links_for
@@ -242,6 +242,8 @@ def ingest_uploads(event: SQSEvent) -> None:
     raised so that Lambda returns only the failed ones to the queue (and, after their
     retries, to the dead-letter queue).
     """
+    from chalicelib import ingest  # the upload flow: a post view's cold start never loads it
+
     records = list(event)
     messages = [ingest.parse_message(r.receipt_handle, r.body) for r in records]
     failed = set(services.ingest_messages(messages))
