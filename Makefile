@@ -8,7 +8,7 @@ STAGE ?= dev
 # Where `make run` keeps the bucket (every version), the index, the queues and the preview secret
 STATE_DIR ?= .local/state
 
-.PHONY: install run reset test typecheck css clean deploy destroy package rehearse cost bench audit
+.PHONY: install run reset test typecheck css templates clean deploy destroy package rehearse cost bench audit
 
 install: $(VENV)/.installed
 
@@ -40,6 +40,11 @@ typecheck: install
 
 css: install
 	$(PY) -m blogctl css
+
+# After editing chalicelib/templates/: compile them ahead of time into chalicelib/templates_compiled/
+# (committed; a test fails while they are out of date, and until then the site compiles the edited ones itself)
+templates: install
+	$(PY) -m blogctl templates
 
 # AWS, with your credentials: `make deploy STAGE=prod`; DRY_RUN=1 runs the read-only preflight
 # and prints the steps, changing nothing

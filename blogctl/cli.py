@@ -535,6 +535,20 @@ def cmd_css(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_templates(args: argparse.Namespace) -> int:
+    """Regenerate chalicelib/templates_compiled/ (the templates compiled ahead of time) from chalicelib/templates/."""
+    from chalicelib import compiled, templates
+
+    expected = compiled.expected_modules(templates.environment(), templates.template_names())
+    compiled.COMPILED_DIR.mkdir(exist_ok=True)
+    for stale in set(compiled.COMPILED_DIR.glob("*.py")) - set(expected):
+        stale.unlink()
+    for path, text in expected.items():
+        path.write_text(text, encoding="utf-8")
+    print(compiled.COMPILED_DIR)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line: one subcommand per task."""
     root = argparse.ArgumentParser(prog="blogctl", description=__doc__,
@@ -596,6 +610,8 @@ def parser() -> argparse.ArgumentParser:
     setup = add("setup", cmd_setup, "create or update the stage's AWS resources (idempotent)")
     setup.add_argument("--dry-run", action="store_true", help="print what would be ensured; call nothing")
     add("css", cmd_css, "regenerate the syntax highlighting stylesheet", parents=())
+    add("templates", cmd_templates, "regenerate the compiled templates (after editing chalicelib/templates/)",
+        parents=())
     on_aws = argparse.ArgumentParser(add_help=False)
     on_aws.add_argument("--stage", required=True, help="a stage of .chalice/config.json")
     on_aws.add_argument("--dry-run", action="store_true", help="print every step; call nothing")

@@ -7,10 +7,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+from typing import TYPE_CHECKING
 
-from chalicelib import aws, cdn, config, ingest, preview, rebuild
+from chalicelib import aws, cdn, config, preview
 from chalicelib.site import Site, now_utc
 from chalicelib.store import ContentStore, PostIndex, SecretParameter, UploadQueue
+
+if TYPE_CHECKING:  # the upload and rebuild flows are imported when they run: a cold post view never loads them
+    from chalicelib import ingest, rebuild
 
 
 @functools.lru_cache(maxsize=1)
@@ -42,6 +46,8 @@ def ingest_messages(messages: list[ingest.Message], now: dt.datetime | None = No
 
     What the batch changed is invalidated on the CDN in front, if any, in one request.
     """
+    from chalicelib import ingest
+
     outcomes, failed = ingest.handle_messages(messages, index(), content(), now or now_utc())
     invalidate(set().union(*(o.stale for o in outcomes)), reference="ingest-" + ",".join(m.id for m in messages))
     return failed
@@ -62,6 +68,8 @@ def acknowledge(queue_arn: str, receipts: list[str]) -> None:
 
 def run_rebuild(now: dt.datetime | None = None) -> rebuild.Report:
     """Reconcile the whole bucket with the index; invalidate what changed on the CDN."""
+    from chalicelib import rebuild
+
     report = rebuild.rebuild(index(), content(), now or now_utc())
     invalidate(set(report.stale), reference="rebuild-" + report.started_at)
     return report

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib import dates, feeds, lru, model, pages, posts, preview, render, search_index, templates
+from chalicelib import dates, lru, model, pages, posts, preview, render, templates
 from chalicelib.config import Settings
 from chalicelib.errors import BadRequest, Gone, InvalidPost, Moved, NotFound
 from chalicelib.model import PostCard, PostRecord, SourceRejection, Tombstone
@@ -340,10 +340,12 @@ class Site:
 
         return self._bodies.get_or_make(key, make)
 
-    # -- feeds and crawlers --
+    # -- feeds and crawlers (feeds and search_index are imported where used: a cold post view never loads them) --
 
     def feed(self, links: Links, tag: str | None = None, author: str | None = None) -> Page:
         """Atom feed of the newest posts (of one tag, or one author), full content."""
+        from chalicelib import feeds
+
         if tag is not None or author is not None:
             kind, named = ("tags", tag) if tag is not None else ("authors", author or "")
             slug = _canonical_slug(named, f"/{kind}/{{}}/feed.xml", f"No such {kind[:-1]}.")
@@ -374,6 +376,8 @@ class Site:
 
     def sitemap(self, links: Links) -> Page:
         """The sitemap index: one sitemap of pages and tags, and one of posts per month."""
+        from chalicelib import feeds
+
         months = self.index.counts(model.MONTHS_PK, MAX_MONTHS).items
         files = [SITEMAP_PAGES, *(f"posts-{c.name}.xml" for c in sorted(months, key=lambda c: c.name, reverse=True))]
         body = feeds.sitemap_index(links, [f"/sitemaps/{name}" for name in files])
@@ -386,6 +390,8 @@ class Site:
         feeds.MAX_SITEMAP_BYTES, read a Query page at a time: a month is a few hundred posts,
         the tags a few thousand; past the caps the rest is cut and logged.
         """
+        from chalicelib import feeds
+
         entries: list[tuple[str, str | None]] = []
         month = re.fullmatch(r"posts-([0-9]{4}-[0-9]{2})\.xml", name)
         if name == SITEMAP_PAGES:
@@ -419,6 +425,8 @@ class Site:
 
     def robots(self, links: Links) -> Page:
         """robots.txt, pointing at the sitemap."""
+        from chalicelib import feeds
+
         return pages.fixed(feeds.robots(links), content_type="text/plain; charset=utf-8",
                            cache_control=pages.FEED_CACHE)
 
@@ -427,6 +435,8 @@ class Site:
     def search(self, links: Links, query_text: str | None) -> Page:
         """Ranked full-text search (chalicelib/search): only what the query needs is read, and
         every hit is checked against the index as it is now."""
+        from chalicelib import search_index
+
         found = search_index.search(self.index, self.content, self.clock(), query_text or "")
         results = [{**public_fields(PostRecord.from_item(hit.item).card, links), "score": hit.score,
                     "snippet_html": str(hit.snippet)} for hit in found.hits]

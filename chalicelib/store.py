@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -27,7 +27,9 @@ from chalicelib.model import (
     LISTING_INDEX, LISTING_PARTITION, SEARCH_INDEX, SEARCH_QUEUE_PARTITION, SITE_KEY, SOURCE_INDEX, Count, Key,
     Marker, PostCard, Redirect, SourceState,
 )
-from chalicelib.transitions import Condition, Delete, Put, Update, Write
+
+if TYPE_CHECKING:  # only writes need them (imported in _action): a cold post view never loads the transitions
+    from chalicelib.transitions import Condition, Write
 
 SITE_PREFIX = "_site/"  # what the rebuild builds (the search index), never an editor's file
 
@@ -346,6 +348,8 @@ def _names_and_values(condition: Condition | None, names: dict[str, str], values
 
 def _action(write: Write) -> dict[str, Any]:
     """One write as a TransactWriteItems action (table name added by the caller)."""
+    from chalicelib.transitions import Delete, Put
+
     names: dict[str, str] = {}
     values: dict[str, Any] = {}
     body: dict[str, Any]

@@ -1,7 +1,8 @@
 """The Jinja2 templates and the one stylesheet, read from the package's files.
 
 Not pure: it reads templates/ and static/ (once per container). Autoescaping is on for every
-template; the filters show dates on the author's clock (chalicelib/dates.py).
+template; the filters show dates on the author's clock (chalicelib/dates.py). Templates load
+from their modules compiled ahead of time when these are up to date (chalicelib/compiled.py).
 """
 from __future__ import annotations
 
@@ -32,8 +33,13 @@ def stylesheet() -> tuple[str, str]:
 @functools.lru_cache(maxsize=1)
 def template_version() -> str:
     """Changes whenever a template, the stylesheet or the Markdown rendering changes."""
-    sources = [p.read_text(encoding="utf-8") for p in sorted(TEMPLATES_DIR.glob("*.html"))]
+    sources = [(TEMPLATES_DIR / name).read_text(encoding="utf-8") for name in template_names()]
     return fingerprint(render.RENDER_VERSION, stylesheet()[0], *sources)
+
+
+def template_names() -> list[str]:
+    """Every template's name, sorted."""
+    return sorted(p.name for p in TEMPLATES_DIR.glob("*.html"))
 
 
 @functools.lru_cache(maxsize=1)
@@ -41,8 +47,10 @@ def environment() -> "jinja2.Environment":
     """The Jinja2 environment: autoescaping on for every template."""
     import jinja2
 
+    from chalicelib.compiled import CompiledLoader
+
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        loader=CompiledLoader(TEMPLATES_DIR),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,

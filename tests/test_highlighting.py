@@ -81,6 +81,20 @@ def test_aliases_map_to_allowed_lexers_and_others_are_plain():
     assert highlighting.highlight("\t" * 2200, "easytrieve").startswith('<pre><code class="language-easytrieve">')
 
 
+def test_every_alias_names_the_lexer_pygments_finds_for_it(monkeypatch):
+    from pygments import plugin
+    from pygments.lexers import find_lexer_class_by_name, get_all_lexers
+
+    aliases = {alias for _, names, _, _ in get_all_lexers(plugins=False) for alias in names}
+    expected = {alias: find_lexer_class_by_name(alias).aliases[0] for alias in aliases}
+    monkeypatch.setattr(plugin, "iter_entry_points", lambda group: pytest.fail("looked for plugin lexers"))
+    highlighting.lexer_name.cache_clear()
+    assert {alias: highlighting.lexer_name(alias) for alias in aliases} == \
+        {alias: main if main in highlighting.ALLOWED_LEXERS else None for alias, main in expected.items()}
+    assert highlighting.lexer_name("mermaid") is None  # unknown: plain, without a plugin search
+    highlighting.lexer_name.cache_clear()
+
+
 def test_long_blocks_are_plain():
     code = "x = 1\n" * (highlighting.MAX_HIGHLIGHT_CHARS // 6 + 1)
     assert highlighting.highlight(code, "python").startswith("<pre><code")
