@@ -376,3 +376,49 @@ def test_memory_freed_between_live_objects_goes_back_to_the_system():
     held = _resident_bytes()
     assert return_freed_memory()
     assert held - _resident_bytes() > 50_000_000 and len(kept) == 500
+
+
+def timer_ticks(at_once: bool, within: float) -> int:
+    """How many rebuilds the stack's timer fires within `within` seconds of starting (every 60 s)."""
+    from blogctl.localstack import LocalStack
+
+    fired = threading.Event()
+    local = LocalStack(rebuild_every=60.0, log=lambda text: None)
+    local.handlers = types.SimpleNamespace(rebuild=fired.set)
+    timer = threading.Thread(target=local._rebuild_forever, kwargs={"at_once": at_once}, daemon=True)
+    timer.start()
+    try:
+        return int(fired.wait(within))
+    finally:
+        local._stop.set()
+        timer.join(REBUILD_HELD_TIMEOUT)
+
+
+def test_a_kept_archives_first_rebuild_runs_at_once_beside_the_site():
+    assert timer_ticks(at_once=True, within=REBUILD_HELD_TIMEOUT) == 1  # not one schedule later
+
+
+def test_a_new_stacks_timer_waits_its_schedule():
+    assert timer_ticks(at_once=False, within=0.5) == 0  # its first rebuild ran before it served
+
+
+def test_settling_the_heap_collects_cycles_and_freezes_the_living():
+    import gc
+    import weakref
+
+    from blogctl.localstack import settle_heap
+
+    class Node:
+        pass
+
+    dead, alive = Node(), Node()
+    dead.me, alive.me = dead, alive  # reference cycles: only the collector frees the one dropped
+    gone = weakref.ref(dead)
+    del dead
+    try:
+        frozen = settle_heap()
+        assert gone() is None  # collected, not frozen for good
+        assert frozen >= 1 and frozen == gc.get_freeze_count()
+        assert not any(o is alive for o in gc.get_objects())  # frozen: no later pass walks it
+    finally:
+        gc.unfreeze()
