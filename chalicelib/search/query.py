@@ -16,8 +16,10 @@ frequent words whose first three or four letters are right (or swapped).
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from chalicelib.errors import BadRequest
 from chalicelib.search import text as analysis
@@ -172,15 +174,15 @@ def find(query: ParsedQuery, manifest: Manifest, read: Read, pending: Iterable[P
     # One word needs no intersection: its best MAX_CANDIDATES postings per term (stored best first)
     # hold its best documents, whatever the postings' length; the posts pending hide theirs.
     limit = MAX_CANDIDATES + len(overlay.hidden) if len(query.words) == 1 else -1
-    per_word = [_word_scores(alts, reader, overlay, docs, limit) for alts in alternatives]
-    missing = tuple(w for w, (best, _, _) in zip(query.words, per_word) if not best)
+    per_word = [_word_postings(alts, reader, overlay, docs, limit) for alts in alternatives]
+    members = [set().union(*(found.slugs for found in postings)) for postings in per_word]
+    missing = tuple(w for w, slugs in zip(query.words, members) if not slugs)
     scores: dict[str, float] = {}
     days: dict[str, int] = {}
-    if not missing:
-        (smallest, days, _), *others = sorted(per_word, key=lambda found: len(found[0]))
-        scores = smallest
-        for best, _, _ in others:  # every word must match: keep the slugs all of them have
-            scores = {slug: score + best[slug] for slug, score in scores.items() if slug in best}
+    if not missing:  # every word must match: the slugs all of them have (at C speed), then only those scored
+        order = sorted(range(len(per_word)), key=lambda n: len(members[n]))  # summed smallest first
+        scores, days = _scores(members[order[0]].intersection(*members), [per_word[n] for n in order])
+    del members
     pool: Iterable[str] = scores
     if len(scores) > MAX_CANDIDATES:  # the best scores (at C speed), and whatever ties with the last of them
         cut = heapq.nlargest(MAX_CANDIDATES, scores.values())[-1] - 10 ** -SCORE_DIGITS
@@ -190,20 +192,25 @@ def find(query: ParsedQuery, manifest: Manifest, read: Read, pending: Iterable[P
     if limit >= 0 and not missing:  # postings read in part: the words' document frequencies count the rest
         total = max(total, *(reader.shard(t).df(t) + overlay.df_change(t) for t in alternatives[0]))
     return Candidates(ranked=tuple(Candidate(s, round(scores[s] / IMPACT_SCALE, 4), days[s]) for s in ranked),
-                      total=total, terms=tuple(matched for _, _, matched in per_word), missing=missing,
-                      shards_read=reader.shards_read, bytes_read=reader.bytes_read, reader=reader)
+                      total=total, terms=tuple(frozenset(found.term for found in postings) for postings in per_word),
+                      missing=missing, shards_read=reader.shards_read, bytes_read=reader.bytes_read, reader=reader)
 
 
-def _word_scores(alts: dict[str, float], reader: ShardReader, overlay: Overlay, docs: int,
-                 limit: int = -1) -> tuple[dict[str, float], dict[str, int], frozenset[str]]:
-    """(slug -> best score, slug -> day, terms that matched) of one word over its alternatives, from
-    each term's best `limit` postings (-1: all).
+class _TermPostings(NamedTuple):
+    """One term's postings for a word, as read: the numbers still as stored, converted only for the slugs scored."""
 
-    Postings come as columns (str.split, map(int)): a word costs little more than its bytes.
-    """
-    best: dict[str, float] = {}
-    days: dict[str, int] = {}
-    matched = set()
+    term: str
+    weighted: float  # the word's weight for the term x its idf
+    slugs: list[str]
+    impacts: list[str]
+    days: list[str]
+
+
+def _word_postings(alts: dict[str, float], reader: ShardReader, overlay: Overlay, docs: int,
+                   limit: int = -1) -> list[_TermPostings]:
+    """The postings of each of a word's alternatives that has any, from each term's best `limit` (-1: all),
+    the pending posts' own in place of the shards' for them."""
+    found = []
     for term, weight in alts.items():
         shard = reader.shard(term)
         limits = [n for n in (limit, MAX_COMPLETION_POSTINGS if weight != 1.0 else -1) if n >= 0]
@@ -213,18 +220,35 @@ def _word_scores(alts: dict[str, float], reader: ShardReader, overlay: Overlay, 
             slugs, impacts, term_days = [slugs[i] for i in kept], [impacts[i] for i in kept], [term_days[i] for i in kept]
         for posting in overlay.postings(term):
             slugs.append(posting.slug)
-            impacts.append(posting.impact)
-            term_days.append(posting.day)
-        if not slugs:
-            continue
-        matched.add(term)
-        weighted = weight * idf(max(shard.df(term) + overlay.df_change(term), len(slugs)), docs)
-        scored = dict(zip(slugs, map(weighted.__mul__, impacts)))
-        if best:
-            scored = {slug: score for slug, score in scored.items() if score > best.get(slug, 0.0)}
-        best.update(scored)
-        days.update(zip(slugs, term_days))
-    return best, days, frozenset(matched)
+            impacts.append(str(posting.impact))
+            term_days.append(str(posting.day))
+        if slugs:
+            weighted = weight * idf(max(shard.df(term) + overlay.df_change(term), len(slugs)), docs)
+            found.append(_TermPostings(term, weighted, slugs, impacts, term_days))
+    return found
+
+
+def _scores(wanted: set[str], words: list[list[_TermPostings]]) -> tuple[dict[str, float], dict[str, int]]:
+    """(slug -> score, slug -> day) of the `wanted` slugs: per word its best alternative's score, the words'
+    scores summed in their order, the day from the first word's postings (its last alternative's).
+
+    Only the postings of wanted slugs are converted and scored: with several words, a few of each word's
+    thousand; found with str.__contains__ and itertools.compress at C speed.
+    """
+    scores: dict[str, float] = {}
+    days: dict[str, int] = {}
+    for number, postings in enumerate(words):
+        best: dict[str, float] = {}
+        for found in postings:
+            slugs, impacts = found.slugs, found.impacts
+            for at in itertools.compress(range(len(slugs)), map(wanted.__contains__, slugs)):
+                slug, score = slugs[at], found.weighted * int(impacts[at])
+                if score > best.get(slug, 0.0):
+                    best[slug] = score
+                if not number:
+                    days[slug] = int(found.days[at])
+        scores = best if not number else {slug: score + best[slug] for slug, score in scores.items()}
+    return scores, days
 
 
 def _bounded(pending: Iterable[PendingEntry]) -> list[PendingEntry]:

@@ -179,18 +179,20 @@ class _Entries:
         entry = self._entry(term)
         return int(entry[0]) if entry else 0
 
-    def columns(self, term: str, limit: int = -1) -> tuple[list[str], list[int], list[int]]:
-        """`term`'s best postings (`limit`, or all: at most MAX_POSTINGS_PER_TERM) as (slugs, impacts, days)."""
+    def columns(self, term: str, limit: int = -1) -> tuple[list[str], list[str], list[str]]:
+        """`term`'s best postings (`limit`, or all: at most MAX_POSTINGS_PER_TERM) as (slugs, impacts, days),
+        the numbers as stored (decimal strings): a query converts only the few it scores."""
         entry = self._entry(term)
         if not entry or not entry[1]:
             return [], [], []
         slugs, impacts, days = (column.split(" ", limit)[:limit] if limit >= 0 else column.split(" ")
                                 for column in entry[1:4])
-        return slugs, list(map(int, impacts)), list(map(int, days))
+        return slugs, impacts, days
 
     def postings(self, term: str) -> list[Posting]:
         """`term`'s postings, best first."""
-        return [Posting(*p) for p in zip(*self.columns(term))]
+        slugs, impacts, days = self.columns(term)
+        return [Posting(slug, int(value), int(day)) for slug, value, day in zip(slugs, impacts, days)]
 
     def completions(self, prefix: str) -> list[Completion]:
         """The terms `prefix` begins, most frequent first (prefixes of 3 to 6 letters only)."""
@@ -228,18 +230,35 @@ class ShardView(_Entries):
         self.number = number
         self._raw = raw
 
-    def _line(self, key: str) -> list[str] | None:
-        at = self._raw.find(b"\n" + key.encode() + b"\t")
+    def _fields(self, key: str) -> tuple[int, int] | None:
+        """Where the fields of `key`'s line begin and end in the text (None: no such line)."""
+        needle = b"\n" + key.encode() + b"\t"
+        at = self._raw.find(needle)
         if at < 0:
             return None
-        end = self._raw.find(b"\n", at + 1)
-        return self._raw[at + 1:end].decode().split("\t")[1:]
+        return at + len(needle), self._raw.find(b"\n", at + 1)
+
+    def _line(self, key: str) -> list[str] | None:
+        span = self._fields(key)
+        return None if span is None else self._raw[span[0]:span[1]].decode().split("\t")
 
     def _entry(self, term: str) -> list[Any] | None:
         found = self._line(term)
         if found is not None and len(found) != 4:
             raise CorruptIndex(f"search shard {self.number} has a malformed entry for {term!r}")
         return found
+
+    def df(self, term: str) -> int:
+        """The number of documents containing `term` (its first field only: a common term's postings
+        are most of its shard, and a query asks for its frequency more often than for its postings)."""
+        span = self._fields(term)
+        if span is None:
+            return 0
+        tab = self._raw.find(b"\t", span[0], span[1])
+        try:
+            return int(self._raw[span[0]:tab if tab >= 0 else span[1]])
+        except ValueError:
+            raise CorruptIndex(f"search shard {self.number} has a malformed entry for {term!r}") from None
 
     def _prefix(self, prefix: str) -> str:
         found = self._line(prefix_key(prefix))
