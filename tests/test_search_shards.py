@@ -84,6 +84,18 @@ def test_a_broken_entry_is_a_clear_error():
         shards.view_shard(data, 3).postings("box")
 
 
+@pytest.mark.parametrize("claimed", [0, 5, 10**9])
+def test_a_shard_decodes_whatever_length_its_gzip_trailer_claims(claimed):
+    shard = Shard(number=3, terms={f"t{n}": [1, f"post-{n}", "100", "19000"] for n in range(3000)})
+    data = shards.encode_shard(shard)
+    assert len(zlib.decompress(data, wbits=31)) > 2 * shards.GUNZIP_CHUNK  # (inflated in several chunks)
+    lying = data[:-4] + claimed.to_bytes(4, "little")  # the decoded length, as the trailer says it
+    with pytest.raises(CorruptIndex):  # zlib checks it once everything is read
+        shards.view_shard(lying, 3)
+    assert shards.view_shard(data, 3).postings("t2999") == [("post-2999", 100, 19000)]
+    assert shards.decode_shard(data, 3) == shard
+
+
 def test_a_shard_that_decodes_to_too_much_is_refused(monkeypatch):
     monkeypatch.setattr(shards, "MAX_SHARD_BYTES", 1000)
     bomb = gzip.compress(b" " * 100_000)  # 100 KB of spaces in 100-odd bytes

@@ -53,6 +53,8 @@ BM25_K1 = 1.2
 BM25_B = 0.75
 GZIP_LEVEL = 3  # 5% larger than level 6, twice as fast to write: merges rewrite many shards
 PHASES = ("terms", "completions", "finished")
+DEFLATE_MAX_RATIO = 1032
+GUNZIP_CHUNK = 16 * 1024  # decoded bytes inflated at a time (a shard is about 10 to 150 KB decoded)
 STORED_POSTING_BYTES = 10  # a posting's share of a stored shard, about (gzip'd slug, impact, day)
 
 
@@ -226,7 +228,7 @@ class ShardView(_Entries):
     """A stored shard as a query reads it: its text, searched for the few lines it needs (no parsing
     of the rest: a query's cost does not grow with what else the shard holds)."""
 
-    def __init__(self, number: int, raw: bytes) -> None:
+    def __init__(self, number: int, raw: bytes | bytearray) -> None:
         self.number = number
         self._raw = raw
 
@@ -317,7 +319,7 @@ def view_shard(data: bytes, number: int) -> ShardView:
     return ShardView(number, raw)
 
 
-def _header(raw: bytes, number: int) -> tuple[int, int, int]:
+def _header(raw: bytes | bytearray, number: int) -> tuple[int, int, int]:
     """(count, generation, completed) from a decoded shard's header line, checked."""
     first = raw[:raw.find(b"\n")].decode(errors="replace").split("\t")
     try:
@@ -333,16 +335,30 @@ def empty_shard(number: int, count: int) -> Shard:
     return Shard(number=number, count=count)
 
 
-def _gunzip(data: bytes, limit: int, what: str) -> bytes:
+def _gunzip(data: bytes, limit: int, what: str) -> bytearray:
+    """`data` un-gzipped (at most `limit` bytes), into one buffer sized by the gzip trailer's length
+    (a hint, checked as it fills): zlib's own output buffer grows in blocks and is copied at the end,
+    which held about four times a shard's size at once."""
     inflater = zlib.decompressobj(wbits=31)  # gzip framing
+    # (deflate expands at most about 1032 to 1: a trailer that claims more is not believed)
+    raw = bytearray(min(int.from_bytes(data[-4:], "little"), limit + 1, len(data) * DEFLATE_MAX_RATIO))
+    size = 0
+    pending = data
     try:
-        raw = inflater.decompress(data, limit + 1)
+        while not inflater.eof and size <= limit:
+            chunk = inflater.decompress(pending, GUNZIP_CHUNK)
+            pending = inflater.unconsumed_tail
+            if not chunk and not pending:
+                break  # every byte read, and no end: truncated
+            raw[size:size + len(chunk)] = chunk
+            size += len(chunk)
     except zlib.error as err:
         raise CorruptIndex(f"{what} is not gzip: {err}") from None
-    if len(raw) > limit:
+    if size > limit:
         raise CorruptIndex(f"{what} is over {limit} bytes decoded")
     if not inflater.eof:
         raise CorruptIndex(f"{what} is truncated")
+    del raw[size:]
     return raw
 
 
