@@ -181,20 +181,27 @@ class _Entries:
         entry = self._entry(term)
         return int(entry[0]) if entry else 0
 
-    def columns(self, term: str, limit: int = -1) -> tuple[list[str], list[str], list[str]]:
-        """`term`'s best postings (`limit`, or all: at most MAX_POSTINGS_PER_TERM) as (slugs, impacts, days),
-        the numbers as stored (decimal strings): a query converts only the few it scores."""
+    def _column_texts(self, term: str) -> tuple[str, str, str] | None:
         entry = self._entry(term)
-        if not entry or not entry[1]:
-            return [], [], []
-        slugs, impacts, days = (column.split(" ", limit)[:limit] if limit >= 0 else column.split(" ")
-                                for column in entry[1:4])
+        return (entry[1], entry[2], entry[3]) if entry and entry[1] else None
+
+    def columns(self, term: str, limit: int = -1) -> tuple[str, str, str]:
+        """`term`'s best postings (`limit`, or all: at most MAX_POSTINGS_PER_TERM) as (slugs, impacts, days),
+        each as stored, items separated by spaces ('' when none): a query splits one column at a time and
+        converts only the few postings it scores (a common term's thousand as Python objects each would be
+        most of a query's memory)."""
+        found = self._column_texts(term)
+        if found is None:
+            return "", "", ""
+        if limit < 0:
+            return found
+        slugs, impacts, days = (" ".join(column.split(" ", limit)[:limit]) for column in found)
         return slugs, impacts, days
 
     def postings(self, term: str) -> list[Posting]:
         """`term`'s postings, best first."""
         slugs, impacts, days = self.columns(term)
-        return [Posting(slug, int(value), int(day)) for slug, value, day in zip(slugs, impacts, days)]
+        return [Posting(*p) for p in zip(slugs.split(), map(int, impacts.split()), map(int, days.split()))]
 
     def completions(self, prefix: str) -> list[Completion]:
         """The terms `prefix` begins, most frequent first (prefixes of 3 to 6 letters only)."""
@@ -244,11 +251,20 @@ class ShardView(_Entries):
         span = self._fields(key)
         return None if span is None else self._raw[span[0]:span[1]].decode().split("\t")
 
-    def _entry(self, term: str) -> list[Any] | None:
-        found = self._line(term)
-        if found is not None and len(found) != 4:
+    def _column_texts(self, term: str) -> tuple[str, str, str] | None:
+        # Field by field, straight from the shard's bytes: no copy of the whole line (most of the
+        # shard, for a common term) on the way.
+        span = self._fields(term)
+        if span is None:
+            return None
+        start, end = span
+        tabs = [self._raw.find(b"\t", start, end)]
+        for _ in range(2):
+            tabs.append(self._raw.find(b"\t", tabs[-1] + 1, end) if tabs[-1] >= 0 else -1)
+        if -1 in tabs or self._raw.find(b"\t", tabs[-1] + 1, end) >= 0:
             raise CorruptIndex(f"search shard {self.number} has a malformed entry for {term!r}")
-        return found
+        first, second, third = (self._raw[a + 1:b].decode() for a, b in zip(tabs, [*tabs[1:], end]))
+        return (first, second, third) if first else None
 
     def df(self, term: str) -> int:
         """The number of documents containing `term` (its first field only: a common term's postings
