@@ -51,7 +51,7 @@ def test_encoding_round_trips_deterministically():
         assert reader.postings("box") == [("a", 120, 19000), ("b", 80, 18000)] and reader.df("box") == 2
         assert reader.completions("kan") == [("kangaroo", 2, "kangaroo")]
         assert reader.postings("bo") == [] and reader.df("kangaroo") == 0 and reader.completions("bo") == []
-        assert reader.columns("box", 1) == ("a", "120", "19000")  # numbers as stored: converted when scored
+        assert reader.columns("box", 1) == (["a"], "120", "19000")  # numbers as stored: converted when scored
 
 
 def test_a_shard_view_reads_a_frequency_alone_but_refuses_a_broken_one():

@@ -195,11 +195,11 @@ def find(query: ParsedQuery, manifest: Manifest, read: Read, pending: Iterable[P
 
 
 class _TermPostings(NamedTuple):
-    """One term's postings for a word, as stored (see `Shard.columns`)."""
+    """One term's postings for a word, impacts and days as stored (see `Shard.columns`)."""
 
     term: str
     weighted: float  # the word's weight for the term x its idf
-    slugs: str
+    slugs: list[str]
     impacts: str
     days: str
 
@@ -214,22 +214,19 @@ def _word_postings(alts: dict[str, float], reader: ShardReader, overlay: Overlay
         shard = reader.shard(term)
         limits = [n for n in (limit, MAX_COMPLETION_POSTINGS if weight != 1.0 else -1) if n >= 0]
         slugs, impacts, term_days = shard.columns(term, min(limits, default=-1))
-        listed = slugs.split()
-        if overlay.hidden and not overlay.hidden.isdisjoint(listed):
-            kept = [i for i, slug in enumerate(listed) if slug not in overlay.hidden]
+        if overlay.hidden and not overlay.hidden.isdisjoint(slugs):
+            kept = [i for i, slug in enumerate(slugs) if slug not in overlay.hidden]
             values, day_values = impacts.split(), term_days.split()
-            listed = [listed[i] for i in kept]
+            slugs = [slugs[i] for i in kept]
             impacts, term_days = " ".join(values[i] for i in kept), " ".join(day_values[i] for i in kept)
-            slugs = " ".join(listed)
         pending = overlay.postings(term)
         if pending:
-            listed += [p.slug for p in pending]
-            slugs = " ".join(listed)
+            slugs += [p.slug for p in pending]
             impacts = " ".join([*impacts.split(), *(str(p.impact) for p in pending)])
             term_days = " ".join([*term_days.split(), *(str(p.day) for p in pending)])
-        if listed:
-            members.update(listed)
-            weighted = weight * idf(max(shard.df(term) + overlay.df_change(term), len(listed)), docs)
+        if slugs:
+            members.update(slugs)
+            weighted = weight * idf(max(shard.df(term) + overlay.df_change(term), len(slugs)), docs)
             found.append(_TermPostings(term, weighted, slugs, impacts, term_days))
     return found, members
 
@@ -237,7 +234,7 @@ def _word_postings(alts: dict[str, float], reader: ShardReader, overlay: Overlay
 def _matching(alternatives: list[dict[str, float]], reader: ShardReader, overlay: Overlay, docs: int,
               limit: int) -> tuple[list[list[_TermPostings]], list[int], set[str]]:
     """Per word its postings and how many slugs they hold; and the slugs every word has (set intersections:
-    C speed), one word's set at a time."""
+    C speed), one word's set alive at a time."""
     per_word: list[list[_TermPostings]] = []
     sizes: list[int] = []
     wanted: set[str] = set()
@@ -275,9 +272,8 @@ def _scores(wanted: set[str], words: list[list[_TermPostings]]) -> tuple[dict[st
     return scores, days
 
 
-def _positions(column: str, wanted: set[str]) -> tuple[list[int], list[str]]:
-    """Where the `wanted` slugs are in a column of slugs, and which they are (found at C speed)."""
-    slugs = column.split(" ")
+def _positions(slugs: list[str], wanted: set[str]) -> tuple[list[int], list[str]]:
+    """Where the `wanted` slugs are among `slugs`, and which they are (found at C speed)."""
     positions = list(itertools.compress(range(len(slugs)), map(wanted.__contains__, slugs)))
     return positions, [slugs[at] for at in positions]
 

@@ -185,23 +185,24 @@ class _Entries:
         entry = self._entry(term)
         return (entry[1], entry[2], entry[3]) if entry and entry[1] else None
 
-    def columns(self, term: str, limit: int = -1) -> tuple[str, str, str]:
+    def columns(self, term: str, limit: int = -1) -> tuple[list[str], str, str]:
         """`term`'s best postings (`limit`, or all: at most MAX_POSTINGS_PER_TERM) as (slugs, impacts, days),
-        each as stored, items separated by spaces ('' when none): a query splits one column at a time and
-        converts only the few postings it scores (a common term's thousand as Python objects each would be
-        most of a query's memory)."""
+        the impacts and days as stored, items separated by spaces ('' when none): a query splits them one
+        term at a time and converts only the few postings it scores (a common term's thousand numbers as
+        Python objects would be a good part of a query's memory)."""
         found = self._column_texts(term)
         if found is None:
-            return "", "", ""
+            return [], "", ""
+        slugs, impacts, days = found
         if limit < 0:
-            return found
-        slugs, impacts, days = (" ".join(column.split(" ", limit)[:limit]) for column in found)
-        return slugs, impacts, days
+            return slugs.split(" "), impacts, days
+        return (slugs.split(" ", limit)[:limit], " ".join(impacts.split(" ", limit)[:limit]),
+                " ".join(days.split(" ", limit)[:limit]))
 
     def postings(self, term: str) -> list[Posting]:
         """`term`'s postings, best first."""
         slugs, impacts, days = self.columns(term)
-        return [Posting(*p) for p in zip(slugs.split(), map(int, impacts.split()), map(int, days.split()))]
+        return [Posting(*p) for p in zip(slugs, map(int, impacts.split()), map(int, days.split()))]
 
     def completions(self, prefix: str) -> list[Completion]:
         """The terms `prefix` begins, most frequent first (prefixes of 3 to 6 letters only)."""
