@@ -355,3 +355,14 @@ def test_one_word_reads_its_best_postings_only_and_finds_what_all_of_them_find(m
     whole = engine.search(store, q)
     assert [(h.slug, h.score) for h in cut.hits] == [(h.slug, h.score) for h in whole.hits]
     assert len(cut.hits) == engine.PAGE_SIZE and cut.total == whole.total >= 100
+
+
+def test_only_the_hits_shown_are_excerpted(monkeypatch, store):
+    put(store, "rescue", "The lifeguard saved one swimmer.")
+    put(store, "seats", "A seat is saved for one latecomer.")
+    rendered: list[str] = []
+    original = snippets._render
+    monkeypatch.setattr(snippets, "_render", lambda text, marks: rendered.append(text) or original(text, marks))
+    found = engine.search(store, '"saved one"')
+    assert [h.slug for h in found.hits] == ["rescue"] and "<mark>saved one</mark>" in found.hits[0].snippet
+    assert rendered == ["The lifeguard saved one swimmer."]  # "seats" was checked for the phrase, not excerpted

@@ -51,6 +51,15 @@ def test_encoding_round_trips_deterministically():
         assert reader.postings("box") == [("a", 120, 19000), ("b", 80, 18000)] and reader.df("box") == 2
         assert reader.completions("kan") == [("kangaroo", 2, "kangaroo")]
         assert reader.postings("bo") == [] and reader.df("kangaroo") == 0 and reader.completions("bo") == []
+        assert reader.columns("box", 1) == (["a"], "120", "19000")  # numbers as stored: converted when scored
+
+
+def test_a_shard_view_reads_a_frequency_alone_but_refuses_a_broken_one():
+    data = gzip.compress(b"search-shard\t1\t3\t1\t0\t0\nbox\t2\ta b\t1 2\t3 4\nemu\tx\ta\t1\t3\n")
+    view = shards.view_shard(data, 3)
+    assert view.df("box") == 2 and view.df("bo") == 0
+    with pytest.raises(CorruptIndex):
+        view.df("emu")
 
 
 @pytest.mark.parametrize("data", [
@@ -73,6 +82,18 @@ def test_a_broken_entry_is_a_clear_error():
         shards.decode_shard(data, 3)
     with pytest.raises(CorruptIndex):
         shards.view_shard(data, 3).postings("box")
+
+
+@pytest.mark.parametrize("claimed", [0, 5, 10**9])
+def test_a_shard_decodes_whatever_length_its_gzip_trailer_claims(claimed):
+    shard = Shard(number=3, terms={f"t{n}": [1, f"post-{n}", "100", "19000"] for n in range(3000)})
+    data = shards.encode_shard(shard)
+    assert len(zlib.decompress(data, wbits=31)) > 2 * shards.GUNZIP_CHUNK  # (inflated in several chunks)
+    lying = data[:-4] + claimed.to_bytes(4, "little")  # the decoded length, as the trailer says it
+    with pytest.raises(CorruptIndex):  # zlib checks it once everything is read
+        shards.view_shard(lying, 3)
+    assert shards.view_shard(data, 3).postings("t2999") == [("post-2999", 100, 19000)]
+    assert shards.decode_shard(data, 3) == shard
 
 
 def test_a_shard_that_decodes_to_too_much_is_refused(monkeypatch):

@@ -16,8 +16,10 @@ frequent words whose first three or four letters are right (or swapped).
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from chalicelib.errors import BadRequest
 from chalicelib.search import text as analysis
@@ -172,15 +174,13 @@ def find(query: ParsedQuery, manifest: Manifest, read: Read, pending: Iterable[P
     # One word needs no intersection: its best MAX_CANDIDATES postings per term (stored best first)
     # hold its best documents, whatever the postings' length; the posts pending hide theirs.
     limit = MAX_CANDIDATES + len(overlay.hidden) if len(query.words) == 1 else -1
-    per_word = [_word_scores(alts, reader, overlay, docs, limit) for alts in alternatives]
-    missing = tuple(w for w, (best, _, _) in zip(query.words, per_word) if not best)
+    per_word, sizes, wanted = _matching(alternatives, reader, overlay, docs, limit)
+    missing = tuple(w for w, size in zip(query.words, sizes) if not size)
     scores: dict[str, float] = {}
     days: dict[str, int] = {}
-    if not missing:
-        (smallest, days, _), *others = sorted(per_word, key=lambda found: len(found[0]))
-        scores = smallest
-        for best, _, _ in others:  # every word must match: keep the slugs all of them have
-            scores = {slug: score + best[slug] for slug, score in scores.items() if slug in best}
+    if not missing:  # only the slugs every word has are scored, the words' scores summed smallest first
+        order = sorted(range(len(per_word)), key=sizes.__getitem__)
+        scores, days = _scores(wanted, [per_word[n] for n in order])
     pool: Iterable[str] = scores
     if len(scores) > MAX_CANDIDATES:  # the best scores (at C speed), and whatever ties with the last of them
         cut = heapq.nlargest(MAX_CANDIDATES, scores.values())[-1] - 10 ** -SCORE_DIGITS
@@ -190,41 +190,98 @@ def find(query: ParsedQuery, manifest: Manifest, read: Read, pending: Iterable[P
     if limit >= 0 and not missing:  # postings read in part: the words' document frequencies count the rest
         total = max(total, *(reader.shard(t).df(t) + overlay.df_change(t) for t in alternatives[0]))
     return Candidates(ranked=tuple(Candidate(s, round(scores[s] / IMPACT_SCALE, 4), days[s]) for s in ranked),
-                      total=total, terms=tuple(matched for _, _, matched in per_word), missing=missing,
-                      shards_read=reader.shards_read, bytes_read=reader.bytes_read, reader=reader)
+                      total=total, terms=tuple(frozenset(found.term for found in postings) for postings in per_word),
+                      missing=missing, shards_read=reader.shards_read, bytes_read=reader.bytes_read, reader=reader)
 
 
-def _word_scores(alts: dict[str, float], reader: ShardReader, overlay: Overlay, docs: int,
-                 limit: int = -1) -> tuple[dict[str, float], dict[str, int], frozenset[str]]:
-    """(slug -> best score, slug -> day, terms that matched) of one word over its alternatives, from
-    each term's best `limit` postings (-1: all).
+class _TermPostings(NamedTuple):
+    """One term's postings for a word, impacts and days as stored (see `Shard.columns`)."""
 
-    Postings come as columns (str.split, map(int)): a word costs little more than its bytes.
-    """
-    best: dict[str, float] = {}
-    days: dict[str, int] = {}
-    matched = set()
+    term: str
+    weighted: float  # the word's weight for the term x its idf
+    slugs: list[str]
+    impacts: str
+    days: str
+
+
+def _word_postings(alts: dict[str, float], reader: ShardReader, overlay: Overlay, docs: int,
+                   limit: int = -1) -> tuple[list[_TermPostings], set[str]]:
+    """The postings of each of a word's alternatives that has any, from each term's best `limit` (-1: all),
+    the pending posts' own in place of the shards' for them; and the slugs they hold."""
+    found = []
+    members: set[str] = set()
     for term, weight in alts.items():
         shard = reader.shard(term)
         limits = [n for n in (limit, MAX_COMPLETION_POSTINGS if weight != 1.0 else -1) if n >= 0]
         slugs, impacts, term_days = shard.columns(term, min(limits, default=-1))
         if overlay.hidden and not overlay.hidden.isdisjoint(slugs):
             kept = [i for i, slug in enumerate(slugs) if slug not in overlay.hidden]
-            slugs, impacts, term_days = [slugs[i] for i in kept], [impacts[i] for i in kept], [term_days[i] for i in kept]
-        for posting in overlay.postings(term):
-            slugs.append(posting.slug)
-            impacts.append(posting.impact)
-            term_days.append(posting.day)
-        if not slugs:
-            continue
-        matched.add(term)
-        weighted = weight * idf(max(shard.df(term) + overlay.df_change(term), len(slugs)), docs)
-        scored = dict(zip(slugs, map(weighted.__mul__, impacts)))
-        if best:
-            scored = {slug: score for slug, score in scored.items() if score > best.get(slug, 0.0)}
-        best.update(scored)
-        days.update(zip(slugs, term_days))
-    return best, days, frozenset(matched)
+            values, day_values = impacts.split(), term_days.split()
+            slugs = [slugs[i] for i in kept]
+            impacts, term_days = " ".join(values[i] for i in kept), " ".join(day_values[i] for i in kept)
+        pending = overlay.postings(term)
+        if pending:
+            slugs += [p.slug for p in pending]
+            impacts = " ".join([*impacts.split(), *(str(p.impact) for p in pending)])
+            term_days = " ".join([*term_days.split(), *(str(p.day) for p in pending)])
+        if slugs:
+            members.update(slugs)
+            weighted = weight * idf(max(shard.df(term) + overlay.df_change(term), len(slugs)), docs)
+            found.append(_TermPostings(term, weighted, slugs, impacts, term_days))
+    return found, members
+
+
+def _matching(alternatives: list[dict[str, float]], reader: ShardReader, overlay: Overlay, docs: int,
+              limit: int) -> tuple[list[list[_TermPostings]], list[int], set[str]]:
+    """Per word its postings and how many slugs they hold; and the slugs every word has (set intersections:
+    C speed), one word's set alive at a time."""
+    per_word: list[list[_TermPostings]] = []
+    sizes: list[int] = []
+    wanted: set[str] = set()
+    for number, alts in enumerate(alternatives):
+        postings, members = _word_postings(alts, reader, overlay, docs, limit)
+        per_word.append(postings)
+        sizes.append(len(members))
+        if number:
+            wanted &= members
+        else:
+            wanted = members
+    return per_word, sizes, wanted
+
+
+def _scores(wanted: set[str], words: list[list[_TermPostings]]) -> tuple[dict[str, float], dict[str, int]]:
+    """(slug -> score, slug -> day) of the `wanted` slugs: per word its best alternative's score, the words'
+    scores summed in their order, the day from the first word's postings (its last alternative's).
+
+    Only the postings of wanted slugs are converted and scored (with several words, a few of each word's
+    thousand), one column split at a time.
+    """
+    scores: dict[str, float] = {}
+    days: dict[str, int] = {}
+    for number, postings in enumerate(words):
+        best: dict[str, float] = {}
+        for found in postings:
+            positions, slugs = _positions(found.slugs, wanted)
+            for slug, value in zip(slugs, _picked(found.impacts, positions)):
+                score = found.weighted * int(value)
+                if score > best.get(slug, 0.0):
+                    best[slug] = score
+            if not number:
+                days.update(zip(slugs, map(int, _picked(found.days, positions))))
+        scores = best if not number else {slug: score + best[slug] for slug, score in scores.items()}
+    return scores, days
+
+
+def _positions(slugs: list[str], wanted: set[str]) -> tuple[list[int], list[str]]:
+    """Where the `wanted` slugs are among `slugs`, and which they are (found at C speed)."""
+    positions = list(itertools.compress(range(len(slugs)), map(wanted.__contains__, slugs)))
+    return positions, [slugs[at] for at in positions]
+
+
+def _picked(column: str, positions: list[int]) -> list[str]:
+    """The items of a column at `positions`."""
+    items = column.split(" ")
+    return [items[at] for at in positions]
 
 
 def _bounded(pending: Iterable[PendingEntry]) -> list[PendingEntry]:

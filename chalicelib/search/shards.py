@@ -53,6 +53,8 @@ BM25_K1 = 1.2
 BM25_B = 0.75
 GZIP_LEVEL = 3  # 5% larger than level 6, twice as fast to write: merges rewrite many shards
 PHASES = ("terms", "completions", "finished")
+DEFLATE_MAX_RATIO = 1032
+GUNZIP_CHUNK = 16 * 1024  # decoded bytes inflated at a time (a shard is about 10 to 150 KB decoded)
 STORED_POSTING_BYTES = 10  # a posting's share of a stored shard, about (gzip'd slug, impact, day)
 
 
@@ -179,18 +181,28 @@ class _Entries:
         entry = self._entry(term)
         return int(entry[0]) if entry else 0
 
-    def columns(self, term: str, limit: int = -1) -> tuple[list[str], list[int], list[int]]:
-        """`term`'s best postings (`limit`, or all: at most MAX_POSTINGS_PER_TERM) as (slugs, impacts, days)."""
+    def _column_texts(self, term: str) -> tuple[str, str, str] | None:
         entry = self._entry(term)
-        if not entry or not entry[1]:
-            return [], [], []
-        slugs, impacts, days = (column.split(" ", limit)[:limit] if limit >= 0 else column.split(" ")
-                                for column in entry[1:4])
-        return slugs, list(map(int, impacts)), list(map(int, days))
+        return (entry[1], entry[2], entry[3]) if entry and entry[1] else None
+
+    def columns(self, term: str, limit: int = -1) -> tuple[list[str], str, str]:
+        """`term`'s best postings (`limit`, or all: at most MAX_POSTINGS_PER_TERM) as (slugs, impacts, days),
+        the impacts and days as stored, items separated by spaces ('' when none): a query splits them one
+        term at a time and converts only the few postings it scores (a common term's thousand numbers as
+        Python objects would be a good part of a query's memory)."""
+        found = self._column_texts(term)
+        if found is None:
+            return [], "", ""
+        slugs, impacts, days = found
+        if limit < 0:
+            return slugs.split(" "), impacts, days
+        return (slugs.split(" ", limit)[:limit], " ".join(impacts.split(" ", limit)[:limit]),
+                " ".join(days.split(" ", limit)[:limit]))
 
     def postings(self, term: str) -> list[Posting]:
         """`term`'s postings, best first."""
-        return [Posting(*p) for p in zip(*self.columns(term))]
+        slugs, impacts, days = self.columns(term)
+        return [Posting(*p) for p in zip(slugs, map(int, impacts.split()), map(int, days.split()))]
 
     def completions(self, prefix: str) -> list[Completion]:
         """The terms `prefix` begins, most frequent first (prefixes of 3 to 6 letters only)."""
@@ -224,22 +236,48 @@ class ShardView(_Entries):
     """A stored shard as a query reads it: its text, searched for the few lines it needs (no parsing
     of the rest: a query's cost does not grow with what else the shard holds)."""
 
-    def __init__(self, number: int, raw: bytes) -> None:
+    def __init__(self, number: int, raw: bytes | bytearray) -> None:
         self.number = number
         self._raw = raw
 
-    def _line(self, key: str) -> list[str] | None:
-        at = self._raw.find(b"\n" + key.encode() + b"\t")
+    def _fields(self, key: str) -> tuple[int, int] | None:
+        """Where the fields of `key`'s line begin and end in the text (None: no such line)."""
+        needle = b"\n" + key.encode() + b"\t"
+        at = self._raw.find(needle)
         if at < 0:
             return None
-        end = self._raw.find(b"\n", at + 1)
-        return self._raw[at + 1:end].decode().split("\t")[1:]
+        return at + len(needle), self._raw.find(b"\n", at + 1)
 
-    def _entry(self, term: str) -> list[Any] | None:
-        found = self._line(term)
-        if found is not None and len(found) != 4:
+    def _line(self, key: str) -> list[str] | None:
+        span = self._fields(key)
+        return None if span is None else self._raw[span[0]:span[1]].decode().split("\t")
+
+    def _column_texts(self, term: str) -> tuple[str, str, str] | None:
+        # Field by field, straight from the shard's bytes: no copy of the whole line (most of the
+        # shard, for a common term) on the way.
+        span = self._fields(term)
+        if span is None:
+            return None
+        start, end = span
+        tabs = [self._raw.find(b"\t", start, end)]
+        for _ in range(2):
+            tabs.append(self._raw.find(b"\t", tabs[-1] + 1, end) if tabs[-1] >= 0 else -1)
+        if -1 in tabs or self._raw.find(b"\t", tabs[-1] + 1, end) >= 0:
             raise CorruptIndex(f"search shard {self.number} has a malformed entry for {term!r}")
-        return found
+        first, second, third = (self._raw[a + 1:b].decode() for a, b in zip(tabs, [*tabs[1:], end]))
+        return (first, second, third) if first else None
+
+    def df(self, term: str) -> int:
+        """The number of documents containing `term` (its first field only: a common term's postings
+        are most of its shard, and a query asks for its frequency more often than for its postings)."""
+        span = self._fields(term)
+        if span is None:
+            return 0
+        tab = self._raw.find(b"\t", span[0], span[1])
+        try:
+            return int(self._raw[span[0]:tab if tab >= 0 else span[1]])
+        except ValueError:
+            raise CorruptIndex(f"search shard {self.number} has a malformed entry for {term!r}") from None
 
     def _prefix(self, prefix: str) -> str:
         found = self._line(prefix_key(prefix))
@@ -298,7 +336,7 @@ def view_shard(data: bytes, number: int) -> ShardView:
     return ShardView(number, raw)
 
 
-def _header(raw: bytes, number: int) -> tuple[int, int, int]:
+def _header(raw: bytes | bytearray, number: int) -> tuple[int, int, int]:
     """(count, generation, completed) from a decoded shard's header line, checked."""
     first = raw[:raw.find(b"\n")].decode(errors="replace").split("\t")
     try:
@@ -314,16 +352,30 @@ def empty_shard(number: int, count: int) -> Shard:
     return Shard(number=number, count=count)
 
 
-def _gunzip(data: bytes, limit: int, what: str) -> bytes:
+def _gunzip(data: bytes, limit: int, what: str) -> bytearray:
+    """`data` un-gzipped (at most `limit` bytes), into one buffer sized by the gzip trailer's length
+    (a hint, checked as it fills): zlib's own output buffer grows in blocks and is copied at the end,
+    which held about four times a shard's size at once."""
     inflater = zlib.decompressobj(wbits=31)  # gzip framing
+    # (deflate expands at most about 1032 to 1: a trailer that claims more is not believed)
+    raw = bytearray(min(int.from_bytes(data[-4:], "little"), limit + 1, len(data) * DEFLATE_MAX_RATIO))
+    size = 0
+    pending = data
     try:
-        raw = inflater.decompress(data, limit + 1)
+        while not inflater.eof and size <= limit:
+            chunk = inflater.decompress(pending, GUNZIP_CHUNK)
+            pending = inflater.unconsumed_tail
+            if not chunk and not pending:
+                break  # every byte read, and no end: truncated
+            raw[size:size + len(chunk)] = chunk
+            size += len(chunk)
     except zlib.error as err:
         raise CorruptIndex(f"{what} is not gzip: {err}") from None
-    if len(raw) > limit:
+    if size > limit:
         raise CorruptIndex(f"{what} is over {limit} bytes decoded")
     if not inflater.eof:
         raise CorruptIndex(f"{what} is truncated")
+    del raw[size:]
     return raw
 
 

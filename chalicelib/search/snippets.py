@@ -11,7 +11,8 @@ import html
 import itertools
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from markupsafe import Markup
 
@@ -28,10 +29,17 @@ _SPACES = re.compile(r"\s+")
 
 @dataclass(frozen=True)
 class Excerpt:
-    """What a candidate's text says about it: whether it has the query's phrases, and its excerpt."""
+    """What a candidate's text says about it: whether it has the query's phrases, and its excerpt
+    (cut when first asked for: a candidate without the phrases is dropped, and never needs it)."""
 
     has_phrases: bool
-    html: Markup
+    text: str = field(repr=False)
+    marks: list["_Mark"] = field(repr=False)
+
+    @cached_property
+    def html(self) -> Markup:
+        """The excerpt: the best window of the text, escaped, the matches in <mark>."""
+        return _render(self.text, self.marks)
 
 
 @dataclass(frozen=True)
@@ -70,7 +78,7 @@ def excerpt(text: str, query: ParsedQuery, terms: Sequence[frozenset[str]], head
                 marks.append(_Mark(start, end, frozenset({word_of[stem]}), False))
     for heading in headings:
         found |= _phrases_in(_Text(heading[:MAX_SCAN_CHARS]), query.phrases)
-    return Excerpt(len(found) == len(query.phrases), _render(text, marks))
+    return Excerpt(len(found) == len(query.phrases), text, marks)
 
 
 def _phrases_in(source: "_Text", phrases: Sequence[tuple[str, ...]]) -> set[int]:
