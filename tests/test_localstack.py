@@ -380,11 +380,12 @@ def test_memory_freed_between_live_objects_goes_back_to_the_system():
 
 def timer_ticks(at_once: bool, within: float) -> int:
     """How many rebuilds the stack's timer fires within `within` seconds of starting (every 60 s)."""
-    from blogctl.localstack import LocalStack
+    from blogctl.localstack import Handlers, LocalStack
 
     fired = threading.Event()
     local = LocalStack(rebuild_every=60.0, log=lambda text: None)
-    local.handlers = types.SimpleNamespace(rebuild=fired.set)
+    local.handlers = Handlers(types.SimpleNamespace(ingest_uploads=None, rebuild_index=lambda event, context: fired.set()),
+                              log=lambda text: None)
     timer = threading.Thread(target=local._rebuild_forever, kwargs={"at_once": at_once}, daemon=True)
     timer.start()
     try:
