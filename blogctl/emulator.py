@@ -63,6 +63,7 @@ result_stream, sys.stdout = sys.stdout, sys.stderr
 handler = getattr(__import__(module_name), name)
 result = handler(event, Context())
 result_stream.write("\n" + json.dumps(result) + "\n")
+result_stream.flush()  # not left to exit: app.py freezes the objects made before it (gc.freeze), this stream too
 """
 
 

@@ -80,6 +80,13 @@ def test_a_function_runs_from_its_zip_with_its_environment(runtime):
     assert "starting hi" in logs and "to the log, not the result" in logs
 
 
+def test_a_function_whose_module_freezes_the_heap_still_answers(runtime):
+    frozen = "import gc\n\ndef handler(event, context):\n    return {'ok': True}\n\ngc.freeze()\n"  # as app.py does
+    result, failed, logs = runtime.run(function("frozen.handler", zipped({"frozen.py": frozen})), {})
+    assert not failed, logs
+    assert json.loads(result) == {"ok": True}
+
+
 def test_a_function_has_only_the_runtimes_packages_besides_its_zip(runtime):
     result, failed, logs = runtime.run(function("app.needs_yaml", zipped({"app.py": APP}), GREETING="hi"), {})
     assert failed and "No module named 'yaml'" in logs
