@@ -13,20 +13,20 @@ nothing the blog needs, and each is dropped here:
   `__dict__` is asked for; pickling asks, so every value the state saver wrote, or read back,
   carried a dict of its own. DynamoType gets a `__getstate__`/`__setstate__` that name its two
   attributes instead. -23 MiB at 3,000 posts.
-- `drop_ec2_data()`: moto's SSM imports moto's EC2, which loads every region's instance-type
-  offerings at import: 45 MiB the local stack never reads (it serves no EC2). It cannot be put
-  back, so only the stack's own process calls it.
-
 - `untracked_instances()`: moto's BaseModel appends every model instance it ever makes to its
   class's `instances_tracked` list (for moto's reset and dashboard), and never lets go. In a
   server that runs for hours that is a leak of everything ever replaced: at 1,500 posts the
   stack held 13,021 DynamoDB Items no table had (the copies moto and the undo log make on each
   write, every older state of every item) beside the 6,139 live ones, and every FakeKey, ACL
   and grant ever made. Instances are no longer listed; the local stack never resets moto.
+- `drop_ec2_data()`: moto's SSM imports moto's EC2, which loads every region's instance-type
+  offerings at import: 45 MiB the local stack never reads (it serves no EC2). It cannot be put
+  back, so only the stack's own process calls it.
 
 Together: 445 -> 348 MiB at 3,000 posts with the state loaded (tests/test_motomemory.py checks each
-by its effect); the last one does not show there (a state loaded has no history), only in a stack
-that has run for a while.
+by its effect); `untracked_instances()` does not show there (a state just loaded has no history),
+only in a stack that has run for a while. Each patch replaces one class attribute, and `restore()`
+puts back what each replaced.
 Only the local stack (blogctl/localstack.py) installs these, in the process that runs moto's
 server; not deployed.
 """
@@ -41,16 +41,25 @@ MIN_PACKED_BYTES = 256  # smaller objects are kept as they are: zlib's own heade
 ZLIB_LEVEL = 1  # the fastest: an upload pays about 50 µs per 10 KB, a read about 20 µs
 
 _lock = threading.Lock()
-_originals: dict[str, Any] = {}  # what untracked_instances() replaced
+_ABSENT = object()  # an attribute the class only inherited: restored by deleting ours
+_originals: dict[tuple[type, str], Any] = {}  # (class, attribute) -> what our patch replaced there
+
+
+def _replace(owner: type, name: str, value: Any) -> None:
+    """Set `owner.name` to `value`, keeping what was there for `restore()` (once: a second install keeps the first)."""
+    with _lock:
+        if (owner, name) not in _originals:
+            _originals[(owner, name)] = owner.__dict__.get(name, _ABSENT)
+            setattr(owner, name, value)
 
 
 class _Blob:
     """The subset of a file moto's FakeKey uses (seek, read, write, truncate, close), over bytes held packed."""
 
-    __slots__ = ("data", "packed", "position", "closed")
+    __slots__ = ("data", "packed", "size", "position", "closed")
 
     def __init__(self, value: bytes = b"") -> None:
-        self.data, self.packed, self.position, self.closed = b"", False, 0, False
+        self.data, self.packed, self.size, self.position, self.closed = b"", False, 0, 0, False
         self.write(value)
 
     def seek(self, position: int, whence: int = 0) -> int:
@@ -64,7 +73,7 @@ class _Blob:
         """Empty the blob (moto truncates at 0 before each write)."""
         if size not in (None, 0):
             raise ValueError("only truncating to empty is supported")
-        self.data, self.packed = b"", False
+        self.data, self.packed, self.size = b"", False, 0
         return 0
 
     def write(self, value: bytes) -> int:
@@ -75,13 +84,15 @@ class _Blob:
             self.data, self.packed = packed, True
         else:
             self.data, self.packed = value, False
-        self.position = len(value)
+        self.size = self.position = len(value)
         return len(value)
 
     def read(self, size: int | None = -1) -> bytes:
         """Up to `size` bytes (all, if negative) from the current position."""
         if self.closed:
             raise ValueError("I/O operation on closed file.")
+        if self.position >= self.size:  # the read that ends moto's ETag loop: nothing to unpack
+            return b""
         whole = zlib.decompress(self.data) if self.packed else self.data
         end = len(whole) if size is None or size < 0 else self.position + size
         out = whole[self.position:end]
@@ -90,26 +101,20 @@ class _Blob:
 
     def close(self) -> None:
         """Drop the bytes (moto closes a key's buffer when it disposes of the key)."""
-        self.data, self.packed, self.closed = b"", False, True
+        self.data, self.packed, self.size, self.closed = b"", False, 0, True
 
 
 def compressed_s3_values() -> None:
     """Keep each S3 object's bytes in a `_Blob`, zlib'd when that pays (idempotent)."""
     from moto.s3.models import FakeKey
 
-    with _lock:
-        current = FakeKey.__dict__["value"]
-        if getattr(current.fset, "original", None) is not None:
-            return
+    def set_value(self: Any, new_value: bytes | str) -> None:
+        if isinstance(new_value, str):  # as moto's own setter
+            new_value = new_value.encode("utf-8")
+        self._value_buffer = _Blob(new_value)
+        self.contentsize = len(new_value)
 
-        def set_value(self: Any, new_value: bytes | str) -> None:
-            if isinstance(new_value, str):  # as moto's own setter
-                new_value = new_value.encode("utf-8")
-            self._value_buffer = _Blob(new_value)
-            self.contentsize = len(new_value)
-
-        set_value.original = current  # type: ignore[attr-defined]
-        setattr(FakeKey, "value", property(current.fget, set_value))
+    _replace(FakeKey, "value", property(FakeKey.__dict__["value"].fget, set_value))
 
 
 def _getstate(self: Any) -> dict[str, Any]:
@@ -125,9 +130,8 @@ def dynamo_values_without_dicts() -> None:
     """Pickle and unpickle DynamoType by its two attributes, never asking for its `__dict__` (idempotent)."""
     from moto.dynamodb.models.dynamo_type import DynamoType
 
-    with _lock:
-        DynamoType.__getstate__ = _getstate  # type: ignore[method-assign]
-        DynamoType.__setstate__ = _setstate  # type: ignore[attr-defined]
+    _replace(DynamoType, "__getstate__", _getstate)
+    _replace(DynamoType, "__setstate__", _setstate)
 
 
 def _new(cls: type, *args: Any, **kwargs: Any) -> Any:
@@ -141,12 +145,7 @@ def untracked_instances() -> None:
     """Stop moto listing every model instance it makes in `instances_tracked` (idempotent)."""
     from moto.core.common_models import BaseModel
 
-    with _lock:
-        current = BaseModel.__dict__["__new__"]
-        if getattr(current, "__func__", None) is _new:
-            return
-        _originals["__new__"] = current
-        setattr(BaseModel, "__new__", staticmethod(_new))
+    _replace(BaseModel, "__new__", staticmethod(_new))
 
 
 def drop_ec2_data() -> None:
@@ -165,16 +164,10 @@ def install() -> None:
 
 def restore() -> None:
     """Undo `install()` (tests restore moto as they found it)."""
-    from moto.core.common_models import BaseModel
-    from moto.dynamodb.models.dynamo_type import DynamoType
-    from moto.s3.models import FakeKey
-
     with _lock:
-        if "__new__" in _originals:
-            setattr(BaseModel, "__new__", _originals.pop("__new__"))
-        original = getattr(FakeKey.__dict__["value"].fset, "original", None)
-        if original is not None:
-            setattr(FakeKey, "value", original)
-        for name, ours in (("__getstate__", _getstate), ("__setstate__", _setstate)):
-            if DynamoType.__dict__.get(name) is ours:
-                delattr(DynamoType, name)
+        for (owner, name), original in _originals.items():
+            if original is _ABSENT:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
+        _originals.clear()
