@@ -241,6 +241,7 @@ class LocalStack:
         motomemory.drop_ec2_data()
 
         restored = self._restore()
+        motopatch.warm_index_maps()  # before moto serves: at 10,000 posts the walk takes a second or more
         self._patches.enter_context(delete_marker_notifications())
         self._moto = gated_server("127.0.0.1", self.aws_port, self.state, self._gate)
         self._moto.start()

@@ -242,8 +242,9 @@ def test_queries_read_only_their_partition_and_answer_as_moto_does(db):
                                            "shard": {"S": str(number % 4)}, "source_key": {"S": f"posts/{number}.md"}})
         db.put_item(TableName=TABLE, Item={"pk": {"S": "TAGS"}, "sk": {"S": chr(ord("a") + number)}})
     patched = _answers(db)
-    (table, maps), = motopatch._partitions.values()  # one map per index asked, each made by one walk
-    assert sorted(maps) == ["listing", "shard"] and len(maps["listing"][DynamoType({"S": "PUBLIC"})]) == 8
+    (table, maps), = motopatch._partitions.values()  # every index's map, made by one walk
+    assert sorted(maps) == ["listing", "search_queue", "shard"]
+    assert len(maps["listing"][DynamoType({"S": "PUBLIC"})]) == 8
     db.update_item(TableName=TABLE, Key={"pk": {"S": "POST#0"}, "sk": {"S": "POST"}},
                    UpdateExpression="SET listing = :l", ExpressionAttributeValues={":l": {"S": "PUBLIC"}})
     db.transact_write_items(TransactItems=[
@@ -357,3 +358,28 @@ def test_moto_servers_service_lookup_is_remembered_per_host_and_answers_as_befor
     with mock.patch.object(moto.backends, "list_of_moto_modules", listing):
         assert [dispatcher.get_backend_for_host(host) for host in hosts] == expected
         assert listing.call_count > looked_up  # restored: moto looks each one up again
+
+
+def test_warmed_index_maps_answer_the_first_query_without_walking_the_table(db):
+    for number in range(5):
+        db.put_item(TableName=TABLE, Item={"pk": {"S": f"POST#{number}"}, "sk": {"S": "POST"},
+                                           "listing": {"S": "PUBLIC"}, "listing_sk": {"S": f"2024#{number}"},
+                                           "shard": {"S": "7"}, "source_key": {"S": f"posts/{number}.md"}})
+    motopatch._partitions.clear()  # as in a stack just restored from its saved state
+    walks: list[int] = []
+    original = Table.all_items.original
+
+    def counting(self):
+        walks.append(1)
+        return original(self)
+
+    with mock.patch.object(Table.all_items, "original", counting):
+        assert motopatch.warm_index_maps() == 1
+    assert len(walks) == 1  # one walk for every index
+    with mock.patch.object(Table.all_items, "original", counting):
+        for index, condition, value in ((LISTING_INDEX, "listing = :v", "PUBLIC"), (SOURCE_INDEX, "#s = :v", "7")):
+            found = db.query(TableName=TABLE, IndexName=index, KeyConditionExpression=condition,
+                             ExpressionAttributeValues={":v": {"S": value}},
+                             **({"ExpressionAttributeNames": {"#s": "shard"}} if "#s" in condition else {}))
+            assert found["Count"] == 5
+    assert len(walks) == 1  # the queries walked nothing
