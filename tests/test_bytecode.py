@@ -4,36 +4,17 @@ fresh interpreter imports the API function's module from an unpacked copy, as La
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from bench import cold
 from blogctl import bytecode, deploy, emulator
 from blogctl.cli import main
 from blogctl.stage import load_stage
-
-# Run in the unpacked zip with only the runtime's packages besides it (as blogctl/emulator.py runs a
-# function): import the API function's module, and say which of the zip's modules were compiled from source.
-IMPORT_APP = r"""
-import importlib.machinery, json, os, sys
-sys.path[:0] = [os.getcwd(), sys.argv[1]]
-compiled = []
-to_code = importlib.machinery.SourceFileLoader.source_to_code
-def source_to_code(self, data, path, **kwargs):
-    compiled.append(os.path.relpath(path))
-    return to_code(self, data, path, **kwargs)
-importlib.machinery.SourceFileLoader.source_to_code = source_to_code
-import app
-print(json.dumps({"compiled": [p for p in compiled if not p.startswith("..")], "cached": app.__cached__,
-                  "loaded": sum(os.path.abspath(getattr(m, "__file__", None) or "/").startswith(os.getcwd())
-                                for m in list(sys.modules.values()))}))
-"""
-
 
 @pytest.fixture(scope="module")
 def packaged(tmp_path_factory) -> Path:
@@ -114,10 +95,8 @@ def test_a_fresh_lambda_like_interpreter_imports_app_from_the_bytecode(unpacked,
         os.utime(source, (later, later))
     before = sorted(unpacked.rglob("*"))
     env = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8", **load_stage("prod").environment("api_handler")}
-    done = subprocess.run([sys.executable, "-I", "-S", "-B", "-c", IMPORT_APP, str(emulator.runtime_dir(tmp_path))],
-                          cwd=unpacked, env=env, capture_output=True, text=True, check=True)
-    found = json.loads(done.stdout)
-    assert found["loaded"] > 30 and found["compiled"] == []
+    found = cold.zip_import(unpacked, emulator.runtime_dir(tmp_path), env)
+    assert found["compiled"] == []
     assert Path(found["cached"]) == unpacked / bytecode.pyc_name("app.py")  # set from the spec, found or not:
     assert Path(found["cached"]).is_file()
     assert sorted(unpacked.rglob("*")) == before  # nothing written beside the code (read-only on Lambda)
