@@ -18,6 +18,9 @@ Cases (CASES):
 
 DOCUMENT.json holds {"body": Markdown, "item": the post's index item, "source": the post
 file's text, "pelican": Python-Markdown's settings}.
+
+`zip_import` is the deployed side of it: `import app` in a fresh interpreter from an unpacked
+deployment zip, as Lambda starts the API function (bench/package.py, tests/test_bytecode.py).
 """
 from __future__ import annotations
 
@@ -38,6 +41,25 @@ if TYPE_CHECKING:  # at run time this module imports nothing of the project's be
 CASES = ("blog", "mistune", "markdown")
 TIMEOUT_SECONDS = 120
 Sample = dict[str, float]  # {"import": CPU seconds, "render": CPU seconds}
+
+# Runs in the unpacked zip with only the Lambda runtime's packages besides it (argv[1]), as
+# blogctl/emulator.py runs a function: times `import app`, and names the zip's modules compiled
+# from source on the way (none when the zip's bytecode is used).
+ZIP_IMPORT = r"""
+import importlib.machinery, json, os, sys, time
+sys.path[:0] = [os.getcwd(), sys.argv[1]]
+compiled = []
+to_code = importlib.machinery.SourceFileLoader.source_to_code
+def source_to_code(self, data, path, **kwargs):
+    compiled.append(os.path.relpath(path))
+    return to_code(self, data, path, **kwargs)
+importlib.machinery.SourceFileLoader.source_to_code = source_to_code
+started = time.process_time()
+import app
+took = time.process_time() - started
+print(json.dumps({"import": took, "compiled": [p for p in compiled if not p.startswith("..")],
+                  "cached": app.__cached__}))
+"""
 
 
 class MemoryIndex:
@@ -143,6 +165,16 @@ def sample(case: str, document: Path) -> Sample:
                           capture_output=True, text=True, check=True, timeout=TIMEOUT_SECONDS)
     found = json.loads(done.stdout.strip().splitlines()[-1])
     return {"import": float(found["import"]), "render": float(found["render"])}
+
+
+def zip_import(code: Path, runtime: Path, env: dict[str, str]) -> dict[str, Any]:
+    """(In the caller's process) `import app` from an unpacked zip in a fresh interpreter that writes
+    no bytecode (-B; -I ignores PYTHONDONTWRITEBYTECODE): {"import": CPU seconds, "compiled": the
+    zip's modules compiled from source, "cached": app.__cached__}."""
+    done = subprocess.run([sys.executable, "-I", "-S", "-B", "-c", ZIP_IMPORT, str(runtime)], cwd=code, env=env,
+                          capture_output=True, text=True, check=True, timeout=TIMEOUT_SECONDS)
+    found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
 
 
 def samples(cases: tuple[str, ...], document: Path, rounds: int) -> dict[str, list[Sample]]:

@@ -11,7 +11,8 @@ destroy  the CDN stack, `chalice delete --stage <stage>` (the functions, the API
          command of this project deletes content); it prints how to remove them by hand.
 package  `chalice package --stage <stage> --merge-template … <dir>`: one SAM/CloudFormation
          template with the CDN, alarms and log groups of blogctl/template.py, and the zip;
-         then cfn-lint on the template and a size check of the zip.
+         then the modules' bytecode into the zip (blogctl/bytecode.py), cfn-lint on the
+         template and a size check of the zip.
 
 `--dry-run` runs the preflight (read-only calls) and prints every step; it changes nothing and
 runs no subprocess. The same steps run against a local stack in the rehearsal
@@ -20,18 +21,20 @@ runs no subprocess. The same steps run against a local stack in the rehearsal
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import shutil
 import subprocess
 import sys
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from blogctl import operations, policy, preflight, template
+from blogctl import bytecode, operations, policy, preflight, template
 from blogctl.resources import ensure_resources, plan
 from blogctl.stage import PROJECT_DIR, Stage, load_stage
 from blogctl.target import Target
@@ -233,8 +236,17 @@ def write_merge_template(stage: Stage, path: Path) -> list[str]:
     return [f"wrote {path} ({', '.join(parts)})"]
 
 
+def compile_zip(template_path: Path, zip_path: Path) -> list[str]:
+    """Add the modules' bytecode to Chalice's zip, for the runtime its template names."""
+    try:
+        bytecode.check_runtimes(json.loads(template_path.read_text(encoding="utf-8")))
+        return bytecode.add_bytecode(zip_path)
+    except (OSError, ValueError, zipfile.BadZipFile, bytecode.BytecodeError) as err:
+        raise StepFailed(f"bytecode: {err}") from err
+
+
 def package_steps(stage: Stage, out_dir: Path) -> list[Step]:
-    """Policies, the merge template, `chalice package`, cfn-lint on the template, the zip's size."""
+    """Policies, the merge template, `chalice package`, bytecode, cfn-lint on the template, the zip's size."""
     zip_path, merge = out_dir / ZIP, out_dir / MERGE_TEMPLATE
     here = Target(stage.region)  # `chalice package` and cfn-lint call no AWS API
     return [
@@ -243,6 +255,9 @@ def package_steps(stage: Stage, out_dir: Path) -> list[Step]:
              lambda: write_merge_template(stage, merge)),
         command_step(stage, here, [tool("chalice"), "package", "--stage", stage.name,
                                    "--merge-template", str(merge), str(out_dir)]),
+        Step(f"bytecode: add to {zip_path} each module's .pyc for {bytecode.runtime()}, Pygments' lexers "
+             "left as source (blogctl/bytecode.py)",
+             lambda: compile_zip(out_dir / TEMPLATE, zip_path)),
         command_step(stage, here, [tool("cfn-lint"), str(out_dir / TEMPLATE)]),
         Step(f"check: {zip_path} is at most {MAX_ZIP_BYTES / 1024 / 1024:.0f} MB", lambda: check_zip(zip_path)),
     ]

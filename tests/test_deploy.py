@@ -1,21 +1,23 @@
 """`make deploy / destroy / package`: the steps, their order, and dry runs that change nothing.
 
 Setup, operations and the preflight run against moto; Chalice and cfn-lint are replaced by a
-recorder here (the rehearsal, `make rehearse`, runs the real `chalice deploy` end to end, and
-tests/test_template.py the real `chalice package`). moto has no CloudFront in CloudFormation,
-so the CDN stack is driven against a stand-in that answers as CloudFormation does.
+recorder here (the rehearsal, `make rehearse`, runs the real `chalice deploy` end to end,
+tests/test_template.py the real `chalice package`, tests/test_bytecode.py the real `make
+package`). moto has no CloudFront in CloudFormation, so the CDN stack is driven against a
+stand-in that answers as CloudFormation does.
 """
 from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import botocore.client
 import pytest
 from botocore.exceptions import ClientError
 
-from blogctl import deploy, operations, template
+from blogctl import bytecode, deploy, operations, template
 from blogctl.cli import main
 from blogctl.resources import NOTIFICATIONS, plan
 from blogctl.stage import CONFIG_FILE, load_stage
@@ -265,25 +267,52 @@ def test_the_first_cdn_deploy_records_the_distribution_and_deploys_again(aws_moc
     assert cloudformation.stacks == {}
 
 
-@pytest.mark.parametrize("zip_bytes, status", [(3_000_000, 0), (deploy.MAX_ZIP_BYTES + 1, 1)])
-def test_package_merges_our_template_lints_it_and_checks_the_zip(zip_bytes, status, tmp_path, monkeypatch, capsys):
-    def chalice_package(command):
+def chalice_packages(files: dict[str, bytes], runtime: str = bytecode.runtime()):
+    """What `chalice package` leaves in its folder: a template whose functions run `runtime`, and a zip of `files`."""
+    def run(command):
         if command[1] == "package":
             out = Path(command[-1])
             out.mkdir(parents=True, exist_ok=True)
-            (out / deploy.TEMPLATE).write_text("{}")
-            (out / deploy.ZIP).write_bytes(bytes(zip_bytes))
+            function = {"Type": "AWS::Serverless::Function", "Properties": {"Runtime": runtime}}
+            (out / deploy.TEMPLATE).write_text(json.dumps({"Resources": {"APIHandler": function}}))
+            with zipfile.ZipFile(out / deploy.ZIP, "w") as archive:
+                for name, data in files.items():
+                    archive.writestr(name, data)
+    return run
 
-    commands = Commands(on_run=chalice_package)
+
+@pytest.mark.parametrize("blob_bytes, status", [(3_000_000, 0), (deploy.MAX_ZIP_BYTES + 1, 1)])
+def test_package_merges_our_template_compiles_lints_it_and_checks_the_zip(blob_bytes, status, tmp_path, monkeypatch,
+                                                                          capsys):
+    commands = Commands(on_run=chalice_packages({"app.py": b"x = 1\n", "blob": bytes(blob_bytes)}))
     monkeypatch.setattr(deploy, "run_command", commands)
     assert main(["package", "--stage", "prod", "--out", str(tmp_path)]) == status
     merge = tmp_path / deploy.MERGE_TEMPLATE
     assert commands.commands == [["chalice", "package", "--stage", "prod", "--merge-template", str(merge), str(tmp_path)],
                                  ["cfn-lint", str(tmp_path / deploy.TEMPLATE)]]
     assert json.loads(merge.read_text()) == template.merge_template(load_stage("prod"))
+    assert bytecode.pyc_name("app.py") in zipfile.ZipFile(tmp_path / deploy.ZIP).namelist()
     out = capsys.readouterr().out
-    assert f"{zip_bytes:,} bytes" in out
+    assert f"{(tmp_path / deploy.ZIP).stat().st_size:,} bytes" in out
     assert ("too big" in out) == bool(status)
+
+
+def test_package_stops_when_a_module_does_not_compile(tmp_path, monkeypatch, capsys):
+    files = {"app.py": b"x = 1\n", "chalicelib/broken.py": b"def broken(:\n"}
+    commands = Commands(on_run=chalice_packages(files))
+    monkeypatch.setattr(deploy, "run_command", commands)
+    assert main(["package", "--stage", "prod", "--out", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "error in step 4: bytecode: 1 module(s) in the zip do not compile" in out and "chalicelib/broken.py" in out
+    assert [command[0] for command in commands.commands] == ["chalice"]  # no lint, no size: nothing to ship
+    assert not any(name.endswith(".pyc") for name in zipfile.ZipFile(tmp_path / deploy.ZIP).namelist())
+
+
+def test_package_refuses_bytecode_for_another_runtime(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(deploy, "run_command", Commands(on_run=chalice_packages({"app.py": b""}, "python3.99")))
+    assert main(["package", "--stage", "prod", "--out", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert f"this is {bytecode.runtime()}, whose bytecode the functions cannot use (APIHandler runs python3.99)" in out
 
 
 def test_package_stops_when_cfn_lint_finds_problems(tmp_path, monkeypatch, capsys):
