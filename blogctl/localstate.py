@@ -37,6 +37,7 @@ import pickle
 import re
 import shutil
 import threading
+import time
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -50,7 +51,12 @@ MANIFEST = "manifest.json"
 PARTS = "parts"
 FORMAT = 2  # what the manifest describes; a state of another format (or moto version) is refused
 OLD_FORMAT = 1
-SHARDS = 4096  # parts per bucket and per table: at 10,000 posts a few hundred KB each
+# Parts per bucket and per table. A save pickles each part a request changed whole, with every
+# request held back: at 4,096, a 10,000-post archive's parts held about 100 KB each, and the
+# saves beside a rebuild's merge pickled 13 to 46 MB (up to 0.75 s) each. At 32,768 a part holds
+# one or two keys. A state saved with another count is read, and its next save rewrites it whole.
+SHARDS = 32_768
+SLOW_SECONDS = 0.5  # a request this slow, or requests held back this long, is logged (what delayed an upload)
 SAVE_EVERY_SECONDS = 1.0
 SNAPSHOT_ATTEMPTS = 3
 # Requests that change nothing worth keeping: reads, and the pump's receives (a message in
@@ -63,12 +69,16 @@ ALL = None  # every shard of a bucket or table
 
 
 class Gate:
-    """Requests pass side by side; a snapshot waits for them to finish and holds new ones back."""
+    """Requests pass side by side; a snapshot waits for them to finish and holds new ones back.
 
-    def __init__(self) -> None:
+    `on_slow` hears of every closing that held requests back SLOW_SECONDS or more, and (from
+    `gated_server`) of every request that took that long: the local stack logs them."""
+
+    def __init__(self, on_slow: Callable[[str], None] | None = None) -> None:
         self._condition = threading.Condition()
         self._active = 0
         self._closed = False
+        self.on_slow = on_slow
 
     @contextlib.contextmanager
     def request(self) -> Iterator[None]:
@@ -84,22 +94,41 @@ class Gate:
                 self._condition.notify_all()
 
     @contextlib.contextmanager
-    def exclusive(self) -> Iterator[None]:
-        """No request in progress while inside."""
+    def exclusive(self, purpose: str = "a snapshot") -> Iterator[None]:
+        """No request in progress while inside (`purpose` names it in the slow log)."""
+        started = time.monotonic()
         with self._condition:
             self._closed = True
             self._condition.wait_for(lambda: self._active == 0)
+        emptied = time.monotonic()
         try:
             yield
         finally:
             with self._condition:
                 self._closed = False
                 self._condition.notify_all()
+            self.report(f"requests held back {time.monotonic() - started:.2f} s for {purpose} "
+                        f"({emptied - started:.2f} s of it waiting for those in flight)", time.monotonic() - started)
+
+    def report(self, text: str, seconds: float) -> None:
+        """Tell `on_slow` of something that took `seconds`, if that is SLOW_SECONDS or more."""
+        if self.on_slow is not None and seconds >= SLOW_SECONDS:
+            self.on_slow(text)
 
 
 def long_poll(environ: dict[str, Any]) -> bool:
     """A queue receive: it may wait a second for messages, so it does not hold snapshots (and readers) back."""
     return environ.get("HTTP_X_AMZ_TARGET", "").endswith(".ReceiveMessage")
+
+
+def operation(environ: dict[str, Any]) -> str:
+    """A request as the slow log names it: 'DynamoDB Query', 'S3 PUT /bucket/key'."""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")  # DynamoDB, SQS (JSON), SSM: "Service_version.Operation"
+    if target:
+        service, _, name = target.partition(".")
+        return f"{service.split('_')[0]} {name}"
+    path = environ.get("PATH_INFO", "").encode("latin-1", "replace").decode("utf-8", "replace")  # WSGI's latin-1
+    return f"S3 {environ.get('REQUEST_METHOD', 'GET')} {path}"
 
 
 def changes_state(environ: dict[str, Any]) -> bool:
@@ -398,7 +427,7 @@ class LocalState:
                 return False
             generation = self._generation + 1  # new files' names: the manifest on disk names none of them
             for attempt in range(SNAPSHOT_ATTEMPTS):
-                with self.gate.exclusive():
+                with self.gate.exclusive("saving the state"):
                     marks = self._take_marks()
                     try:
                         rest, parts, marks = self._snapshot(marks, generation)
@@ -585,10 +614,16 @@ def gated_server(ip_address: str, port: int, state: LocalState | None, gate: Gat
             def app(environ: dict[str, Any], start_response: Any) -> Any:
                 if long_poll(environ):
                     return list(moto_app(environ, start_response))
+                started = time.monotonic()
                 with gate.request():
+                    passed = time.monotonic()
                     if state is not None and changes_state(environ):
                         state.note(environ)
-                    return list(moto_app(environ, start_response))  # the body made inside the gate
+                    body = list(moto_app(environ, start_response))  # the body made inside the gate
+                seconds = time.monotonic() - started
+                gate.report(f"{operation(environ)} took {seconds:.2f} s ({passed - started:.2f} s of it at the gate)",
+                            seconds)
+                return body
 
             self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
             self._server_ready_event.set()

@@ -109,6 +109,20 @@ def test_a_snapshot_waits_for_requests_in_progress_and_holds_new_ones():
     assert events == ["slow in", "slow out", "snapshot"]
 
 
+def test_requests_held_back_long_are_reported_and_short_holds_are_not(monkeypatch):
+    from blogctl import localstate
+
+    monkeypatch.setattr(localstate, "SLOW_SECONDS", 0.05)
+    heard: list[str] = []
+    gate = Gate(on_slow=heard.append)
+    with gate.exclusive("a quick look"):
+        pass
+    with gate.exclusive("saving the state"):
+        threading.Event().wait(0.1)
+    assert len(heard) == 1 and heard[0].startswith("requests held back 0.1")
+    assert "for saving the state" in heard[0]
+
+
 def test_deleting_a_post_notifies_the_queue_as_real_s3_does(resources, publish, queue_url, http):
     publish("posts/bye.md", source("Bye"))
     sqs = aws.client("sqs")
@@ -310,3 +324,39 @@ def test_a_save_writes_each_part_as_soon_as_it_is_pickled(served, monkeypatch):
     saved = _everything(s3, dynamodb)
     _restart(state.folder)
     assert _everything(s3, dynamodb) == saved
+
+
+def test_slow_requests_are_reported_by_operation(served, monkeypatch):
+    from blogctl import localstate
+
+    state, s3, dynamodb = served
+    heard: list[str] = []
+    state.gate.on_slow = heard.append
+    monkeypatch.setattr(localstate, "SLOW_SECONDS", 0.0)  # every request is slow enough
+    s3.put_object(Bucket=BUCKET, Key="posts/été.md", Body=b"one")
+    dynamodb.put_item(TableName=TABLE, Item=_item("POST#a", "POST"))
+    assert any(text.startswith(f"S3 PUT /{BUCKET}/posts/été.md took ") for text in heard)
+    assert any(text.startswith("DynamoDB PutItem took ") and "s of it at the gate" in text for text in heard)
+
+
+def test_a_state_saved_in_another_number_of_parts_is_read_and_its_next_save_rewrites_it(served, monkeypatch):
+    from blogctl import localstate
+
+    state, s3, dynamodb = served
+    monkeypatch.setattr(localstate, "SHARDS", 4)  # as an older stack saved it
+    for number in range(12):
+        s3.put_object(Bucket=BUCKET, Key=f"posts/p{number}.md", Body=f"post {number}".encode())
+        dynamodb.put_item(TableName=TABLE, Item=_item(f"POST#p{number}", "POST", title=str(number)))
+    assert state.save()
+    saved = _everything(s3, dynamodb)
+    monkeypatch.undo()
+
+    BackendDict.reset()
+    restarted = LocalState(state.folder, Gate())
+    restarted.load()
+    assert _everything(s3, dynamodb) == saved
+    assert restarted.save()  # nothing changed since, but every part moved
+    manifest = json.loads((state.folder / MANIFEST).read_text())
+    assert len(manifest["parts"]) > 8 and all(int(part.rsplit("/", 1)[1]) < localstate.SHARDS
+                                              for part in manifest["parts"])
+    assert _restart(state.folder) == 2 and _everything(s3, dynamodb) == saved
