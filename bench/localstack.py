@@ -67,6 +67,8 @@ SETTLE_SAMPLES = 4          # after each wave: the least of these is the stack's
 SAMPLE_POSTS = 60           # post pages served after the ingest (plus listings, feeds, search)
 LIVE_UPLOADS = 10           # at least; more until the uploads span a tick of the rebuild's timer
 LIVE_SPACING_SECONDS = 2.0
+MAX_SLOW_LINES = 20  # the stack's "slow: ..." lines kept with the figure (blogctl/localstate.py SLOW_SECONDS)
+SLOW_LINE = re.compile(r"slow: (.*)")
 LIVE_INSIDE_AT_LEAST = 3   # fewer uploads made inside a rebuild: not measured (an error row)
 LIVE_TIMEOUT_SECONDS = 180.0
 START_TIMEOUT_SECONDS = 180
@@ -406,7 +408,9 @@ def measure(posts: int, log: Any = print) -> list[Figure]:
             after_serving = resident_bytes(stack.process.pid)
             log(f"[bench] localstack: ingested in {ingest_seconds:.0f} s; {gigabytes(after_ingest)}, "
                 f"{gigabytes(after_serving)} after serving {statuses}")
+            logged = len(stack.output())
             uploads, ran = live_during_rebuild(stack)
+            slow = SLOW_LINE.findall(stack.output()[logged:])  # what held requests back meanwhile
         state_bytes = sum(path.stat().st_size for path in Path(folder).rglob("*") if path.is_file())
     during = [u for u in uploads if u.beside_rebuild
               or any(start <= u.started and u.started + u.seconds <= end for start, end in ran)]
@@ -426,7 +430,8 @@ def measure(posts: int, log: Any = print) -> list[Figure]:
                   f"uploads made inside a rebuild ({len(uploads)} made): {times(slowest / LIVE_GOAL_SECONDS)} the limit",
                   LIVE_GOAL, slowest <= LIVE_GOAL_SECONDS,
                   seconds_inside=[round(s, 3) for s in seconds], seconds=[round(u.seconds, 3) for u in uploads],
-                  rebuild_seconds=[round(end - start, 1) for start, end in ran])
+                  rebuild_seconds=[round(end - start, 1) for start, end in ran],
+                  slow_moments=slow[:MAX_SLOW_LINES], slow_moments_logged=len(slow))
     return [memory, live]
 
 
