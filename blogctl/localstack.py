@@ -60,12 +60,12 @@ M_ARENA_MAX = -8  # mallopt's parameter (malloc.h)
 TRIM_EVERY_SECONDS = 10
 # CPython's collector walks every object it tracks in each full pass, and makes one each time the
 # survivors grow by a quarter: moto's data is most of them (2 million objects at 10,000 posts), so
-# a pass stopped every request for 1.7 s. Every SETTLE_EVERY_SECONDS, with no request in flight,
-# what was made since the last time is collected and the survivors frozen (gc.freeze): passes
-# then walk only the newest objects. moto's data has no reference cycles (an item or object
-# replaced is freed by its count), so nothing frozen waits on the collector to be freed. The
-# pass holds requests back for as long as it walks what the last interval made: every 10 s,
-# beside a rebuild's merge at 10,000 posts, that was 0.3 s; every 2 s, a fifth of it.
+# a pass stopped every request for 1.7 s. Every SETTLE_EVERY_SECONDS, with no request in flight
+# (between the pump's receives: `LocalStack.settle`), what was made since the last time is
+# collected and the survivors frozen (gc.freeze): passes then walk only the newest objects.
+# moto's data has no reference cycles (an item or object replaced is freed by its count), so
+# nothing frozen waits on the collector to be freed. A pass holds requests back while it walks
+# what the last interval made: every 10 s, beside a merge at 10,000 posts, up to 0.3 s.
 SETTLE_EVERY_SECONDS = 2
 
 
@@ -323,6 +323,7 @@ class LocalStack:
         return self.handlers.rebuild()
 
     def _pump_forever(self) -> None:
+        settled = time.monotonic()
         while not self._stop.is_set():
             try:
                 self.pump_once()
@@ -330,6 +331,17 @@ class LocalStack:
                 if not self._stop.is_set():
                     self.log(f"queue pump: {err}")
                     time.sleep(1)
+            if time.monotonic() - settled >= SETTLE_EVERY_SECONDS:
+                self.settle()
+                settled = time.monotonic()
+
+    def settle(self) -> int:
+        """Collect and freeze the heap with no request in flight (settle_heap); returns the objects frozen.
+
+        The pump calls it between its receives: a receive passes beside the gate, and the objects
+        of one frozen half-way (werkzeug's request and environ hold each other) would never be freed."""
+        with self._gate.exclusive("the collector"):
+            return settle_heap()
 
     def _rebuild_forever(self, at_once: bool = False) -> None:
         due = time.monotonic() + (0.0 if at_once else self.rebuild_every)
@@ -342,14 +354,8 @@ class LocalStack:
             due = next_tick(due, time.monotonic(), self.rebuild_every)
 
     def _trim_forever(self) -> None:
-        trimmed = time.monotonic()
-        while not self._stop.wait(SETTLE_EVERY_SECONDS):
-            # a request in flight would be frozen with its reference cycles
-            with self._gate.exclusive("the collector"):
-                settle_heap()
-            if time.monotonic() - trimmed >= TRIM_EVERY_SECONDS:
-                return_freed_memory()
-                trimmed = time.monotonic()
+        while not self._stop.wait(TRIM_EVERY_SECONDS):
+            return_freed_memory()
 
     def _save_forever(self) -> None:
         assert self.state is not None

@@ -403,6 +403,30 @@ def test_a_new_stacks_timer_waits_its_schedule():
     assert timer_ticks(at_once=False, within=0.5) == 0  # its first rebuild ran before it served
 
 
+def test_the_pump_settles_the_heap_between_its_receives_never_during_one(monkeypatch):
+    from blogctl import localstack
+
+    monkeypatch.setattr(localstack, "SETTLE_EVERY_SECONDS", 0.02)
+    events: list[str] = []
+    local = localstack.LocalStack(log=lambda text: None)
+
+    def receive(wait_seconds: int = 1) -> int:
+        events.append("receive")
+        time.sleep(0.01)  # a long poll, beside the gate
+        events.append("received")
+        return 0
+
+    monkeypatch.setattr(local, "pump_once", receive)
+    monkeypatch.setattr(localstack, "settle_heap", lambda: events.append("settle") or 0)
+    pump = threading.Thread(target=local._pump_forever, daemon=True)
+    pump.start()
+    time.sleep(0.3)
+    local._stop.set()
+    pump.join(5)
+    assert events.count("settle") >= 3
+    assert all(events[at - 1] == "received" for at, event in enumerate(events) if event == "settle")
+
+
 def test_settling_the_heap_collects_cycles_and_freezes_the_living():
     import gc
     import weakref
