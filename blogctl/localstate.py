@@ -94,8 +94,8 @@ class Gate:
                 self._condition.notify_all()
 
     @contextlib.contextmanager
-    def exclusive(self, purpose: str = "a snapshot") -> Iterator[None]:
-        """No request in progress while inside (`purpose` names it in the slow log)."""
+    def exclusive(self, purpose: str | Callable[[], str] = "a snapshot") -> Iterator[None]:
+        """No request in progress while inside (`purpose` names it in the slow log; a callable, once done)."""
         started = time.monotonic()
         with self._condition:
             self._closed = True
@@ -107,7 +107,8 @@ class Gate:
             with self._condition:
                 self._closed = False
                 self._condition.notify_all()
-            self.report(f"requests held back {time.monotonic() - started:.2f} s for {purpose} "
+            named = purpose() if callable(purpose) else purpose
+            self.report(f"requests held back {time.monotonic() - started:.2f} s for {named} "
                         f"({emptied - started:.2f} s of it waiting for those in flight)", time.monotonic() - started)
 
     def report(self, text: str, seconds: float) -> None:
@@ -286,6 +287,7 @@ class LocalState:
         self._files: dict[str, str] = {}  # part -> file name under PARTS, as the manifest on disk says
         self._rest: str | None = None  # the file of the rest, None until a manifest is written or read
         self._generation = 0
+        self.pickled: tuple[int, float] = (0, 0.0)  # the last snapshot's parts and megabytes (the slow log's)
 
     @property
     def exists(self) -> bool:
@@ -395,6 +397,7 @@ class LocalState:
         folder = self.folder / PARTS
         folder.mkdir(parents=True, exist_ok=True)
         written: dict[str, str] = {}
+        pickled = 0
         for service_name, account, region, name, container in live.values():
             wanted = [shards for (marked, only), shards in marks.items()
                       if marked == service_name and only in (None, name)]
@@ -412,10 +415,13 @@ class LocalState:
                     groups[shard][key] = value
             for shard, contents in groups.items():
                 file = f"{generation}-{len(written)}.pickle"
-                (folder / file).write_bytes(_dumps(contents))
+                data = _dumps(contents)
+                (folder / file).write_bytes(data)
+                pickled += len(data)
                 written[_part(service_name, account, region, name, shard)] = file
         buffer = io.BytesIO()
         _RestPickler(buffer, live).dump(saved)
+        self.pickled = (len(written), (pickled + buffer.tell()) / 1e6)
         return buffer.getvalue(), written, marks
 
     def save(self, force: bool = False) -> bool:
@@ -427,7 +433,7 @@ class LocalState:
                 return False
             generation = self._generation + 1  # new files' names: the manifest on disk names none of them
             for attempt in range(SNAPSHOT_ATTEMPTS):
-                with self.gate.exclusive("saving the state"):
+                with self.gate.exclusive(lambda: "saving the state ({} parts, {:.1f} MB)".format(*self.pickled)):
                     marks = self._take_marks()
                     try:
                         rest, parts, marks = self._snapshot(marks, generation)

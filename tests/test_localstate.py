@@ -121,6 +121,9 @@ def test_requests_held_back_long_are_reported_and_short_holds_are_not(monkeypatc
         threading.Event().wait(0.1)
     assert len(heard) == 1 and heard[0].startswith("requests held back 0.1")
     assert "for saving the state" in heard[0]
+    with gate.exclusive(lambda: "a save (named once done)"):
+        threading.Event().wait(0.1)
+    assert "for a save (named once done)" in heard[1]
 
 
 def test_deleting_a_post_notifies_the_queue_as_real_s3_does(resources, publish, queue_url, http):
@@ -206,6 +209,7 @@ def test_a_restart_restores_what_requests_wrote_between_saves(served):
     dynamodb.put_item(TableName=TABLE, Item=_item("POST#first", "POST", title="One"))
     assert state.save()  # the first save writes everything
     first = json.loads((state.folder / MANIFEST).read_text())
+    assert state.pickled[0] == len(first["parts"]) and state.pickled[1] > 0
 
     odd = "posts/été x+y%2F=é.md"  # the key as moto reads it from the request's path
     s3.put_object(Bucket=BUCKET, Key=odd, Body=b"odd")
