@@ -27,7 +27,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -239,9 +238,9 @@ def write_merge_template(stage: Stage, path: Path) -> list[str]:
 def compile_zip(template_path: Path, zip_path: Path) -> list[str]:
     """Add the modules' bytecode to Chalice's zip, for the runtime its template names."""
     try:
-        bytecode.check_runtimes(json.loads(template_path.read_text(encoding="utf-8")))
+        bytecode.check_runtimes(bytecode.function_runtimes(json.loads(template_path.read_text(encoding="utf-8"))))
         return bytecode.add_bytecode(zip_path)
-    except (OSError, ValueError, zipfile.BadZipFile, bytecode.BytecodeError) as err:
+    except bytecode.FAILURES as err:
         raise StepFailed(f"bytecode: {err}") from err
 
 
