@@ -125,16 +125,23 @@ def read_entries(path: Path) -> Entries:
 
 
 def write_entries(path: Path, entries: Entries) -> None:
-    """Write a zip in name order, each file stored as its ZipInfo says (time, mode, compression)."""
-    partial = path.with_name(path.name + ".partial")
-    with zipfile.ZipFile(partial, "w") as archive:
-        for name in sorted(entries):
-            like, data = entries[name]
-            info = zipfile.ZipInfo(name, like.date_time)
-            info.external_attr, info.create_system, info.compress_type = (
-                like.external_attr, like.create_system, like.compress_type)
-            archive.writestr(info, data)
-    os.replace(partial, path)
+    """Replace the zip at `path`: its files in name order, each stored as its ZipInfo says (time, mode, compression)."""
+    # A partial file of this call's own, then one atomic rename: two deploys from one project may
+    # rewrite Chalice's cached zip at once, and each reads the zip to upload it right after.
+    handle, partial = tempfile.mkstemp(prefix=f"{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file, zipfile.ZipFile(file, "w") as archive:
+            for name in sorted(entries):
+                like, data = entries[name]
+                info = zipfile.ZipInfo(name, like.date_time)
+                info.external_attr, info.create_system, info.compress_type = (
+                    like.external_attr, like.create_system, like.compress_type)
+                archive.writestr(info, data)
+        os.chmod(partial, path.stat().st_mode & 0o777)  # the zip's own mode, not mkstemp's 0600
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
 
 
 def add_bytecode(path: Path) -> list[str]:

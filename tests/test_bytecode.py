@@ -119,3 +119,13 @@ def test_the_zip_keeps_no_pyc_but_its_modules_own(tmp_path):
         pyc = archive.read(bytecode.pyc_name("app.py"))
     assert names == {"app.py", bytecode.pyc_name("app.py"), "vendored/sourceless.pyc"}
     assert pyc[8:16] == importlib.util.source_hash(b"VERSION = 2\n")
+
+
+def test_the_zip_is_replaced_whole_and_keeps_its_file_mode(tmp_path):
+    path = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("app.py", "x = 1\n")
+    path.chmod(0o640)
+    bytecode.add_bytecode(path)
+    assert list(tmp_path.iterdir()) == [path]  # no partial file left beside it
+    assert path.stat().st_mode & 0o777 == 0o640
