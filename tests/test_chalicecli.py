@@ -22,6 +22,7 @@ from blogctl.target import Target
 
 CHANGED = {"app.py": "\nDEPLOYED_AGAIN = True\n", "chalicelib/__init__.py": "\n# deployed again\n"}
 ADDED = "chalicelib/added_later.py"
+DELETED = "chalicelib/deleted.py"  # gone, but a local run left its pyc in chalicelib/__pycache__
 
 
 def uploaded(stage) -> dict[str, dict[str, bytes]]:
@@ -47,9 +48,9 @@ def change_the_app(folder: Path) -> None:
 
 def leave_a_deleted_modules_pyc(folder: Path) -> None:
     """What a local run leaves in chalicelib/__pycache__, which Chalice zips as it finds it."""
-    pyc = folder / bytecode.pyc_name(ADDED.replace("added_later", "deleted"))
+    pyc = folder / bytecode.pyc_name(DELETED)
     pyc.parent.mkdir(exist_ok=True)
-    pyc.write_bytes(bytecode.compile_sources({"deleted.py": b"DELETED = 1\n"})["deleted.py"])
+    pyc.write_bytes(bytecode.compile_sources({DELETED: b"DELETED = 1\n"})[DELETED])
 
 
 def cached_zips(folder: Path) -> list[str]:
