@@ -4,7 +4,8 @@ deploy   checks first (blogctl/preflight.py: credentials, account, region, bucke
          certificate; reads only), then brings `.chalice/policy-<stage>-<function>.json` up to
          date with config.json, runs the one idempotent setup (`ensure_resources`) in the
          stage's region, `chalice deploy --stage <stage>` (the queue must exist before Chalice
-         connects the ingest function to it), then the operations Chalice does not do: log
+         connects the ingest function to it; run by blogctl/chalicecli.py, which gives the zip
+         its bytecode before the upload), then the operations Chalice does not do: log
          retention and alarms, and with `blog_cdn` the CloudFront stack in front of the API.
 destroy  the CDN stack, `chalice delete --stage <stage>` (the functions, the API, the schedule,
          the roles), the alarms and log groups. The bucket, the table and the queues stay (no
@@ -27,7 +28,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,14 +100,16 @@ def run_command(command: list[str], env: dict[str, str], cwd: Path = PROJECT_DIR
     return subprocess.run(command, cwd=cwd, env=env, check=False).returncode
 
 
-def command_step(stage: Stage, target: Target, args: list[str], why: str = "") -> Step:
-    """A step that runs a tool in the project folder, in the stage's region (and only there)."""
+def command_step(stage: Stage, target: Target, args: list[str], why: str = "",
+                 env: dict[str, str] | None = None) -> Step:
+    """A step that runs a tool in the project folder, in the stage's region (and only there), with `env` added."""
     cwd = project_dir(stage)
     endpoint = f"AWS_ENDPOINT_URL={target.endpoint_url} " if target.local else ""
-    shown = f"cd {shlex.quote(str(cwd))} && AWS_DEFAULT_REGION={stage.region} {endpoint}{shlex.join(args)}"
+    added = "".join(f"{name}={shlex.quote(value)} " for name, value in (env or {}).items())
+    shown = f"cd {shlex.quote(str(cwd))} && AWS_DEFAULT_REGION={stage.region} {endpoint}{added}{shlex.join(args)}"
 
     def run() -> list[str]:
-        status = run_command(args, target.environment(), cwd)
+        status = run_command(args, {**target.environment(), **(env or {})}, cwd)
         if status != 0:
             raise StepFailed(f"{shlex.join([Path(args[0]).name, *args[1:]])} exited with status {status}")
         return []
@@ -182,9 +184,19 @@ def cdn_step(stage: Stage, target: Target, redeploy: Step) -> Step:
     return Step(f"CDN: create or update stack {template.cdn_stack_name(stage)}{domain}", run)
 
 
+def chalice_deploy_step(stage: Stage, target: Target) -> Step:
+    """`chalice deploy`, through blogctl/chalicecli.py: the zip it uploads has its modules' bytecode."""
+    cwd = project_dir(stage)
+    # `-m` finds blogctl in the folder it runs in; the rehearsal deploys from a copy without it
+    env = {} if cwd.resolve() == PROJECT_DIR.resolve() else {"PYTHONPATH": str(PROJECT_DIR)}
+    return command_step(stage, target, [sys.executable, "-m", "blogctl.chalicecli", "deploy", "--stage", stage.name],
+                        f"Chalice's deploy; its zip gets each module's .pyc for {bytecode.runtime()} before the "
+                        "upload", env)
+
+
 def deploy_steps(stage: Stage, target: Target) -> list[Step]:
     """Policies, resources, Chalice, operations, the CDN."""
-    chalice_deploy = command_step(stage, target, [tool("chalice"), "deploy", "--stage", stage.name])
+    chalice_deploy = chalice_deploy_step(stage, target)
     steps = [policy_step(stage), setup_step(stage, target), chalice_deploy, operations_step(stage, target)]
     if stage.chalice.cdn:
         steps.append(cdn_step(stage, target, chalice_deploy))
@@ -239,9 +251,9 @@ def write_merge_template(stage: Stage, path: Path) -> list[str]:
 def compile_zip(template_path: Path, zip_path: Path) -> list[str]:
     """Add the modules' bytecode to Chalice's zip, for the runtime its template names."""
     try:
-        bytecode.check_runtimes(json.loads(template_path.read_text(encoding="utf-8")))
+        bytecode.check_runtimes(bytecode.function_runtimes(json.loads(template_path.read_text(encoding="utf-8"))))
         return bytecode.add_bytecode(zip_path)
-    except (OSError, ValueError, zipfile.BadZipFile, bytecode.BytecodeError) as err:
+    except bytecode.FAILURES as err:
         raise StepFailed(f"bytecode: {err}") from err
 
 

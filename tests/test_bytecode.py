@@ -100,3 +100,32 @@ def test_a_fresh_lambda_like_interpreter_imports_app_from_the_bytecode(unpacked,
     assert Path(found["cached"]) == unpacked / bytecode.pyc_name("app.py")  # set from the spec, found or not:
     assert Path(found["cached"]).is_file()
     assert sorted(unpacked.rglob("*")) == before  # nothing written beside the code (read-only on Lambda)
+
+
+def test_the_zip_keeps_no_pyc_but_its_modules_own(tmp_path):
+    # What Chalice may zip: a local run's pycs from chalicelib/__pycache__ (a deleted module's too),
+    # and, in a zip it reuses, bytecode added before the source changed.
+    path = tmp_path / "deployment.zip"
+    stale = bytecode.compile_sources({"app.py": b"VERSION = 1\n"})["app.py"]
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("app.py", "VERSION = 2\n")
+        archive.writestr(bytecode.pyc_name("app.py"), stale)
+        archive.writestr(bytecode.pyc_name("chalicelib/gone.py"), stale)
+        archive.writestr("chalicelib/__pycache__/site.cpython-39.pyc", stale)
+        archive.writestr("vendored/sourceless.pyc", stale)  # not in a __pycache__: a module of its own, kept
+    bytecode.add_bytecode(path)
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        pyc = archive.read(bytecode.pyc_name("app.py"))
+    assert names == {"app.py", bytecode.pyc_name("app.py"), "vendored/sourceless.pyc"}
+    assert pyc[8:16] == importlib.util.source_hash(b"VERSION = 2\n")
+
+
+def test_the_zip_is_replaced_whole_and_keeps_its_file_mode(tmp_path):
+    path = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("app.py", "x = 1\n")
+    path.chmod(0o640)
+    bytecode.add_bytecode(path)
+    assert list(tmp_path.iterdir()) == [path]  # no partial file left beside it
+    assert path.stat().st_mode & 0o777 == 0o640

@@ -2,6 +2,7 @@
 
 Setup, operations and the preflight run against moto; Chalice and cfn-lint are replaced by a
 recorder here (the rehearsal, `make rehearse`, runs the real `chalice deploy` end to end,
+tests/test_chalicecli.py the real deploy steps on the rehearsal's local stack,
 tests/test_template.py the real `chalice package`, tests/test_bytecode.py the real `make
 package`). moto has no CloudFront in CloudFormation, so the CDN stack is driven against a
 stand-in that answers as CloudFormation does.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import zipfile
 from pathlib import Path
 
@@ -20,13 +22,18 @@ from botocore.exceptions import ClientError
 from blogctl import bytecode, deploy, operations, template
 from blogctl.cli import main
 from blogctl.resources import NOTIFICATIONS, plan
-from blogctl.stage import CONFIG_FILE, load_stage
+from blogctl.stage import CONFIG_FILE, PROJECT_DIR, load_stage
 from blogctl.target import Target
 from chalicelib import aws
 from chalicelib.cdn import DISTRIBUTION_VARIABLE
 
 DEV = load_stage("dev")
 READS = {"GetCallerIdentity", "HeadBucket", "DescribeCertificate"}
+
+
+def chalice_deploy(stage: str) -> list[str]:
+    """`chalice deploy`, as deploy runs it: through blogctl/chalicecli.py, which adds the bytecode."""
+    return [Path(sys.executable).name, "-m", "blogctl.chalicecli", "deploy", "--stage", stage]
 
 
 class Commands:
@@ -81,7 +88,7 @@ def api_calls(monkeypatch) -> list[str]:
 def chalice_records_a_deploy(stage):
     """What `chalice deploy` leaves behind: its record, with the REST API's URL."""
     def run(command):
-        if command[1] == "deploy":
+        if command == [sys.executable, *chalice_deploy(stage.name)[1:]]:
             folder = stage.config_file.parent / "deployed"
             folder.mkdir(exist_ok=True)
             (folder / f"{stage.name}.json").write_text(json.dumps({"resources": [
@@ -91,7 +98,7 @@ def chalice_records_a_deploy(stage):
 
 
 @pytest.mark.parametrize("command, tool_line", [
-    ("deploy", "chalice deploy --stage dev"),
+    ("deploy", " -m blogctl.chalicecli deploy --stage dev"),
     ("destroy", "chalice delete --stage dev"),
     ("package", "chalice package --stage dev"),
 ])
@@ -110,7 +117,7 @@ def test_deploy_dry_run_shows_the_whole_setup(aws_mock, cli_project, commands, c
     out = capsys.readouterr().out
     for line in plan(deploy.policy.resource_names(DEV), DEV.function_setting("ingest_uploads", "lambda_timeout")):
         assert line in out
-    assert out.index("preflight") < out.index("set up") < out.index("chalice deploy") < out.index("alarms")
+    assert out.index("preflight") < out.index("set up") < out.index("blogctl.chalicecli deploy") < out.index("alarms")
     assert "CDN" not in out  # dev has no CloudFront
 
 
@@ -131,9 +138,10 @@ def test_deploy_sets_up_the_stage_then_runs_chalice_then_operations(aws_mock, pr
     commands = Commands(on_run=resources_exist_already)
     monkeypatch.setattr(deploy, "run_command", commands)
     assert deploy.deploy(stage, Target(stage.region)) == 0
-    assert commands.commands == [["chalice", "deploy", "--stage", "dev"]]
+    assert commands.commands == [chalice_deploy("dev")]
     _, env, cwd = commands.runs[0]
     assert env["AWS_DEFAULT_REGION"] == env["AWS_REGION"] == stage.region and cwd == stage.config_file.parent.parent
+    assert env["PYTHONPATH"] == str(PROJECT_DIR)  # a copy of the project has no blogctl to run
     assert f"created bucket {stage.bucket}" in capsys.readouterr().out
     notification = s3.get_bucket_notification_configuration(Bucket=stage.bucket)
     assert [q["Id"] for q in notification["QueueConfigurations"]] == [ident for ident, _ in NOTIFICATIONS]
@@ -160,7 +168,8 @@ def test_deploy_fails_when_chalice_fails(aws_mock, project, monkeypatch, capsys)
     stage = project("dev")
     assert deploy.deploy(stage, Target(stage.region)) == 1
     out = capsys.readouterr().out
-    assert "chalice deploy --stage dev exited with status 2" in out and "alarm" not in out.split("error in")[1]
+    assert "-m blogctl.chalicecli deploy --stage dev exited with status 2" in out
+    assert "alarm" not in out.split("error in")[1]
 
 
 def test_deploy_refuses_a_local_stack_endpoint(aws_mock, cli_project, commands, monkeypatch, capsys):
@@ -257,7 +266,7 @@ def test_the_first_cdn_deploy_records_the_distribution_and_deploys_again(aws_moc
         "abc123.execute-api.us-east-1.amazonaws.com"
     config = json.loads(stage.config_file.read_text())
     assert config["stages"]["prod"]["environment_variables"][DISTRIBUTION_VARIABLE] == "E2EXAMPLE"
-    assert commands.commands == [["chalice", "deploy", "--stage", "prod"]] * 2  # again, to pass the id on
+    assert commands.commands == [chalice_deploy("prod")] * 2  # again, to pass the id on
 
     stage = load_stage("prod", stage.config_file)
     assert deploy.deploy(stage, target) == 0  # nothing changed: one chalice deploy, the stack as it was
