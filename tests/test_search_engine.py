@@ -366,3 +366,32 @@ def test_only_the_hits_shown_are_excerpted(monkeypatch, store):
     found = engine.search(store, '"saved one"')
     assert [h.slug for h in found.hits] == ["rescue"] and "<mark>saved one</mark>" in found.hits[0].snippet
     assert rendered == ["The lifeguard saved one swimmer."]  # "seats" was checked for the phrase, not excerpted
+
+
+def test_posts_a_common_words_cut_postings_miss_are_found_through_their_text(monkeypatch):
+    monkeypatch.setattr(shards, "MAX_POSTINGS_PER_TERM", 3)
+    store = engine.MemoryStore()
+    for n in range(4):  # kangaroo's best postings: four posts about little else
+        put(store, f"kangaroo-{n}", "kangaroo " * 6 + "hops")
+    put(store, "both", "A wombat met one kangaroo among many other animals of the plain at dusk.")
+    put(store, "wombat-only", "A wombat dug a burrow under the old gum tree at the edge of the plain.")
+    store.refresh()
+    assert "both" not in [p.slug for p in _shard_postings(store, "kangaroo")]
+    found = engine.search(store, "wombat kangaroo")
+    assert [hit.slug for hit in found.hits] == ["both"]  # its text has the word; wombat-only's has not
+    assert "<mark>kangaroo</mark>" in found.hits[0].snippet
+    assert found.total == 1 and not found.exact  # more may have both words: the page says "1+"
+
+
+def test_with_every_words_postings_cut_the_rarest_words_best_are_checked_for_the_rest(monkeypatch):
+    monkeypatch.setattr(shards, "MAX_POSTINGS_PER_TERM", 2)
+    store = engine.MemoryStore()
+    for n in range(3):
+        put(store, f"plain-{n}", "plain " * 8 + "grass")
+    put(store, "wombat-plain", "wombat " * 4 + "plain")
+    put(store, "wombat-burrow", "wombat " * 4 + "burrow")
+    put(store, "wombat-tree", "wombat" + " tree" * 6)
+    store.refresh()
+    assert "wombat-plain" not in [p.slug for p in _shard_postings(store, "plain")]
+    found = engine.search(store, "plain wombat")  # both cut, wombat the rarer: its best two are checked
+    assert [hit.slug for hit in found.hits] == ["wombat-plain"]

@@ -102,7 +102,7 @@ class Results:
     query: ParsedQuery
     hits: tuple[Hit, ...] = ()
     total: int = 0  # posts matching (see `exact`)
-    exact: bool = True  # False: `total` counts the index's matches, unchecked (phrases: the hits found so far)
+    exact: bool = True  # False: `total` counts the index's matches, unchecked, or at least (phrases: the hits found)
     suggestion: str | None = None  # "did you mean", when nothing matched
     bytes_read: int = 0  # of shards
 
@@ -116,10 +116,10 @@ def search(source: Source, text: str, limit: int = PAGE_SIZE) -> Results:
     pending = [PendingEntry.from_item(item) for item in source.pending(MAX_PENDING)]
     found = find(query, manifest, source.shards, pending)
     hits, checked = _checked_hits(source, query, found, limit)
-    # Every candidate checked: the count is exact. Otherwise the index's count, or with phrases the
-    # hits found (the index cannot tell which of its matches have the phrase).
-    exact = checked >= found.total
-    total = len(hits) if exact or query.phrases else found.total
+    # Every candidate checked, and every word's postings whole: the count is exact. Otherwise the index's
+    # count (a lower bound), or with phrases the hits found (the index cannot tell which have the phrase).
+    exact = checked >= found.total and not found.partial
+    total = len(hits) if exact or query.phrases else max(found.total, len(hits))
     return Results(query, hits, total, exact, suggest(query, found) if not hits else None, found.bytes_read)
 
 
@@ -127,6 +127,7 @@ def _checked_hits(source: Source, query: ParsedQuery, found: Candidates, limit: 
     """The candidates that are public posts and have the query's phrases, best first (ties: newest),
     and how many candidates were checked."""
     hits: list[Hit] = []
+    uncertain: set[str] = set()  # hits some word's cut postings did not list (their text has it)
     ranked = list(found.ranked[:MAX_CHECKED])
     checked = 0
     while ranked and len(hits) < limit:
@@ -138,10 +139,12 @@ def _checked_hits(source: Source, query: ParsedQuery, found: Candidates, limit: 
                 continue  # not public (any more): its pending entry is not merged yet
             item, body = posts[candidate.slug]
             seen = excerpt(body, query, found.terms, headings(item))
-            if seen.has_phrases:
+            if seen.has_phrases and seen.has_words(candidate.unverified):
                 hits.append(Hit(candidate.slug, item, candidate.score, seen.html))
+                if candidate.unverified:
+                    uncertain.add(candidate.slug)
     hits.sort(key=lambda h: (str(h.item.get("date", "")), h.slug), reverse=True)  # newest first among equals
-    hits.sort(key=lambda h: -h.score)
+    hits.sort(key=lambda h: (h.slug in uncertain, -h.score))  # those the index lists whole first
     return tuple(hits[:limit]), checked
 
 

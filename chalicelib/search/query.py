@@ -8,10 +8,14 @@ text.TITLE_WEIGHT), ties newest first. Reads go through a `read(numbers) -> {num
 callable, at most three times per query.
 
 Quality limits, the price of bounded reads: a word's postings are cut to its best
-MAX_POSTINGS_PER_TERM, so two very common words intersect their best postings only (and
-`total` is then a lower bound); a phrase is checked in the best MAX_CHECKED candidates only
-(engine.py), so a phrase of common words in a big blog may be missed; "did you mean" corrects
-frequent words whose first three or four letters are right (or swapped).
+MAX_POSTINGS_PER_TERM, so the posts that have every word are known for certain only among the
+words' best postings. When a word's postings are cut, the posts its best postings miss but the
+other words have are candidates too, ranked after the certain ones, and a post among them is a
+result only once its text shows the word (engine.py checks the texts it reads anyway): at
+100,000 posts three words of a few percent of the posts each found 1 post without this. `total`
+is then a lower bound. A phrase is checked in the best MAX_CHECKED candidates only (engine.py),
+so a phrase of common words in a big blog may be missed; "did you mean" corrects frequent words
+whose first three or four letters are right (or swapped).
 """
 from __future__ import annotations
 
@@ -140,11 +144,12 @@ class ShardReader:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A document that contains every word, with its score."""
+    """A document that contains every word (or may: see `unverified`), with its score."""
 
     slug: str
-    score: float
+    score: float  # with unverified words: the most it can be (their best impact it was not among)
     day: int
+    unverified: tuple[int, ...] = ()  # words whose cut postings do not list it: its text must show them
 
 
 @dataclass(frozen=True)
@@ -152,7 +157,8 @@ class Candidates:
     """A query's best documents from the index, before the caller checks them against the posts."""
 
     ranked: tuple[Candidate, ...] = ()  # best first, at most MAX_CANDIDATES
-    total: int = 0  # documents matching every word (a lower bound when a word's postings are cut)
+    total: int = 0  # documents matching every word (a lower bound when `partial`)
+    partial: bool = False  # several words, one's postings cut: `total` counts only those every word lists
     terms: tuple[frozenset[str], ...] = ()  # per word, the terms that matched it (to highlight)
     missing: tuple[Word, ...] = ()  # words nothing matched
     shards_read: int = 0
@@ -181,17 +187,56 @@ def find(query: ParsedQuery, manifest: Manifest, read: Read, pending: Iterable[P
     if not missing:  # only the slugs every word has are scored, the words' scores summed smallest first
         order = sorted(range(len(per_word)), key=sizes.__getitem__)
         scores, days = _scores(wanted, [per_word[n] for n in order])
-    pool: Iterable[str] = scores
-    if len(scores) > MAX_CANDIDATES:  # the best scores (at C speed), and whatever ties with the last of them
-        cut = heapq.nlargest(MAX_CANDIDATES, scores.values())[-1] - 10 ** -SCORE_DIGITS
-        pool = [slug for slug, score in scores.items() if score >= cut]
-    ranked = sorted(pool, key=lambda s: (-round(scores[s], SCORE_DIGITS), -days[s], s))[:MAX_CANDIDATES]
+    ranked = [Candidate(s, round(scores[s] / IMPACT_SCALE, 4), days[s]) for s in _best(scores, days)]
+    partial = limit < 0 and not missing and any(found.cut for postings in per_word for found in postings)
+    if partial and len(ranked) < MAX_CANDIDATES:
+        ranked += _uncertain(per_word, wanted, MAX_CANDIDATES - len(ranked))
     total = len(scores)
     if limit >= 0 and not missing:  # postings read in part: the words' document frequencies count the rest
         total = max(total, *(reader.shard(t).df(t) + overlay.df_change(t) for t in alternatives[0]))
-    return Candidates(ranked=tuple(Candidate(s, round(scores[s] / IMPACT_SCALE, 4), days[s]) for s in ranked),
-                      total=total, terms=tuple(frozenset(found.term for found in postings) for postings in per_word),
+    return Candidates(ranked=tuple(ranked), total=total, partial=partial,
+                      terms=tuple(frozenset(found.term for found in postings) for postings in per_word),
                       missing=missing, shards_read=reader.shards_read, bytes_read=reader.bytes_read, reader=reader)
+
+
+def _best(scores: Mapping[str, float], days: Mapping[str, int], count: int = MAX_CANDIDATES) -> list[str]:
+    """The `count` best-scored slugs, ties newest first."""
+    pool: Iterable[str] = scores
+    if len(scores) > count:  # the best scores (at C speed), and whatever ties with the last of them
+        cut = heapq.nlargest(count, scores.values())[-1] - 10 ** -SCORE_DIGITS
+        pool = [slug for slug, score in scores.items() if score >= cut]
+    return sorted(pool, key=lambda s: (-round(scores[s], SCORE_DIGITS), -days[s], s))[:count]
+
+
+def _uncertain(per_word: list[list[_TermPostings]], certain: set[str], count: int) -> list[Candidate]:
+    """Up to `count` posts that may have every word, best possible score first: those every uncut word
+    lists (or, every word cut, the rarest word lists) that some cut word's best postings miss.
+
+    A cut word's missing impact is at most the last (smallest) of its best postings: the score used
+    to rank them is the most each can have. Their unverified words are for the caller to find in the text.
+    """
+    cut = [any(found.cut for found in postings) for postings in per_word]
+    members = [set(itertools.chain.from_iterable(found.slugs for found in postings)) for postings in per_word]
+    whole = [n for n, is_cut in enumerate(cut) if not is_cut]
+    bases = whole or [min(range(len(per_word)), key=lambda n: max(found.df for found in per_word[n]))]
+    pool = set.intersection(*(members[n] for n in bases)) - certain
+    if not pool:
+        return []
+    scores: dict[str, float] = dict.fromkeys(pool, 0.0)
+    days: dict[str, int] = {}
+    missed: dict[str, list[int]] = {}
+    for number, postings in enumerate(per_word):
+        found_scores, found_days = _scores(pool, [postings])
+        days.update(found_days)
+        ceiling = max((f.weighted * f.floor for f in postings), default=0.0)
+        for slug in pool:
+            if slug in found_scores:
+                scores[slug] += found_scores[slug]
+            else:
+                scores[slug] += ceiling
+                missed.setdefault(slug, []).append(number)
+    return [Candidate(s, round(scores[s] / IMPACT_SCALE, 4), days[s], tuple(missed[s]))
+            for s in _best(scores, days, count)]
 
 
 class _TermPostings(NamedTuple):
@@ -202,6 +247,9 @@ class _TermPostings(NamedTuple):
     slugs: list[str]
     impacts: str
     days: str
+    cut: bool = False  # more documents have the term than these postings (its best) list
+    floor: int = 0  # the smallest impact listed: the most an unlisted document's can be
+    df: int = 0  # documents that have the term
 
 
 def _word_postings(alts: dict[str, float], reader: ShardReader, overlay: Overlay, docs: int,
@@ -214,6 +262,8 @@ def _word_postings(alts: dict[str, float], reader: ShardReader, overlay: Overlay
         shard = reader.shard(term)
         limits = [n for n in (limit, MAX_COMPLETION_POSTINGS if weight != 1.0 else -1) if n >= 0]
         slugs, impacts, term_days = shard.columns(term, min(limits, default=-1))
+        cut = bool(slugs) and len(slugs) < shard.df(term)
+        floor = int(impacts.rsplit(" ", 1)[-1]) if cut else 0
         if overlay.hidden and not overlay.hidden.isdisjoint(slugs):
             kept = [i for i, slug in enumerate(slugs) if slug not in overlay.hidden]
             values, day_values = impacts.split(), term_days.split()
@@ -226,8 +276,8 @@ def _word_postings(alts: dict[str, float], reader: ShardReader, overlay: Overlay
             term_days = " ".join([*term_days.split(), *(str(p.day) for p in pending)])
         if slugs:
             members.update(slugs)
-            weighted = weight * idf(max(shard.df(term) + overlay.df_change(term), len(slugs)), docs)
-            found.append(_TermPostings(term, weighted, slugs, impacts, term_days))
+            df = max(shard.df(term) + overlay.df_change(term), len(slugs))
+            found.append(_TermPostings(term, weight * idf(df, docs), slugs, impacts, term_days, cut, floor, df))
     return found, members
 
 

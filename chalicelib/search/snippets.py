@@ -35,6 +35,16 @@ class Excerpt:
     has_phrases: bool
     text: str = field(repr=False)
     marks: list["_Mark"] = field(repr=False)
+    heading_words: frozenset[int] = frozenset()  # query words the headings (title, tags) have
+
+    def has_words(self, numbers: Sequence[int]) -> bool:
+        """Does the text or a heading have each of these query words (by index)?"""
+        wanted = set(numbers) - self.heading_words
+        for mark in self.marks:
+            wanted -= mark.words
+            if not wanted:
+                break
+        return not wanted
 
     @cached_property
     def html(self) -> Markup:
@@ -76,9 +86,11 @@ def excerpt(text: str, query: ParsedQuery, terms: Sequence[frozenset[str]], head
         else:
             if stem in word_of:
                 marks.append(_Mark(start, end, frozenset({word_of[stem]}), False))
+    in_headings: set[int] = set()
     for heading in headings:
         found |= _phrases_in(_Text(heading[:MAX_SCAN_CHARS]), query.phrases)
-    return Excerpt(len(found) == len(query.phrases), text, marks)
+        in_headings.update(word_of[t] for t in analysis.terms(heading[:MAX_SCAN_CHARS]) if t in word_of)
+    return Excerpt(len(found) == len(query.phrases), text, marks, frozenset(in_headings))
 
 
 def _phrases_in(source: "_Text", phrases: Sequence[tuple[str, ...]]) -> set[int]:
