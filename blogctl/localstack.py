@@ -220,14 +220,20 @@ class LocalStack:
         self.autoreload = autoreload
         self.log = log
         self.fresh = fresh
-        self._gate = Gate(on_slow=lambda text: self.log(f"slow: {text}"))
+        self._gate = Gate(on_slow=self._log_slow)
         self.state = LocalState(state_dir, self._gate) if state_dir is not None else None
         self._stop = threading.Event()
+        self._slow_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._moto: Any = None  # moto's server, once started
         self._patches = contextlib.ExitStack()
         self._server: subprocess.Popen | None = None
         self._rebuilder: Rebuilder | None = None
+
+    def _log_slow(self, text: str) -> None:
+        # requests held back together end together: their lines, printed from their threads, would mix
+        with self._slow_lock:
+            self.log(f"slow: {text}")
 
     def start(self) -> None:
         """Start AWS on loopback (with its saved data), set it up, load the samples if new, start the pump and timer."""

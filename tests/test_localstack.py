@@ -427,6 +427,26 @@ def test_the_pump_settles_the_heap_between_its_receives_never_during_one(monkeyp
     assert all(events[at - 1] == "received" for at, event in enumerate(events) if event == "settle")
 
 
+def test_slow_lines_from_many_threads_stay_whole():
+    from blogctl import localstack
+
+    written: list[str] = []
+
+    def log(text: str) -> None:  # as print does: the text, then the line's end, in two writes
+        written.append(text)
+        time.sleep(0.001)
+        written.append("\n")
+
+    local = localstack.LocalStack(log=log)
+    threads = [threading.Thread(target=local._gate.report, args=(f"request {n} took 1.00 s", 1.0)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+    lines = "".join(written).splitlines()
+    assert sorted(lines) == sorted(f"slow: request {n} took 1.00 s" for n in range(8))
+
+
 def test_settling_the_heap_collects_cycles_and_freezes_the_living():
     import gc
     import weakref
