@@ -340,12 +340,13 @@ def test_ticks_missed_during_a_long_rebuild_are_dropped():
 
 
 def test_a_slow_save_spaces_out_the_next_one():
-    from blogctl.localstack import SAVE_SHARE, pause_after_save
+    from blogctl.localstack import MAX_SAVE_PAUSE_SECONDS, SAVE_SHARE, pause_after_save
     from blogctl.localstate import SAVE_EVERY_SECONDS
 
     assert pause_after_save(0.01) == SAVE_EVERY_SECONDS  # a small archive: saved every second
-    took = 5.0  # a save at archive size
+    took = 0.4  # a save at archive size
     assert took / (took + pause_after_save(took)) == pytest.approx(SAVE_SHARE)
+    assert pause_after_save(5.0) == MAX_SAVE_PAUSE_SECONDS  # a longer wait would only make a longer save
 
 
 def test_the_rebuild_process_reports_in_the_stacks_output(stack):
