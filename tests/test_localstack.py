@@ -52,7 +52,10 @@ class Stack:
             [sys.executable, "-m", "blogctl", "serve", "--port", str(self.port), "--aws-port", str(self.aws_port),
              "--no-autoreload", *options],
             cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            start_new_session=True)  # its own process group: `kill` reaches `chalice local` too
+            start_new_session=True,  # its own process group: `kill` reaches `chalice local` too
+            # Ctrl-C as in a terminal, however the tests were started: a shell starts a background job
+            # (`cmd &`) with SIGINT ignored, the stack would inherit that, and nothing would stop it
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, name="stack-output", daemon=True)
         self._reader.start()
