@@ -107,14 +107,16 @@ class Gate:
             with self._condition:
                 self._closed = False
                 self._condition.notify_all()
-            named = purpose() if callable(purpose) else purpose
-            self.report(f"requests held back {time.monotonic() - started:.2f} s for {named} "
-                        f"({emptied - started:.2f} s of it waiting for those in flight)", time.monotonic() - started)
+            held = time.monotonic() - started
+            self.report(held, lambda: f"requests held back {held:.2f} s for "
+                                      f"{purpose() if callable(purpose) else purpose} "
+                                      f"({emptied - started:.2f} s of it waiting for those in flight)")
 
-    def report(self, text: str, seconds: float) -> None:
-        """Tell `on_slow` of something that took `seconds`, if that is SLOW_SECONDS or more."""
+    def report(self, seconds: float, describe: Callable[[], str]) -> None:
+        """Tell `on_slow` what took `seconds` if that is SLOW_SECONDS or more (described only then: every
+        request reports)."""
         if self.on_slow is not None and seconds >= SLOW_SECONDS:
-            self.on_slow(text)
+            self.on_slow(describe())
 
 
 def long_poll(environ: dict[str, Any]) -> bool:
@@ -627,8 +629,8 @@ def gated_server(ip_address: str, port: int, state: LocalState | None, gate: Gat
                         state.note(environ)
                     body = list(moto_app(environ, start_response))  # the body made inside the gate
                 seconds = time.monotonic() - started
-                gate.report(f"{operation(environ)} took {seconds:.2f} s ({passed - started:.2f} s of it at the gate)",
-                            seconds)
+                gate.report(seconds, lambda: f"{operation(environ)} took {seconds:.2f} s "
+                                             f"({passed - started:.2f} s of it at the gate)")
                 return body
 
             self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)

@@ -442,7 +442,8 @@ def test_slow_lines_from_many_threads_stay_whole():
         written.append("\n")
 
     local = localstack.LocalStack(log=log)
-    threads = [threading.Thread(target=local._gate.report, args=(f"request {n} took 1.00 s", 1.0)) for n in range(8)]
+    threads = [threading.Thread(target=local._gate.report, args=(1.0, lambda n=n: f"request {n} took 1.00 s"))
+               for n in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
