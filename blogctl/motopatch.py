@@ -210,15 +210,19 @@ _asking = threading.local()  # the partition the Query running in this thread as
 
 
 def _index_partition(table: Any, attribute: str, value: Any, walk: Any) -> list[Any]:
-    """The items whose `attribute` is `value`: every index's map is made by one walk of the table (at 10,000
-    posts a second or more, so the first Query on any index pays for all of them once)."""
+    """The items whose `attribute` is `value`, from its map (made with every index's, see `_index_maps`)."""
+    return list(_index_maps(table, walk, {attribute} | _index_attributes(table))[attribute].get(value, {}).values())
+
+
+def _index_maps(table: Any, walk: Any, attributes: set[str]) -> dict[str, dict[Any, dict[Any, Any]]]:
+    """The table's maps of these attributes' values to items, the missing ones made by one walk of the table
+    (at 10,000 posts a second or more: the first Query on any index pays for all of them once)."""
     entry = _partitions.get(id(table))
     if entry is None or entry[0] is not table:
         entry = _partitions[id(table)] = (table, {})
     maps = entry[1]
-    if attribute not in maps:
-        wanted = {attribute} | _index_attributes(table)
-        fresh: dict[str, dict[Any, dict[Any, Any]]] = {name: {} for name in wanted if name not in maps}
+    fresh: dict[str, dict[Any, dict[Any, Any]]] = {name: {} for name in attributes if name not in maps}
+    if fresh:
         for item in walk(table):
             attrs = getattr(item, "attrs", {})
             for name, by_value in fresh.items():
@@ -226,7 +230,7 @@ def _index_partition(table: Any, attribute: str, value: Any, walk: Any) -> list[
                 if found is not None:
                     by_value.setdefault(found, {})[(item.hash_key, item.range_key)] = item
         maps.update(fresh)
-    return list(maps[attribute].get(value, {}).values())
+    return maps
 
 
 def warm_index_maps() -> int:
@@ -239,9 +243,7 @@ def warm_index_maps() -> int:
     tables = [table for regions in dynamodb_backends.values() for backend in regions.values()
               for table in backend.tables.values()]
     for table in tables:
-        attributes = _index_attributes(table)
-        if attributes:
-            _index_partition(table, min(attributes), None, walk)
+        _index_maps(table, walk, _index_attributes(table))
     return len(tables)
 
 
