@@ -215,11 +215,10 @@ def _uncertain(per_word: list[list[_TermPostings]], certain: set[str], count: in
     A cut word's missing impact is at most the last (smallest) of its best postings: the score used
     to rank them is the most each can have. Their unverified words are for the caller to find in the text.
     """
-    cut = [any(found.cut for found in postings) for postings in per_word]
-    members = [set(itertools.chain.from_iterable(found.slugs for found in postings)) for postings in per_word]
-    whole = [n for n, is_cut in enumerate(cut) if not is_cut]
+    whole = [n for n, postings in enumerate(per_word) if not any(found.cut for found in postings)]
     bases = whole or [min(range(len(per_word)), key=lambda n: max(found.df for found in per_word[n]))]
-    pool = set.intersection(*(members[n] for n in bases)) - certain
+    pool = set.intersection(*(set(itertools.chain.from_iterable(found.slugs for found in per_word[n]))
+                              for n in bases)) - certain
     if not pool:
         return []
     scores: dict[str, float] = dict.fromkeys(pool, 0.0)
