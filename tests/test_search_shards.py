@@ -258,6 +258,18 @@ def test_batches_and_progress_round_trip_and_refuse_garbage():
         shards.decode_batch(gzip.compress(b'[1, 2]'))
 
 
+def test_an_overlay_answers_from_the_pending_entries_reading_each_term_once():
+    entries = [PendingEntry.of("new", 1, doc("new", "kangaroo kangaroo emu")),
+               PendingEntry.of("edited", 2, doc("edited", "emu"), indexed="kangaroo emu", indexed_length=2),
+               PendingEntry.of("gone", 3, None, indexed="kangaroo")]
+    overlay = shards.Overlay(entries, average_length=2.0)
+    assert overlay.df_change("kangaroo") == 1 - 2 and overlay.df_change("emu") == 2 - 1
+    assert [p.slug for p in overlay.postings("kangaroo")] == ["new"] and overlay.postings("koala") == ()
+    first = overlay.postings("emu")
+    assert overlay.postings("emu") is first and {p.slug for p in first} == {"new", "edited"}  # kept, not read again
+    assert overlay.hidden == {"new", "edited", "gone"} and overlay.docs_change() == 2 - 2
+
+
 def test_the_manifest_after_a_batch_counts_documents_and_length():
     before = Manifest(shards=2, docs=10, length=100, generation=1, bytes=5000)
     entries = [PendingEntry.of("new", 1, doc("new", "one two three")),

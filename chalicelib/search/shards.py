@@ -477,7 +477,10 @@ def latest(entries: Iterable[PendingEntry]) -> list[PendingEntry]:
 
 
 class Overlay:
-    """Pending entries as a query sees them: they hide their slugs' shard postings and bring their own."""
+    """Pending entries as a query sees them: they hide their slugs' shard postings and bring their own.
+
+    A query asks about a term several times (its frequency, its postings, the count); each term's
+    answer is read from the entries' text once (a pending entry holds a post's thousand or so terms)."""
 
     def __init__(self, entries: Iterable[PendingEntry], average_length: float) -> None:
         self.entries = latest(entries)
@@ -486,6 +489,8 @@ class Overlay:
         # Padded with spaces so that ' term:' and ' term ' find whole terms with str.find (no parsing).
         self._terms = [(e, f" {e.terms} ") for e in self.entries if e.terms]
         self._indexed = [f" {e.indexed} " for e in self.entries if e.indexed]
+        self._postings: dict[str, tuple[Posting, ...]] = {}
+        self._removed: dict[str, int] = {}
 
     def docs_change(self) -> int:
         """How many more (or fewer) documents the index has once these are merged."""
@@ -493,11 +498,14 @@ class Overlay:
 
     def df_change(self, term: str) -> int:
         """How many more (or fewer) documents contain `term` once these are merged."""
-        added = sum(f" {term}:" in text for _, text in self._terms)
-        return added - sum(f" {term} " in text for text in self._indexed)
+        if term not in self._removed:
+            self._removed[term] = sum(f" {term} " in text for text in self._indexed)
+        return len(self.postings(term)) - self._removed[term]
 
-    def postings(self, term: str) -> list[Posting]:
+    def postings(self, term: str) -> tuple[Posting, ...]:
         """The pending documents' postings for `term`."""
+        if term in self._postings:
+            return self._postings[term]
         found = []
         needle = f" {term}:"
         for entry, text in self._terms:
@@ -507,7 +515,8 @@ class Overlay:
                 count = int(text[start:text.index(" ", start)])
                 found.append(Posting(entry.slug, impact(count, length_norm(entry.length, self._average_length)),
                                      entry.day))
-        return found
+        self._postings[term] = tuple(found)
+        return self._postings[term]
 
     def completions(self, prefix: str, limit: int) -> list[str]:
         """Terms of pending documents that `prefix` begins (at most `limit`, in no particular order)."""
