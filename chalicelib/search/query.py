@@ -221,20 +221,20 @@ def _uncertain(per_word: list[list[_TermPostings]], certain: set[str], count: in
                               for n in bases)) - certain
     if not pool:
         return []
-    scores: dict[str, float] = dict.fromkeys(pool, 0.0)
+    # Every post starts at the most it can have (each word's ceiling); a word that lists it swaps its
+    # ceiling for its score. Only the listed are visited: most of the pool is missed by most words.
+    ceilings = [max((f.weighted * f.floor for f in postings), default=0.0) for postings in per_word]
+    scores: dict[str, float] = dict.fromkeys(pool, sum(ceilings))
     days: dict[str, int] = {}
-    missed: dict[str, list[int]] = {}
-    for number, postings in enumerate(per_word):
+    listed: list[dict[str, float]] = []
+    for ceiling, postings in zip(ceilings, per_word):
         found_scores, found_days = _scores(pool, [postings])
         days.update(found_days)
-        ceiling = max((f.weighted * f.floor for f in postings), default=0.0)
-        for slug in pool:
-            if slug in found_scores:
-                scores[slug] += found_scores[slug]
-            else:
-                scores[slug] += ceiling
-                missed.setdefault(slug, []).append(number)
-    return [Candidate(s, round(scores[s] / IMPACT_SCALE, 4), days[s], tuple(missed[s]))
+        for slug, score in found_scores.items():
+            scores[slug] += score - ceiling
+        listed.append(found_scores)
+    return [Candidate(s, round(scores[s] / IMPACT_SCALE, 4), days[s],
+                      tuple(n for n, found in enumerate(listed) if s not in found))
             for s in _best(scores, days, count)]
 
 
