@@ -366,6 +366,9 @@ def test_only_the_hits_shown_are_excerpted(monkeypatch, store):
     found = engine.search(store, '"saved one"')
     assert [h.slug for h in found.hits] == ["rescue"] and "<mark>saved one</mark>" in found.hits[0].snippet
     assert rendered == ["The lifeguard saved one swimmer."]  # "seats" was checked for the phrase, not excerpted
+    rendered.clear()
+    kept = engine.search(store, "kangaroo", limit=1)  # two posts match: a chunk of candidates is checked
+    assert [h.slug for h in kept.hits] == ["kangaroos"] and len(rendered) == 1  # the other is never cut
 
 
 def test_posts_a_common_words_cut_postings_miss_are_found_through_their_text(monkeypatch):

@@ -22,13 +22,13 @@ from typing import Any, Protocol
 
 from markupsafe import Markup
 
-from chalicelib.search.query import MAX_PENDING, Candidates, ParsedQuery, find, parse_query, suggest
+from chalicelib.search.query import MAX_PENDING, Candidate, Candidates, ParsedQuery, find, parse_query, suggest
 from chalicelib.search.shards import (
     Batch, Manifest, PendingEntry, Progress, Shard, decode_batch, decode_progress, decode_shard, empty_shard,
     encode_batch, encode_progress, encode_shard, estimated_bytes, group_changes, group_completions,
     merge_completions, merge_shard, pending_fields, split_shard, split_source, start_batch,
 )
-from chalicelib.search.snippets import excerpt
+from chalicelib.search.snippets import Excerpt, excerpt
 from chalicelib.search.text import Document
 
 PAGE_SIZE = 20  # results a search page shows
@@ -126,11 +126,10 @@ def search(source: Source, text: str, limit: int = PAGE_SIZE) -> Results:
 def _checked_hits(source: Source, query: ParsedQuery, found: Candidates, limit: int) -> tuple[tuple[Hit, ...], int]:
     """The candidates that are public posts and have the query's phrases, best first (ties: newest),
     and how many candidates were checked."""
-    hits: list[Hit] = []
-    uncertain: set[str] = set()  # hits some word's cut postings did not list (their text has it)
+    found_hits: list[tuple[Candidate, Mapping[str, Any], Excerpt]] = []
     ranked = list(found.ranked[:MAX_CHECKED])
     checked = 0
-    while ranked and len(hits) < limit:
+    while ranked and len(found_hits) < limit:
         chunk, ranked = ranked[:CHECK_CHUNK], ranked[CHECK_CHUNK:]
         checked += len(chunk)
         posts = source.posts([c.slug for c in chunk])
@@ -140,12 +139,12 @@ def _checked_hits(source: Source, query: ParsedQuery, found: Candidates, limit: 
             item, body = posts[candidate.slug]
             seen = excerpt(body, query, found.terms, headings(item))
             if seen.has_phrases and seen.has_words(candidate.unverified):
-                hits.append(Hit(candidate.slug, item, candidate.score, seen.html))
-                if candidate.unverified:
-                    uncertain.add(candidate.slug)
-    hits.sort(key=lambda h: (str(h.item.get("date", "")), h.slug), reverse=True)  # newest first among equals
-    hits.sort(key=lambda h: (h.slug in uncertain, -h.score))  # those the index lists whole first
-    return tuple(hits[:limit]), checked
+                found_hits.append((candidate, item, seen))
+    # Newest first among equals; those the index lists whole (no unverified word) before the others;
+    # excerpts cut for the hits shown only.
+    found_hits.sort(key=lambda h: (str(h[1].get("date", "")), h[0].slug), reverse=True)
+    found_hits.sort(key=lambda h: (bool(h[0].unverified), -h[0].score))
+    return tuple(Hit(c.slug, item, c.score, seen.html) for c, item, seen in found_hits[:limit]), checked
 
 
 def headings(item: Mapping[str, Any]) -> list[str]:
