@@ -9,7 +9,8 @@ import datetime as dt
 import pytest
 
 from bench import corpus as archive
-from bench.scale import OwnMemory, requests, worst_sitemap_figure
+from bench.figures import FAIL, INFO, PASS
+from bench.scale import OwnMemory, Sample, judge, requests, worst_sitemap_figure
 from chalicelib import feeds, posts
 
 MB = 1024 * 1024
@@ -77,3 +78,21 @@ def test_own_memory_counts_our_allocations_but_not_those_inside_an_aws_call():
 def test_the_worst_case_sitemap_ends_at_the_byte_cap():
     figure = worst_sitemap_figure()
     assert figure.data["bytes"] > feeds.MAX_SITEMAP_BYTES - 1000 and 0 < figure.data["urls"] < feeds.MAX_SITEMAP_URLS
+
+
+def samples(own: float, items: int, calls: tuple[tuple[str, str], ...] = (("dynamodb", "Query"),)) -> list[Sample]:
+    return [Sample(200, own, calls, items, 100 * items)] * 3
+
+
+def test_a_page_is_judged_by_its_ratio_and_the_sitemap_index_by_its_one_query():
+    home = {f.key: f for f in judge("home", "/", samples(0.001, 11), samples(0.002, 11), [100], [100])}
+    assert home["scale.own_time.home"].status == FAIL and home["scale.memory.home"].status == PASS
+    index = {f.key: f for f in judge("sitemap index", "/sitemap.xml", samples(0.001, 1), samples(0.002, 19),
+                                     [100], [300])}
+    assert index["scale.own_time.sitemap_index"].status == INFO  # it lists a file per month: it grows
+    assert index["scale.memory.sitemap_index"].status == INFO
+    reads = index["scale.reads.sitemap_index"]
+    assert reads.status == PASS and reads.measured.startswith("19 vs 1 items")  # one Query, one item per month
+    many = judge("sitemap index", "/sitemap.xml", samples(0.001, 1), samples(0.001, 19, (("dynamodb", "Query"),) * 2),
+                 [100], [100])
+    assert [f.status for f in many if f.key == "scale.reads.sitemap_index"] == [FAIL]  # a second Query
