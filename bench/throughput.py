@@ -145,7 +145,10 @@ def start_stack(port: int, aws_port: int, log: IO[str], *options: str) -> subpro
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BLOG_"))}
     return subprocess.Popen(
         [sys.executable, "-m", "blogctl", "serve", "--port", str(port), "--aws-port", str(aws_port),
-         "--no-autoreload", *options], cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+         "--no-autoreload", *options], cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        # Ctrl-C stops it even when the bench was started in the background (`make bench &`), with
+        # SIGINT ignored: the stack would inherit that, and be killed after STOP_TIMEOUT_SECONDS instead
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def stop_stack(process: subprocess.Popen[bytes]) -> None:

@@ -1,9 +1,13 @@
-"""The local stack benchmark's archive and its judgement (fast checks; no stack is started here)."""
+"""The local stack benchmark's archive and its judgement (fast checks; a stack is started once, and killed at once)."""
 from __future__ import annotations
+
+import signal
+from pathlib import Path
 
 import pytest
 
 from bench import localstack as bench
+from bench import throughput
 from bench.figures import ERROR, FAIL, PASS
 from bench.search import Corpus
 from chalicelib import posts
@@ -69,3 +73,19 @@ def test_a_rebuild_is_seen_running_by_its_process_under_the_stack():
                 os.kill(child, signal.SIGTERM)
             process.wait()
     assert not bench.rebuilding(SimpleNamespace(process=rebuilding))
+
+
+def test_a_stack_started_in_the_background_still_stops_at_ctrl_c(tmp_path):
+    ignored = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as under `make bench &`
+    try:
+        with open(tmp_path / "log", "w") as log:
+            process = throughput.start_stack(throughput.free_port(), throughput.free_port(), log)
+    finally:
+        signal.signal(signal.SIGINT, ignored)
+    try:
+        status = Path(f"/proc/{process.pid}/status").read_text()
+        ignoring = int(next(line for line in status.splitlines() if line.startswith("SigIgn:")).split()[1], 16)
+        assert not ignoring & (1 << (signal.SIGINT - 1))  # Ctrl-C reaches it
+    finally:
+        process.kill()
+        process.wait()
