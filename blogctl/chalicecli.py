@@ -1,12 +1,13 @@
 """Chalice's own CLI, whose deployment zip gets its modules' bytecode before it is uploaded.
 
 `make deploy` runs `python -m blogctl.chalicecli deploy --stage <stage>`: the same command as
-`chalice deploy --stage <stage>`, with one change. `chalice deploy` uploads the zip it built
+`chalice deploy --stage <stage>`, with one change (and a check). `chalice deploy` uploads the zip it built
 (or reused: `.chalice/deployments/<hash>-python3.X.zip`, the hash of requirements.txt,
 app.py, chalicelib/ and vendor/) as it is, sources only, so every cold start would compile
 every module. Here the one method that makes that zip, Chalice 1.34's
 `LambdaDeploymentPackager.create_deployment_package`, gives it its bytecode (blogctl/bytecode.py)
-before it returns the zip's name: Chalice reads the zip to upload it only after that.
+before it returns the zip's name: Chalice reads the zip to upload it only after that. The
+zip's size is checked there too, against `make package`'s limit (deploy.MAX_ZIP_BYTES).
 
 The cached zip is rewritten in place. That is safe: Chalice reuses it only while its hash (of
 every file the zip takes from the project) is the same, and each deploy drops the zip's pycs
@@ -26,21 +27,25 @@ from pathlib import Path
 from chalice import cli
 from chalice.deploy.packager import LambdaDeploymentPackager
 
-from blogctl import bytecode
+from blogctl import bytecode, deploy
 
 CreatePackage = Callable[[LambdaDeploymentPackager, str, str], str]
 
 
 def give_bytecode(filename: str, python_version: str) -> None:
-    """Add the modules' bytecode to the zip Chalice will upload; exit (nothing uploaded) if it cannot."""
+    """Add the modules' bytecode to the zip Chalice will upload, and check its size (`make package`'s
+    limit, deploy.MAX_ZIP_BYTES); exit (nothing uploaded) if it cannot or the zip is too big."""
     try:
         bytecode.check_runtimes({"every function": python_version})
-        done = bytecode.add_bytecode(Path(filename))
+        done = [f"Bytecode: {line}." for line in bytecode.add_bytecode(Path(filename))]
+        done += [f"Size: {line}." for line in deploy.check_zip(Path(filename), deploy.MAX_ZIP_BYTES)]
     except bytecode.FAILURES as err:
         # SystemExit passes Chalice's `except Exception` (a traceback, status 2): our message, status 1
         raise SystemExit(f"bytecode: {err}\nnothing was deployed") from err
+    except deploy.StepFailed as err:
+        raise SystemExit(f"{err}\nnothing was deployed") from err
     for line in done:
-        print(f"Bytecode: {line}.", flush=True)  # beside Chalice's "Creating deployment package."
+        print(line, flush=True)  # beside Chalice's "Creating deployment package."
 
 
 def with_bytecode(create: CreatePackage) -> CreatePackage:

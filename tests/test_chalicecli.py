@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import random
 import zipfile
 from pathlib import Path
 
@@ -121,3 +122,18 @@ def test_a_deploy_from_another_python_is_refused_before_anything_is_uploaded(tmp
     assert f"this is {bytecode.runtime()}, whose bytecode the functions cannot use (every function runs python3.99)" \
         in str(exit_.value.code) and "nothing was deployed" in str(exit_.value.code)
     assert zipfile.ZipFile(path).namelist() == ["app.py"]
+
+
+def test_a_zip_over_the_size_limit_is_refused_before_anything_is_uploaded(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("app.py", "x = 1\n")
+        archive.writestr("vendor/big.bin", random.Random(0).randbytes(16 * 1024))  # 16 KiB that do not compress
+    monkeypatch.setattr(deploy, "MAX_ZIP_BYTES", 8 * 1024)
+    with pytest.raises(SystemExit) as exit_:
+        chalicecli.give_bytecode(str(path), bytecode.runtime())
+    assert "deployment.zip" in str(exit_.value.code) and "too big" in str(exit_.value.code)
+    assert "nothing was deployed" in str(exit_.value.code)
+    monkeypatch.setattr(deploy, "MAX_ZIP_BYTES", 1024 * 1024)
+    chalicecli.give_bytecode(str(path), bytecode.runtime())
+    assert "Size: deployment.zip:" in capsys.readouterr().out
