@@ -6,11 +6,12 @@ will do it (pending entries merged in batches, shards split as they grow) into a
 `MemoryStore`, so a query reads shards, pending entries and post texts from dicts: what is
 measured is the engine's own work (decoding, scoring, checking phrases, excerpts), not
 storage latency. Figures: the query mix's own time (thread CPU, medians) and peak memory
-(tracemalloc) at 10,000 against 100 posts (judged), and against 2,000 (where every bound of
-a query is reached already), and the bytes a query reads.
+(tracemalloc) at 10,000 against 100 posts (judged), and against 2,000 (where a one-word
+query's bounds are reached already; a multi-word query's checks of texts keep growing until
+its rarest word is cut too), and the bytes a query reads.
 
 BENCH_SEARCH_MAX sets the large index (default 10,000, so that `make bench` stays short): at
-100,000 indexing takes about 70 minutes and 3.8 GB, on one core.
+100,000 indexing takes about an hour and 4 GB, on one core.
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from bench.timing import interleave, median, ratio, seconds
 from chalicelib.search import engine, text
 from chalicelib.search.shards import Manifest
 
-SMALL, MIDDLE = 100, 2_000  # past MIDDLE, every bound of a query is reached
+SMALL, MIDDLE = 100, 2_000  # past MIDDLE, a one-word query's bounds are reached
 LARGE = int(os.environ.get("BENCH_SEARCH_MAX") or 10_000)
 VOCABULARY_WORDS = 40_000
 ZIPF_SHIFT = 2.7  # Zipf-Mandelbrot: weight 1 / (rank + shift), like word counts in prose
