@@ -14,10 +14,12 @@ empty caches, as a container's first request for that page. The items each reque
 (Query ScannedCount, GetItem/BatchGetItem keys) and the bytes it reads are kept in results.json.
 
 Sizes: BENCH_SCALE_MAX (default 1,000, so that the default `make bench` stays short) sets the
-large archive: writing it takes 30 to 60 ms a post on moto, and merging its search index more
-as the index grows (10,000: about 40 minutes on 2 busy cores, 2.7 GB; 100,000: many hours and
-tens of GB, moto holds it all). BENCH_IMPORT_POSTS (default 100) sets the bulk import, about
-85 ms a post on moto at 200 and more as moto's table grows (moto's Query walks the table).
+large archive: writing it takes about 15 ms a post on moto, and merging its search index more
+as the index grows (10,000: about 10 minutes; 100,000: hours, moto holds every shard).
+BENCH_SCALE_SEARCH=0 leaves the search index and the search requests out (the search bench
+measures them at 100,000 in memory), so that the other requests can be measured at 100,000.
+BENCH_IMPORT_POSTS (default 100) sets the bulk import, about 20 to 85 ms a post on moto
+(moto's Query walks the table).
 """
 from __future__ import annotations
 
@@ -50,6 +52,7 @@ from chalicelib.site import MAX_MONTHS, Site, now_utc
 SMALL = 100
 LARGE = int(os.environ.get("BENCH_SCALE_MAX") or 1_000)
 IMPORT_POSTS = int(os.environ.get("BENCH_IMPORT_POSTS") or 100)
+WITH_SEARCH = os.environ.get("BENCH_SCALE_SEARCH", "1") != "0"  # 0: no search index, no search requests
 BUILD_BATCH = 2_500  # posts a search merge takes at once while building (an import's batches: fewer shard rewrites)
 IMPORT_WAVE = 100  # uploads per wave the handler drains (moto's SendMessage walks the whole queue)
 ROUNDS = 9  # timed requests per size, alternating
@@ -96,6 +99,8 @@ def build(world: World, corpus: archive.Corpus, count: int) -> Blog:
     generated = (corpus.post(number) for number in range(count))
     seed_sources(blog.index, blog.content, aws.client("dynamodb"), ((p.key, p.source) for p in generated))
     log(f"{count:,} posts written", started)
+    if not WITH_SEARCH:
+        return blog
     store = search_index.IndexStore(blog.index, blog.content, now_utc())
     while engine.merge(store, batch_docs=BUILD_BATCH).entries:  # as rebuild runs do (in larger batches), until settled
         engine.grow(store)
@@ -207,6 +212,8 @@ def request_figures(world: World, corpus: archive.Corpus, blogs: dict[int, Blog]
     found = []
     with world.http() as http:
         for name, path in requests(corpus).items():
+            if name.startswith("search") and not WITH_SEARCH:
+                continue
             started = time.monotonic()
             times_of = interleave({str(n): timed(world, http, blog, path) for n, blog in blogs.items()}, ROUNDS)
             peaks = interleave({str(n): measured_peak(memory, http, blog, path) for n, blog in blogs.items()},
@@ -381,7 +388,7 @@ def run(world: World) -> list[Figure]:
     """Reader requests at LARGE vs SMALL posts, the large archive's sitemaps, and a bulk import."""
     corpus = archive.Corpus()
     blogs = {SMALL: build(world, corpus, SMALL), LARGE: build(world, corpus, LARGE)}
-    found = [search_index_figure(blogs), *request_figures(world, corpus, blogs)]
+    found = [*([search_index_figure(blogs)] if WITH_SEARCH else []), *request_figures(world, corpus, blogs)]
     found.append(guarded(SITEMAP_KEY, SITEMAP_LABEL.format(count=LARGE), SITEMAP_GOAL,
                          lambda: sitemap_figure(world, blogs[LARGE], LARGE)))
     found.append(worst_sitemap_figure())
