@@ -211,16 +211,24 @@ _asking = threading.local()  # the partition the Query running in this thread as
 
 def _index_partition(table: Any, attribute: str, value: Any, walk: Any) -> list[Any]:
     """The items whose `attribute` is `value`, from its map (made with every index's, see `_index_maps`)."""
-    return list(_index_maps(table, walk, {attribute} | _index_attributes(table))[attribute].get(value, {}).values())
+    maps = _maps_of(table)
+    if attribute not in maps:  # (the indexes' attributes are looked up on a miss only: every Query comes here)
+        maps = _index_maps(table, walk, {attribute} | _index_attributes(table))
+    return list(maps[attribute].get(value, {}).values())
+
+
+def _maps_of(table: Any) -> dict[str, dict[Any, dict[Any, Any]]]:
+    """The table's index maps made so far (none for a table not seen yet, or a new table at the same id)."""
+    entry = _partitions.get(id(table))
+    if entry is None or entry[0] is not table:
+        entry = _partitions[id(table)] = (table, {})
+    return entry[1]
 
 
 def _index_maps(table: Any, walk: Any, attributes: set[str]) -> dict[str, dict[Any, dict[Any, Any]]]:
     """The table's maps of these attributes' values to items, the missing ones made by one walk of the table
     (at 10,000 posts a second or more: the first Query on any index pays for all of them once)."""
-    entry = _partitions.get(id(table))
-    if entry is None or entry[0] is not table:
-        entry = _partitions[id(table)] = (table, {})
-    maps = entry[1]
+    maps = _maps_of(table)
     fresh: dict[str, dict[Any, dict[Any, Any]]] = {name: {} for name in attributes if name not in maps}
     if fresh:
         for item in walk(table):
