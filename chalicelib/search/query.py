@@ -261,7 +261,8 @@ def _word_postings(alts: dict[str, float], reader: ShardReader, overlay: Overlay
         shard = reader.shard(term)
         limits = [n for n in (limit, MAX_COMPLETION_POSTINGS if weight != 1.0 else -1) if n >= 0]
         slugs, impacts, term_days = shard.columns(term, min(limits, default=-1))
-        cut = bool(slugs) and len(slugs) < shard.df(term)
+        stored_df = shard.df(term)  # (a view finds the term's line in the shard each time it is asked)
+        cut = bool(slugs) and len(slugs) < stored_df
         floor = int(impacts.rsplit(" ", 1)[-1]) if cut else 0
         if overlay.hidden and not overlay.hidden.isdisjoint(slugs):
             kept = [i for i, slug in enumerate(slugs) if slug not in overlay.hidden]
@@ -275,7 +276,7 @@ def _word_postings(alts: dict[str, float], reader: ShardReader, overlay: Overlay
             term_days = " ".join([*term_days.split(), *(str(p.day) for p in pending)])
         if slugs:
             members.update(slugs)
-            df = max(shard.df(term) + overlay.df_change(term), len(slugs))
+            df = max(stored_df + overlay.df_change(term), len(slugs))
             found.append(_TermPostings(term, weight * idf(df, docs), slugs, impacts, term_days, cut, floor, df))
     return found, members
 
