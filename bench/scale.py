@@ -70,16 +70,19 @@ MONTH = archive.CURRENT_MONTH.strftime("%Y-%m")
 GROWS_WITH = {"sitemap index": "one file per month the blog spans"}
 
 
-def requests(corpus: archive.Corpus) -> dict[str, str]:
-    """Each kind of reader request, as the same page at every size."""
+def requests(corpus: archive.Corpus, with_search: bool = True) -> dict[str, str]:
+    """Each kind of reader request, as the same page at every size (the searches only `with_search`)."""
     newest = corpus.post(0)
+    searches = {
+        "search (rare word)": f"/search?q={archive.RARE_WORD}",
+        "search (common word)": f"/search?q={quote(corpus.words[30])}",
+    }
     return {
         "home": "/",
         "post": f"/posts/{newest.slug}",
         "tag": f"/tags/{posts.slugify(corpus.tags[0])}",
         "archive month": f"/archive/{MONTH.replace('-', '/')}",
-        "search (rare word)": f"/search?q={archive.RARE_WORD}",
-        "search (common word)": f"/search?q={quote(corpus.words[30])}",
+        **(searches if with_search else {}),
         "feed": "/feed.xml",
         "sitemap index": "/sitemap.xml",
         "sitemap page": f"/sitemaps/posts-{MONTH}.xml",
@@ -211,9 +214,7 @@ def request_figures(world: World, corpus: archive.Corpus, blogs: dict[int, Blog]
         memory.attach(aws.client(service))
     found = []
     with world.http() as http:
-        for name, path in requests(corpus).items():
-            if name.startswith("search") and not WITH_SEARCH:
-                continue
+        for name, path in requests(corpus, WITH_SEARCH).items():
             started = time.monotonic()
             times_of = interleave({str(n): timed(world, http, blog, path) for n, blog in blogs.items()}, ROUNDS)
             peaks = interleave({str(n): measured_peak(memory, http, blog, path) for n, blog in blogs.items()},

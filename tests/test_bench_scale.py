@@ -56,6 +56,8 @@ def test_the_rare_word_is_in_one_post_only(corpus):
 def test_every_reader_request_is_named(corpus):
     assert set(requests(corpus)) >= {"home", "post", "tag", "archive month", "search (rare word)", "feed",
                                       "sitemap index", "sitemap page", "API list"}
+    assert set(requests(corpus)) - set(requests(corpus, with_search=False)) == {"search (rare word)",
+                                                                                 "search (common word)"}
 
 
 def test_own_memory_counts_our_allocations_but_not_those_inside_an_aws_call():
