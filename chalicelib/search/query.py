@@ -227,8 +227,9 @@ def _uncertain(per_word: list[list[_TermPostings]], certain: set[str], count: in
     scores: dict[str, float] = dict.fromkeys(pool, sum(ceilings))
     days: dict[str, int] = {}
     listed: list[dict[str, float]] = []
-    for ceiling, postings in zip(ceilings, per_word):
-        found_scores, found_days = _scores(pool, [postings])
+    for number, (ceiling, postings) in enumerate(zip(ceilings, per_word)):
+        # A base word lists the whole pool: its postings alone give every day.
+        found_scores, found_days = _scores(pool, [postings], with_days=number == bases[0])
         days.update(found_days)
         for slug, score in found_scores.items():
             scores[slug] += score - ceiling
@@ -299,9 +300,11 @@ def _matching(alternatives: list[dict[str, float]], reader: ShardReader, overlay
     return per_word, sizes, wanted
 
 
-def _scores(wanted: set[str], words: list[list[_TermPostings]]) -> tuple[dict[str, float], dict[str, int]]:
+def _scores(wanted: set[str], words: list[list[_TermPostings]],
+            with_days: bool = True) -> tuple[dict[str, float], dict[str, int]]:
     """(slug -> score, slug -> day) of the `wanted` slugs: per word its best alternative's score, the words'
-    scores summed in their order, the day from the first word's postings (its last alternative's).
+    scores summed in their order, the day from the first word's postings (its last alternative's; no days
+    unless `with_days`).
 
     Only the postings of wanted slugs are converted and scored (with several words, a few of each word's
     thousand), one column split at a time.
@@ -316,7 +319,7 @@ def _scores(wanted: set[str], words: list[list[_TermPostings]]) -> tuple[dict[st
                 score = found.weighted * int(value)
                 if score > best.get(slug, 0.0):
                     best[slug] = score
-            if not number:
+            if with_days and not number:
                 days.update(zip(slugs, map(int, _picked(found.days, positions))))
         scores = best if not number else {slug: score + best[slug] for slug, score in scores.items()}
     return scores, days
