@@ -11,11 +11,9 @@ algorithm meets the client's delayed ACK and each response waits about 40 ms.
 from __future__ import annotations
 
 import http.client
-import os
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -23,8 +21,8 @@ from dataclasses import dataclass
 from typing import IO
 
 from bench.figures import Figure, failed, judged
+from blogctl import localstack
 from blogctl.localstack import wait_for_http
-from blogctl.stage import PROJECT_DIR
 
 CLIENTS = (1, 8, 32)
 REQUESTS_PER_LEVEL = 400
@@ -142,13 +140,7 @@ def live_figure(seconds: list[float]) -> Figure:
 
 def start_stack(port: int, aws_port: int, log: IO[str], *options: str) -> subprocess.Popen[bytes]:
     """`python -m blogctl serve` on the given ports (and `options`), with none of this shell's AWS or blog settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BLOG_"))}
-    return subprocess.Popen(
-        [sys.executable, "-m", "blogctl", "serve", "--port", str(port), "--aws-port", str(aws_port),
-         "--no-autoreload", *options], cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-        # Ctrl-C stops it even when the bench was started in the background (`make bench &`), with
-        # SIGINT ignored: the stack would inherit that, and be killed after STOP_TIMEOUT_SECONDS instead
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    return localstack.start_child(port, aws_port, *options, stdout=log, stderr=subprocess.STDOUT)
 
 
 def stop_stack(process: subprocess.Popen[bytes]) -> None:

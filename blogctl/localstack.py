@@ -27,6 +27,7 @@ import ctypes.util
 import gc
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -453,6 +454,22 @@ def wait_for_http(url: str, timeout: float, process: subprocess.Popen | None = N
         except OSError:
             time.sleep(0.2)
     return False
+
+
+def start_child(port: int, aws_port: int, *options: str, **popen: Any) -> subprocess.Popen:
+    """`python -m blogctl serve` on these ports (and `options`) as a child of a test or a benchmark:
+    without autoreload, with none of this process's AWS or blog settings, and stopped by Ctrl-C."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BLOG_"))}
+    return subprocess.Popen(
+        [sys.executable, "-m", "blogctl", "serve", "--port", str(port), "--aws-port", str(aws_port),
+         "--no-autoreload", *options], cwd=PROJECT_DIR, env=env,
+        # A shell starts a background job (`make bench &`) with SIGINT ignored; the stack would inherit
+        # that, and Ctrl-C (how it is stopped) would not stop it.
+        preexec_fn=_default_sigint, **popen)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def main(port: int, aws_port: int, stage: str, autoreload: bool, state_dir: Path | None = None,

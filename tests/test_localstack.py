@@ -19,6 +19,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from blogctl.localstack import start_child
 from blogctl.stage import PROJECT_DIR, load_stage
 from conftest import source
 
@@ -47,15 +48,9 @@ class Stack:
     def __init__(self, *options: str) -> None:
         self.port, self.aws_port = free_port(), free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("BLOG_", "AWS_"))}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "blogctl", "serve", "--port", str(self.port), "--aws-port", str(self.aws_port),
-             "--no-autoreload", *options],
-            cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            start_new_session=True,  # its own process group: `kill` reaches `chalice local` too
-            # Ctrl-C as in a terminal, however the tests were started: a shell starts a background job
-            # (`cmd &`) with SIGINT ignored, the stack would inherit that, and nothing would stop it
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        self.process = start_child(
+            self.port, self.aws_port, *options, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True)  # its own process group: `kill` reaches `chalice local` too
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, name="stack-output", daemon=True)
         self._reader.start()
