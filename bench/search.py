@@ -196,7 +196,8 @@ def run(world: object = None) -> list[Figure]:
         reported("search.own_time_full_pages", "Search own time, queries with a full page at every size, "
                  f"{LARGE:,} vs {SMALL} posts", f"{times(full_ratio)} ({', '.join(full)})" if full else "no such query",
                  ratio=round(full_ratio, 3), queries=full),
-        reported("search.bounded", f"Search own time and peak memory, {LARGE:,} vs {MIDDLE:,} posts (every bound reached)",
+        reported("search.bounded",
+                 f"Search own time and peak memory, {LARGE:,} vs {MIDDLE:,} posts (a one-word query's bounds reached)",
                  f"time {times(bounded_time)} ({ms(own[LARGE])} vs {ms(own[MIDDLE])}); "
                  f"memory {times(bounded_memory)}", time_ratio=round(bounded_time, 3),
                  memory_ratio=round(bounded_memory, 3)),
