@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bench.corpus import prose, vocabulary
-from bench.figures import Figure, judged, ms, reported, times
+from bench.figures import NO_GOAL, Figure, guarded, judged, ms, reported, times
 from bench.timing import interleave, median, ratio, seconds
 from chalicelib.search import engine, text
 from chalicelib.search.shards import Manifest
@@ -43,6 +43,7 @@ BUILD_BATCH = 2_500  # posts merged at once while building (an import's batches;
 ROUNDS = 9
 GOAL = 1.2
 SEED = 20_240_101
+PER_RESULT_LABEL = f"Search own time per result shown (10 queries), {LARGE:,} vs {SMALL} posts"
 FIRST_DAY = dt.date(2010, 1, 1)
 DAYS = 15 * 365
 
@@ -158,6 +159,17 @@ def measure_memory(store: engine.MemoryStore, query: str) -> int:
         tracemalloc.stop()
 
 
+def per_result_figure(own: dict[int, float], shown: dict[int, int]) -> Figure:
+    """Own time per result shown, LARGE vs SMALL posts: at SMALL, some queries of the mix fill less than a
+    page, and checking and excerpting fewer posts costs less, which the judged ratio counts against LARGE."""
+    each = {size: own[size] / shown[size] if shown[size] else 0.0 for size in (SMALL, LARGE)}
+    value = ratio(each[LARGE], each[SMALL])
+    return reported("search.own_time_per_result", PER_RESULT_LABEL,
+                    f"{times(value)} ({each[LARGE] * 1000:.3f} ms a result, {shown[LARGE]} shown; "
+                    f"vs {each[SMALL] * 1000:.3f} ms, {shown[SMALL]} shown)",
+                    ratio=round(value, 3), shown={str(size): shown[size] for size in (SMALL, LARGE)})
+
+
 def run(world: object = None) -> list[Figure]:
     """Own time, peak memory and bytes read of the query mix at LARGE against 100 and 2,000 posts."""
     started = time.monotonic()
@@ -196,6 +208,8 @@ def run(world: object = None) -> list[Figure]:
         reported("search.own_time_full_pages", "Search own time, queries with a full page at every size, "
                  f"{LARGE:,} vs {SMALL} posts", f"{times(full_ratio)} ({', '.join(full)})" if full else "no such query",
                  ratio=round(full_ratio, 3), queries=full),
+        guarded("search.own_time_per_result", PER_RESULT_LABEL, NO_GOAL,
+                lambda: per_result_figure(own, {size: sum(seen[size]["hits"].values()) for size in stores})),
         reported("search.bounded",
                  f"Search own time and peak memory, {LARGE:,} vs {MIDDLE:,} posts (a one-word query's bounds reached)",
                  f"time {times(bounded_time)} ({ms(own[LARGE])} vs {ms(own[MIDDLE])}); "

@@ -25,3 +25,16 @@ def test_every_query_of_the_mix_finds_what_it_is_for():
     assert results["phrase"].query.phrases
     assert store.bytes_read > 0 and store.other_bytes == 0  # counted only when asked
     assert bench.figures_of(store, bench.queries(corpus))["other_bytes"] > 0
+
+
+def test_time_per_result_compares_what_each_page_showed():
+    own = {bench.SMALL: 0.012, bench.LARGE: 0.030}
+    figure = bench.per_result_figure(own, {bench.SMALL: 120, bench.LARGE: 200})
+    assert figure.status == "info" and figure.data["ratio"] == 1.5  # 0.150 ms a result vs 0.100 ms
+    assert "0.150 ms a result, 200 shown; vs 0.100 ms, 120 shown" in figure.measured
+
+
+def test_time_per_result_is_an_error_when_a_size_showed_nothing():
+    row = bench.guarded("k", "label", "goal", lambda: bench.per_result_figure({bench.SMALL: 0.01, bench.LARGE: 0.01},
+                                                                             {bench.SMALL: 0, bench.LARGE: 10}))
+    assert row.status not in ("pass", "info") and "not a measurement" in row.measured
