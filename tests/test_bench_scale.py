@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import boto3
+import moto
 import pytest
 
 from bench import corpus as archive
 from bench.figures import FAIL, INFO, PASS
-from bench.scale import OwnMemory, Sample, judge, requests, worst_sitemap_figure
+from bench.scale import ColdCaches, OwnMemory, Sample, judge, requests, worst_sitemap_figure
 from chalicelib import feeds, posts
 
 MB = 1024 * 1024
@@ -98,3 +100,19 @@ def test_a_page_is_judged_by_its_ratio_and_the_sitemap_index_by_its_one_query():
     many = judge("sitemap index", "/sitemap.xml", samples(0.001, 1), samples(0.001, 19, (("dynamodb", "Query"),) * 2),
                  [100], [100])
     assert [f.status for f in many if f.key == "scale.reads.sitemap_index"] == [FAIL]  # a second Query
+
+
+def test_cold_caches_flush_inside_each_aws_call_while_attached():
+    caches = ColdCaches(size=MB)
+    seen: list[str] = []
+    with moto.mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.meta.events.register("provide-client-params", lambda **_: seen.append("call starts"))
+        s3.meta.events.register("after-call", lambda **_: seen.append("call answered"))
+        with caches.attached([s3]):
+            s3.meta.events.register("response-received", lambda **_: seen.append(f"flushed {caches.flushes}"))
+            s3.list_buckets()
+        s3.list_buckets()
+    # Inside the calls' window (the recorder's, so not in own time), once per call, and only while attached.
+    assert seen == ["call starts", "flushed 1", "call answered", "call starts", "flushed 1", "call answered"]
+    assert caches.flushes == 1
