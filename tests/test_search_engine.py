@@ -82,6 +82,23 @@ def test_equal_scores_list_the_newest_first():
     assert slugs(store, "kangaroo") == ["a-new", "c-mid", "b-old"]
 
 
+def test_the_first_merge_of_a_blog_scores_against_its_own_average_length():
+    """Impacts use the index's average length with the batch (or the pending posts) in: scored against
+    an empty index's average of 1, a new blog's first posts (an import: a whole batch) had every long
+    post's impacts squashed near the floor, ranked below any short post merged after them."""
+    filler = " ".join(f"filler{n}" for n in range(60))
+    fresh = engine.MemoryStore()
+    put(fresh, "guide", f"{filler} kangaroo", title="Kangaroo guide")  # in the title, in a long post
+    put(fresh, "aside", "A kangaroo, in passing.")  # once, in a short post
+    assert slugs(fresh, "kangaroo") == ["guide", "aside"]  # pending, before any merge
+    store = engine.MemoryStore()
+    put(store, "guide", f"{filler} kangaroo", title="Kangaroo guide")
+    store.refresh()  # the blog's first batch
+    put(store, "aside", "A kangaroo, in passing.")
+    store.refresh()
+    assert slugs(store, "kangaroo") == ["guide", "aside"]
+
+
 def test_did_you_mean_offers_a_known_word(store):
     results = engine.search(store, "kangaroi boxes")
     assert results.hits == () and results.suggestion == "kangaroo boxes"

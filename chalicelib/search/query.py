@@ -29,7 +29,7 @@ from chalicelib.errors import BadRequest
 from chalicelib.search import text as analysis
 from chalicelib.search.shards import (
     IMPACT_SCALE, PREFIX_MAX_CHARS, PREFIX_MIN_CHARS, Manifest, Overlay, PendingEntry, Shard, ShardView,
-    empty_shard, idf, prefix_key, shard_of, view_shard,
+    average_length_after, empty_shard, idf, latest, prefix_key, shard_of, view_shard,
 )
 
 MAX_QUERY_CHARS = 500
@@ -170,7 +170,8 @@ def find(query: ParsedQuery, manifest: Manifest, read: Read, pending: Iterable[P
     """The documents matching every word of `query`, best first, from the shards and pending entries."""
     if not query:
         return Candidates()
-    overlay = Overlay(_bounded(pending), manifest.average_length)
+    entries = latest(_bounded(pending))
+    overlay = Overlay(entries, average_length_after(manifest, entries))  # as their merge will score them
     reader = ShardReader(manifest, read)
     prefixed = [w for w in query.words if w.prefix]
     reader.load([w.term for w in query.words] + [prefix_key(w.text[:PREFIX_MAX_CHARS]) for w in prefixed])
