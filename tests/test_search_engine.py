@@ -305,6 +305,17 @@ def test_phrases_are_checked_in_the_text_and_the_title(store):
     assert sorted(slugs(store, "saved one")) == ["rescue", "seats"]
 
 
+def test_words_joined_without_a_space_must_appear_together():
+    store = engine.MemoryStore()
+    put(store, "release", "Upgrade to version 3.5 of Kangaroo.js today; don't wait.", title="Release notes")
+    put(store, "scattered", "Kangaroo hops 3 metres and 5 more; js files: don wrote them, t is for time.")
+    store.refresh()
+    assert slugs(store, "kangaroo.js") == ["release"]
+    assert slugs(store, "kangaroo 3.5") == ["release"]
+    assert slugs(store, "don't") == ["release"]
+    assert sorted(slugs(store, "kangaroo js")) == ["release", "scattered"]  # apart: any order, anywhere
+    assert "<mark>Kangaroo.js</mark>" in engine.search(store, "kangaroo.js").hits[0].snippet
+
 def excerpt(body: str, q: str, headings: tuple[str, ...] = ()) -> snippets.Excerpt:
     parsed = query.parse_query(q)
     return snippets.excerpt(body, parsed, [frozenset({w.term}) for w in parsed.words], headings)

@@ -1,7 +1,8 @@
 """A reader's query: parsing, ranked candidates from shards and pending entries, "did you mean". Pure.
 
 Every word must match (AND); "quoted phrases" must appear as written (the caller checks
-them in the candidates' text, see snippets.py); a last word that is no word of the blog
+them in the candidates' text, see snippets.py), and so must words joined without a space
+('node.js', '3.5', "don't": JOINERS); a last word that is no word of the blog
 matches the words it begins instead (search as you type: 'kang' finds 'kangaroo').
 Candidates are ranked by BM25 from the postings' impacts (titles and tags weigh more:
 text.TITLE_WEIGHT), ties newest first. Reads go through a `read(numbers) -> {number: bytes}`
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -47,6 +49,12 @@ MAX_CORRECTED_WORDS = 2
 SCORE_DIGITS = 6  # scores equal to this many decimals (in impact units) tie, and the newer post wins
 QUOTES = "\"“”„‟«»＂"
 _QUOTE_TABLE = str.maketrans({q: '"' for q in QUOTES})
+# Words joined by one of these, without a space ('node.js', '3.5', "don't", 'e-mail', 'x86_64'), are one
+# thing to the reader: they must appear together, as a quoted phrase would (a version is not a 3 and a 5
+# anywhere in the post). The apostrophe of a possessive ("docker's") joins nothing: 'docker' reads the same.
+JOINERS = ".-_'’‐"
+_JOINED_RE = re.compile(rf"(?:{analysis.WORD_RE.pattern})(?:[{re.escape(JOINERS)}](?:{analysis.WORD_RE.pattern}))+")
+_POSSESSIVE_RE = re.compile(r"['’]s$", re.IGNORECASE)
 
 Read = Callable[[Collection[int]], Mapping[int, bytes]]
 
@@ -87,6 +95,10 @@ def parse_query(text: str) -> ParsedQuery:
         folded = analysis.words(part)
         if quoted and len(folded) > 1 and len(phrases) < MAX_PHRASES:
             phrases.append(tuple(analysis.stem(w) for w in folded[:MAX_PHRASE_WORDS]))
+        for joined in _JOINED_RE.findall(part) if not quoted else ():
+            stems = tuple(analysis.stem(w) for w in analysis.words(_POSSESSIVE_RE.sub("", joined))[:MAX_PHRASE_WORDS])
+            if len(stems) > 1 and len(phrases) < MAX_PHRASES and stems not in phrases:
+                phrases.append(stems)
         last_part = number == len(parts) - 1
         for position, word in enumerate(folded):
             term = analysis.term(word)
