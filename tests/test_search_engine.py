@@ -105,6 +105,15 @@ def test_did_you_mean_offers_a_known_word(store):
     assert engine.search(store, "zzzzzz").suggestion is None
 
 
+def test_did_you_mean_offers_the_word_as_written_in_the_posts():
+    """A term's completion reads as the shortest word the batch's posts wrote for it: a post that has
+    the word itself counts (it carries no form), whatever the order of the batch."""
+    store = engine.MemoryStore()
+    put(store, "a-herd", "Wombats everywhere, wombats all day.")
+    put(store, "b-one", "A wombat naps.")
+    store.refresh()
+    assert engine.search(store, "wombta").suggestion == "wombat"
+
 def test_a_merge_cut_short_resumes_to_the_same_index(monkeypatch):
     monkeypatch.setattr(shards, "SHARD_TARGET_BYTES", 300)  # many shards
     whole = engine.MemoryStore()

@@ -594,7 +594,7 @@ def merge_shard(shard: Shard, removed: Mapping[str, Iterable[str]], added: Mappi
         else:
             terms.pop(term, None)
         if df != old_df and (min(df, old_df) == 0 or df.bit_length() != old_df.bit_length()):
-            reported[term] = (df, next((d.forms[term] for d in added.values() if term in d.forms), term))
+            reported[term] = (df, _best_form(term, added.values()))
     prefixes = _owned(shard.prefixes, shard, count, prefix_key)
     return replace(shard, count=count, generation=generation, terms=terms, prefixes=prefixes), reported
 
@@ -625,6 +625,13 @@ def group_completions(reported: Mapping[str, tuple[int, str]],
         for prefix in prefixes_of(term):
             changes[shard_of(prefix_key(prefix), count)][prefix][term] = (df, form)
     return {number: dict(updates) for number, updates in changes.items()}
+
+
+def _best_form(term: str, added: Iterable[Document]) -> str:
+    """The word a term reads as, among the batch's documents that have it: the shortest, as in one post
+    ('box', not 'boxes'); a document without a form for it had the term itself as a word."""
+    forms = [d.forms.get(term, term) for d in added if term in d.terms]
+    return min(forms, key=lambda f: (len(f), f)) if forms else term
 
 
 def merge_completions(shard: Shard, updates: Mapping[str, Mapping[str, tuple[int, str]]], *,
