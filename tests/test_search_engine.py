@@ -113,6 +113,13 @@ def test_did_you_mean_offers_the_word_as_written_in_the_posts():
     put(store, "b-one", "A wombat naps.")
     store.refresh()
     assert engine.search(store, "wombta").suggestion == "wombat"
+    older = engine.MemoryStore()  # the plural merged first, the word itself in a later batch
+    put(older, "a-herd", "Wombats everywhere, wombats all day.")
+    older.refresh()
+    put(older, "b-one", "A wombat naps.")
+    older.refresh()
+    assert engine.search(older, "wombta").suggestion == "wombat"
+    assert engine.search(older, "wombtas").suggestion == "wombats"  # in the number typed
 
 def test_a_merge_cut_short_resumes_to_the_same_index(monkeypatch):
     monkeypatch.setattr(shards, "SHARD_TARGET_BYTES", 300)  # many shards

@@ -399,7 +399,7 @@ def suggest(query: ParsedQuery, candidates: Candidates) -> str | None:
             for term, df, form in reader.completions(prefix):
                 distance = min(edit_distance(word.text, form, limit), edit_distance(word.term, term, limit))
                 if distance <= limit and (best is None or (distance, -df) < best[:2]):
-                    best = (distance, -df, form)
+                    best = (distance, -df, _in_number_typed(word.text, term, form))
         if best:
             fixes[word.text] = best[2]
     if not fixes:
@@ -410,6 +410,13 @@ def suggest(query: ParsedQuery, candidates: Candidates) -> str | None:
             pieces += [query.text[last:start], fixes[folded]]
             last = end
     return "".join(pieces) + query.text[last:]
+
+
+def _in_number_typed(typed: str, term: str, form: str) -> str:
+    """A correction as singular or plural as the reader's word. A completion keeps the form its first
+    posts wrote (a merge reporting the term itself cannot tell it from no news), so a plural may stand
+    for its term; a form that is the term and an 's' has the term itself for its singular."""
+    return term if form == term + "s" and not typed.endswith("s") else form
 
 
 def _probes(word: str) -> list[str]:
