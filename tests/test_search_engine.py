@@ -82,11 +82,44 @@ def test_equal_scores_list_the_newest_first():
     assert slugs(store, "kangaroo") == ["a-new", "c-mid", "b-old"]
 
 
+def test_the_first_merge_of_a_blog_scores_against_its_own_average_length():
+    """Impacts use the index's average length with the batch (or the pending posts) in: scored against
+    an empty index's average of 1, a new blog's first posts (an import: a whole batch) had every long
+    post's impacts squashed near the floor, ranked below any short post merged after them."""
+    filler = " ".join(f"filler{n}" for n in range(60))
+    fresh = engine.MemoryStore()
+    put(fresh, "guide", f"{filler} kangaroo", title="Kangaroo guide")  # in the title, in a long post
+    put(fresh, "aside", "A kangaroo, in passing.")  # once, in a short post
+    assert slugs(fresh, "kangaroo") == ["guide", "aside"]  # pending, before any merge
+    store = engine.MemoryStore()
+    put(store, "guide", f"{filler} kangaroo", title="Kangaroo guide")
+    store.refresh()  # the blog's first batch
+    put(store, "aside", "A kangaroo, in passing.")
+    store.refresh()
+    assert slugs(store, "kangaroo") == ["guide", "aside"]
+
+
 def test_did_you_mean_offers_a_known_word(store):
     results = engine.search(store, "kangaroi boxes")
     assert results.hits == () and results.suggestion == "kangaroo boxes"
     assert engine.search(store, "zzzzzz").suggestion is None
 
+
+def test_did_you_mean_offers_the_word_as_written_in_the_posts():
+    """A term's completion reads as the shortest word the batch's posts wrote for it: a post that has
+    the word itself counts (it carries no form), whatever the order of the batch."""
+    store = engine.MemoryStore()
+    put(store, "a-herd", "Wombats everywhere, wombats all day.")
+    put(store, "b-one", "A wombat naps.")
+    store.refresh()
+    assert engine.search(store, "wombta").suggestion == "wombat"
+    older = engine.MemoryStore()  # the plural merged first, the word itself in a later batch
+    put(older, "a-herd", "Wombats everywhere, wombats all day.")
+    older.refresh()
+    put(older, "b-one", "A wombat naps.")
+    older.refresh()
+    assert engine.search(older, "wombta").suggestion == "wombat"
+    assert engine.search(older, "wombtas").suggestion == "wombats"  # in the number typed
 
 def test_a_merge_cut_short_resumes_to_the_same_index(monkeypatch):
     monkeypatch.setattr(shards, "SHARD_TARGET_BYTES", 300)  # many shards
@@ -287,6 +320,17 @@ def test_phrases_are_checked_in_the_text_and_the_title(store):
     assert slugs(store, '"one saved"') == ["seats"]
     assert sorted(slugs(store, "saved one")) == ["rescue", "seats"]
 
+
+def test_words_joined_without_a_space_must_appear_together():
+    store = engine.MemoryStore()
+    put(store, "release", "Upgrade to version 3.5 of Kangaroo.js today; don't wait.", title="Release notes")
+    put(store, "scattered", "Kangaroo hops 3 metres and 5 more; js files: don wrote them, t is for time.")
+    store.refresh()
+    assert slugs(store, "kangaroo.js") == ["release"]
+    assert slugs(store, "kangaroo 3.5") == ["release"]
+    assert slugs(store, "don't") == ["release"]
+    assert sorted(slugs(store, "kangaroo js")) == ["release", "scattered"]  # apart: any order, anywhere
+    assert "<mark>Kangaroo.js</mark>" in engine.search(store, "kangaroo.js").hits[0].snippet
 
 def excerpt(body: str, q: str, headings: tuple[str, ...] = ()) -> snippets.Excerpt:
     parsed = query.parse_query(q)

@@ -88,6 +88,15 @@ def test_quoted_phrases_keep_their_order_and_stop_words():
     assert unclosed.phrases == () and [w.term for w in unclosed.words] == ["one", "saved"]
 
 
+def test_words_joined_without_a_space_are_a_phrase():
+    parsed = q.parse_query("kangaroo.js 3.5 don't e-mail 3.5")
+    assert parsed.phrases == (("kangaroo", "js"), ("3", "5"), ("don", "t"), ("e", "mail"))  # once each
+    assert [w.term for w in parsed.words] == ["kangaroo", "js", "don", "mail", "3", "5"]
+    assert q.parse_query("x86_64 e‐mail").phrases == (("x86", "64"), ("e", "mail"))
+    assert q.parse_query("wombat's burrows").phrases == ()  # a possessive: the word alone
+    assert q.parse_query("wombat/burrow, tunnel").phrases == ()  # other marks join nothing
+    assert q.parse_query('"kangaroo.js hops"').phrases == (("kangaroo", "js", "hop"),)  # quoted: one phrase
+
 def test_queries_are_bounded():
     with pytest.raises(BadRequest):
         q.parse_query("a" * (q.MAX_QUERY_CHARS + 1))

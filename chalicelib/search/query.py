@@ -1,7 +1,8 @@
 """A reader's query: parsing, ranked candidates from shards and pending entries, "did you mean". Pure.
 
 Every word must match (AND); "quoted phrases" must appear as written (the caller checks
-them in the candidates' text, see snippets.py); a last word that is no word of the blog
+them in the candidates' text, see snippets.py), and so must words joined without a space
+('node.js', '3.5', "don't": JOINERS); a last word that is no word of the blog
 matches the words it begins instead (search as you type: 'kang' finds 'kangaroo').
 Candidates are ranked by BM25 from the postings' impacts (titles and tags weigh more:
 text.TITLE_WEIGHT), ties newest first. Reads go through a `read(numbers) -> {number: bytes}`
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -29,7 +31,7 @@ from chalicelib.errors import BadRequest
 from chalicelib.search import text as analysis
 from chalicelib.search.shards import (
     IMPACT_SCALE, PREFIX_MAX_CHARS, PREFIX_MIN_CHARS, Manifest, Overlay, PendingEntry, Shard, ShardView,
-    empty_shard, idf, prefix_key, shard_of, view_shard,
+    average_length_after, empty_shard, idf, latest, prefix_key, shard_of, view_shard,
 )
 
 MAX_QUERY_CHARS = 500
@@ -47,6 +49,12 @@ MAX_CORRECTED_WORDS = 2
 SCORE_DIGITS = 6  # scores equal to this many decimals (in impact units) tie, and the newer post wins
 QUOTES = "\"“”„‟«»＂"
 _QUOTE_TABLE = str.maketrans({q: '"' for q in QUOTES})
+# Words joined by one of these, without a space ('node.js', '3.5', "don't", 'e-mail', 'x86_64'), are one
+# thing to the reader: they must appear together, as a quoted phrase would (a version is not a 3 and a 5
+# anywhere in the post). The apostrophe of a possessive ("docker's") joins nothing: 'docker' reads the same.
+JOINERS = ".-_'’‐"
+_JOINED_RE = re.compile(rf"(?:{analysis.WORD_RE.pattern})(?:[{re.escape(JOINERS)}](?:{analysis.WORD_RE.pattern}))+")
+_POSSESSIVE_RE = re.compile(r"['’]s$", re.IGNORECASE)
 
 Read = Callable[[Collection[int]], Mapping[int, bytes]]
 
@@ -87,6 +95,10 @@ def parse_query(text: str) -> ParsedQuery:
         folded = analysis.words(part)
         if quoted and len(folded) > 1 and len(phrases) < MAX_PHRASES:
             phrases.append(tuple(analysis.stem(w) for w in folded[:MAX_PHRASE_WORDS]))
+        for joined in _JOINED_RE.findall(part) if not quoted else ():
+            stems = tuple(analysis.stem(w) for w in analysis.words(_POSSESSIVE_RE.sub("", joined))[:MAX_PHRASE_WORDS])
+            if len(stems) > 1 and len(phrases) < MAX_PHRASES and stems not in phrases:
+                phrases.append(stems)
         last_part = number == len(parts) - 1
         for position, word in enumerate(folded):
             term = analysis.term(word)
@@ -170,7 +182,8 @@ def find(query: ParsedQuery, manifest: Manifest, read: Read, pending: Iterable[P
     """The documents matching every word of `query`, best first, from the shards and pending entries."""
     if not query:
         return Candidates()
-    overlay = Overlay(_bounded(pending), manifest.average_length)
+    entries = latest(_bounded(pending))
+    overlay = Overlay(entries, average_length_after(manifest, entries))  # as their merge will score them
     reader = ShardReader(manifest, read)
     prefixed = [w for w in query.words if w.prefix]
     reader.load([w.term for w in query.words] + [prefix_key(w.text[:PREFIX_MAX_CHARS]) for w in prefixed])
@@ -386,7 +399,7 @@ def suggest(query: ParsedQuery, candidates: Candidates) -> str | None:
             for term, df, form in reader.completions(prefix):
                 distance = min(edit_distance(word.text, form, limit), edit_distance(word.term, term, limit))
                 if distance <= limit and (best is None or (distance, -df) < best[:2]):
-                    best = (distance, -df, form)
+                    best = (distance, -df, _in_number_typed(word.text, term, form))
         if best:
             fixes[word.text] = best[2]
     if not fixes:
@@ -397,6 +410,13 @@ def suggest(query: ParsedQuery, candidates: Candidates) -> str | None:
             pieces += [query.text[last:start], fixes[folded]]
             last = end
     return "".join(pieces) + query.text[last:]
+
+
+def _in_number_typed(typed: str, term: str, form: str) -> str:
+    """A correction as singular or plural as the reader's word. A completion keeps the form its first
+    posts wrote (a merge reporting the term itself cannot tell it from no news), so a plural may stand
+    for its term; a form that is the term and an 's' has the term itself for its singular."""
+    return term if form == term + "s" and not typed.endswith("s") else form
 
 
 def _probes(word: str) -> list[str]:

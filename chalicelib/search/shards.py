@@ -594,7 +594,7 @@ def merge_shard(shard: Shard, removed: Mapping[str, Iterable[str]], added: Mappi
         else:
             terms.pop(term, None)
         if df != old_df and (min(df, old_df) == 0 or df.bit_length() != old_df.bit_length()):
-            reported[term] = (df, next((d.forms[term] for d in added.values() if term in d.forms), term))
+            reported[term] = (df, _best_form(term, added.values()))
     prefixes = _owned(shard.prefixes, shard, count, prefix_key)
     return replace(shard, count=count, generation=generation, terms=terms, prefixes=prefixes), reported
 
@@ -625,6 +625,13 @@ def group_completions(reported: Mapping[str, tuple[int, str]],
         for prefix in prefixes_of(term):
             changes[shard_of(prefix_key(prefix), count)][prefix][term] = (df, form)
     return {number: dict(updates) for number, updates in changes.items()}
+
+
+def _best_form(term: str, added: Iterable[Document]) -> str:
+    """The word a term reads as, among the batch's documents that have it: the shortest, as in one post
+    ('box', not 'boxes'); a document without a form for it had the term itself as a word."""
+    forms = [d.forms.get(term, term) for d in added if term in d.terms]
+    return min(forms, key=lambda f: (len(f), f)) if forms else term
 
 
 def merge_completions(shard: Shard, updates: Mapping[str, Mapping[str, tuple[int, str]]], *,
@@ -693,21 +700,37 @@ class Batch:
 
     generation: int
     shards: int  # the shard count it is merged into (no split happens while a batch is open)
-    average_length: int  # of the index when the batch started, rounded (impacts use it)
+    average_length: int  # of the index with the batch in, rounded (impacts use it)
     entries: tuple[PendingEntry, ...]
 
     def manifest_after(self, manifest: Manifest, bytes_change: int) -> Manifest:
         """The manifest once every shard has the batch (and the shards grew by `bytes_change`)."""
-        docs, length = manifest.docs, manifest.length
-        for entry in self.entries:
-            if entry.indexed:
-                docs -= 1
-                length -= entry.indexed_length
-            if entry.terms:
-                docs += 1
-                length += entry.length
-        return Manifest(shards=manifest.shards, docs=max(docs, 0), length=max(length, 0),
+        docs, length = _counts_after(manifest, self.entries)
+        return Manifest(shards=manifest.shards, docs=docs, length=length,
                         generation=self.generation, bytes=max(manifest.bytes + bytes_change, 0))
+
+
+def _counts_after(manifest: Manifest, entries: Iterable[PendingEntry]) -> tuple[int, int]:
+    """(documents, total length) of the index once `entries` (one per slug) are merged."""
+    docs, length = manifest.docs, manifest.length
+    for entry in entries:
+        if entry.indexed:
+            docs -= 1
+            length -= entry.indexed_length
+        if entry.terms:
+            docs += 1
+            length += entry.length
+    return max(docs, 0), max(length, 0)
+
+
+def average_length_after(manifest: Manifest, entries: Iterable[PendingEntry]) -> float:
+    """The average document length once `entries` (one per slug) are merged: what their impacts use.
+
+    Not the index's as it is: a new blog's is 1 (no documents), and its first batch (an import,
+    hundreds of posts) scored against it had a long post's impacts squashed to the floor for good.
+    """
+    docs, length = _counts_after(manifest, entries)
+    return length / docs if docs else 1.0
 
 
 @dataclass(frozen=True)
@@ -723,8 +746,9 @@ class Progress:
 
 def start_batch(manifest: Manifest, entries: Iterable[PendingEntry]) -> Batch:
     """A new batch of `entries` over the index `manifest` describes."""
+    kept = tuple(latest(entries))
     return Batch(generation=manifest.generation + 1, shards=manifest.shards,
-                 average_length=max(1, round(manifest.average_length)), entries=tuple(latest(entries)))
+                 average_length=max(1, round(average_length_after(manifest, kept))), entries=kept)
 
 
 def encode_batch(batch: Batch) -> bytes:
