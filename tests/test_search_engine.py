@@ -121,6 +121,7 @@ def test_did_you_mean_offers_the_word_as_written_in_the_posts():
     assert engine.search(older, "wombta").suggestion == "wombat"
     assert engine.search(older, "wombtas").suggestion == "wombats"  # in the number typed
 
+
 def test_a_merge_cut_short_resumes_to_the_same_index(monkeypatch):
     monkeypatch.setattr(shards, "SHARD_TARGET_BYTES", 300)  # many shards
     whole = engine.MemoryStore()
@@ -331,6 +332,7 @@ def test_words_joined_without_a_space_must_appear_together():
     assert slugs(store, "don't") == ["release"]
     assert sorted(slugs(store, "kangaroo js")) == ["release", "scattered"]  # apart: any order, anywhere
     assert "<mark>Kangaroo.js</mark>" in engine.search(store, "kangaroo.js").hits[0].snippet
+
 
 def excerpt(body: str, q: str, headings: tuple[str, ...] = ()) -> snippets.Excerpt:
     parsed = query.parse_query(q)

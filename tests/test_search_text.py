@@ -97,6 +97,7 @@ def test_words_joined_without_a_space_are_a_phrase():
     assert q.parse_query("wombat/burrow, tunnel").phrases == ()  # other marks join nothing
     assert q.parse_query('"kangaroo.js hops"').phrases == (("kangaroo", "js", "hop"),)  # quoted: one phrase
 
+
 def test_queries_are_bounded():
     with pytest.raises(BadRequest):
         q.parse_query("a" * (q.MAX_QUERY_CHARS + 1))
