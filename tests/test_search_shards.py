@@ -232,14 +232,15 @@ def test_ingest_writes_everything_but_what_merges_own():
 
 
 def test_the_largest_pending_entry_fits_a_dynamodb_item_with_room_to_spare():
-    # The worst a post can produce: MAX_TERMS_PER_DOC distinct terms of the longest length, each with
-    # a form, 2-byte letters that are still stemmed ('s' plural) would not be: forms are ASCII.
+    # The worst a post can produce: distinct terms of the longest length, each with a form, until
+    # MAX_DOC_TERMS_BYTES (2-byte letters that are still stemmed ('s' plural) would not be: forms are ASCII).
     longest = text.MAX_TERM_BYTES
     letters = ["".join("abcdefghijklmnopqrstuvwxyz"[n // 26**i % 26] for i in range(3)) for n in range(26**3)]
-    words = [name + "x" * (longest - 4) + "s" for name in letters[:text.MAX_TERMS_PER_DOC + 10]]
+    words = [name + "x" * (longest - 4) + "s" for name in letters[:2_000]]
     document = text.analyze("a" * 100, "2024-01-02", "", [], " ".join(words * 3))
-    assert len(document.terms) == text.MAX_TERMS_PER_DOC and len(document.forms) == text.MAX_TERMS_PER_DOC
+    assert len(document.forms) == len(document.terms) < len(words)  # the budget, not the words, ended it
     entry = PendingEntry.of("a" * 100, 10**9, document, indexed=" ".join(document.terms), indexed_length=10**9)
+    assert text.MAX_DOC_TERMS_BYTES - 200 < len(entry.terms) + len(entry.forms) <= text.MAX_DOC_TERMS_BYTES
     item = {**entry.to_item(), "pk": "SEARCH#" + "a" * 100, "sk": "SEARCH", "pending": "PENDING"}
     assert dynamodb_size(item) < DYNAMODB_ITEM_LIMIT * 0.6
 

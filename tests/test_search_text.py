@@ -55,11 +55,18 @@ def test_analyze_weighs_title_and_tags_and_counts_length():
 
 
 def test_analyze_keeps_the_heaviest_terms_and_the_title_within_its_bounds():
-    body = " ".join(f"word{n}" for n in range(text.MAX_TERMS_PER_DOC + 500)) + " repeated repeated"
+    body = " ".join(f"word{n}" for n in range(8_000)) + " repeated repeated"
     doc = text.analyze("s", "2024-01-02", "Title words", [], body)
-    assert len(doc.terms) == text.MAX_TERMS_PER_DOC
+    stored = sum(text.stored_bytes(t, n, doc.forms.get(t, t)) for t, n in doc.terms.items())
+    assert text.MAX_DOC_TERMS_BYTES - 20 < stored <= text.MAX_DOC_TERMS_BYTES
     assert {text.term("title"), "word", "repeated", "word0"} <= set(doc.terms)
-    assert "word1400" not in doc.terms  # the last of the equals go first
+    assert "word7999" not in doc.terms  # the last of the equals go first
+
+
+def test_a_long_post_keeps_the_words_it_uses_once():
+    # 5,000 distinct words, most of them once (as in a long post): every one is kept, not its 1,000 heaviest.
+    body = " ".join(f"{n:04d}wombat" for n in range(5_000))
+    assert "4999wombat" in text.analyze("s", "2024-01-02", "Notes", [], body).terms
     long_text = "early " + "filler " * text.MAX_TEXT_CHARS + "late"
     assert "late" not in text.analyze("s", "2024-01-02", "", [], long_text).terms
 

@@ -36,8 +36,9 @@ Storage shapes (the bytes and dicts are the engine's; keys and services are the 
 - batch and progress: gzip'd bytes, present only while a merge is open: e.g. S3
   `_search/batch` (written once per batch) and `_search/progress` (small, rewritten per chunk).
 - search record, one per post: ``{"slug", "rev", "day", "length", "terms", "forms", "indexed",
-  "indexed_length"}`` (strings and ints; at most ~200 KB by construction, ~5-16 KB for a
-  real post) plus a pending mark (e.g. an attribute keyed by a sparse GSI) while not merged.
+  "indexed_length"}`` (strings and ints; at most about 130 KB by construction: terms and forms
+  within text.MAX_DOC_TERMS_BYTES, `indexed` the same terms; 5-20 KB for a post of a few thousand
+  words) plus a pending mark (e.g. an attribute keyed by a sparse GSI) while not merged.
 
 Limits
 ------

@@ -16,7 +16,9 @@ result only once its text shows the word (engine.py checks the texts it reads an
 100,000 posts three words of a few percent of the posts each found 1 post without this. `total`
 is then a lower bound. A phrase is checked in the best MAX_CHECKED candidates only (engine.py),
 so a phrase of common words in a big blog may be missed; "did you mean" corrects frequent words
-whose first three or four letters are right (or swapped).
+whose first three or four letters are right (or swapped). A post is indexed by its heaviest terms
+within text.MAX_DOC_TERMS_BYTES: about 4,000 distinct words of prose, so only a very long post can
+lose a word it uses once.
 """
 from __future__ import annotations
 

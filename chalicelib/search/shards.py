@@ -480,7 +480,7 @@ class Overlay:
     """Pending entries as a query sees them: they hide their slugs' shard postings and bring their own.
 
     A query asks about a term several times (its frequency, its postings, the count); each term's
-    answer is read from the entries' text once (a pending entry holds a post's thousand or so terms)."""
+    answer is read from the entries' text once (a pending entry holds a post's thousands of terms)."""
 
     def __init__(self, entries: Iterable[PendingEntry], average_length: float) -> None:
         self.entries = latest(entries)

@@ -17,7 +17,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 # Bounds of one post's search document (they bound a pending entry's size: see shards.py).
-MAX_TERMS_PER_DOC = 1000
+# Its terms and forms as a pending entry stores them ('term:count ', 'term:form '), heaviest first: about
+# 4,000 distinct words of real prose (a 10,000-word post keeps its words used once), and three times this
+# still fits a search record's DynamoDB item beside its text (tests/test_limits.py).
+MAX_DOC_TERMS_BYTES = 64 * 1024
 MAX_TERM_BYTES = 48  # longer "words" are hashes, URLs, base64: nobody searches for them
 MAX_TEXT_CHARS = 300_000  # of a post's plain text; a 1 MB source has less text than that
 TITLE_WEIGHT = 6  # a word in the title counts as this many in the body
@@ -144,7 +147,7 @@ class Document:
     slug: str
     day: int
     length: int  # weighted words, title and tags included (BM25's document length)
-    terms: dict[str, int]  # term -> weighted count; at most MAX_TERMS_PER_DOC, heaviest first
+    terms: dict[str, int]  # term -> weighted count, heaviest first, within MAX_DOC_TERMS_BYTES with their forms
     forms: dict[str, str] = field(default_factory=dict)  # term -> a word it came from, when they differ
 
 
@@ -167,6 +170,19 @@ def analyze(slug: str, date: str, title: str, tags: Iterable[str], text: str) ->
             forms[found] = word  # the shortest word of a stem reads best: 'box', not 'boxes'
 
     # Heaviest first; among equals, the word met first (counts keep the order of the text).
-    kept = dict(sorted(weights.items(), key=lambda tw: -tw[1])[:MAX_TERMS_PER_DOC])
+    kept: dict[str, int] = {}
+    size = 0
+    for found, weight in sorted(weights.items(), key=lambda tw: -tw[1]):
+        size += stored_bytes(found, weight, forms[found])
+        if size > MAX_DOC_TERMS_BYTES:
+            break
+        kept[found] = weight
     return Document(slug=slug, day=day_number(date), length=sum(weights.values()), terms=kept,
                     forms={t: f for t, f in forms.items() if t in kept and f != t})
+
+
+def stored_bytes(term: str, weight: int, form: str) -> int:
+    """What a term takes in a pending entry: 'term:weight ' in its terms, and 'term:form ' in its forms
+    when the word readers type for it is not the term itself."""
+    size = len(term.encode()) + len(str(weight)) + 2
+    return size + (len(term.encode()) + len(form.encode()) + 2 if form != term else 0)
