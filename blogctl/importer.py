@@ -330,6 +330,9 @@ def _read_jekyll(root: Path) -> OldSite:
     found = next((root / n for n in JEKYLL_CONFIGS if (root / n).is_file()), None)
     settings = _load(found) if found is not None else {}
     source = (root / str(settings.get("source") or ".")).resolve()
+    if not source.is_dir():  # e.g. a folder a build step makes: read as it is, the site would have no post
+        raise SiteError(f"{found} sets source: {settings.get('source')}, and {source} is not a folder here; "
+                        "import the folder the posts are in, with the config beside it")
     permalink = str(settings.get("permalink") or "")
     for default in settings.get("defaults") or []:  # front matter defaults: the posts' permalink
         scope = default.get("scope") or {} if isinstance(default, dict) else {}

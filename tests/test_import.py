@@ -417,6 +417,14 @@ def test_hugo_settings_in_config_default_and_main_sections(tmp_path):
                                   "content/blog/c/notes.md": "a Markdown resource of a page bundle, not a page"}
 
 
+def test_a_jekyll_source_folder_that_is_not_there_is_an_error_not_an_empty_site(tmp_path):
+    (tmp_path / "_config.yml").write_text("url: https://j.example\nsource: .tmp/src\n")  # made by a build step
+    (tmp_path / "src" / "_posts").mkdir(parents=True)
+    (tmp_path / "src" / "_posts" / "2020-01-01-a.md").write_text("---\ntitle: A\n---\n")
+    with pytest.raises(SiteError, match=r"sets source: \.tmp/src, and .* is not a folder here"):
+        read_site(tmp_path)
+
+
 def test_jekyll_front_matter_defaults_give_the_posts_permalink(tmp_path):
     (tmp_path / "_config.yml").write_text(
         "url: https://j.example\npermalink: date\ndefaults:\n  - scope: {path: '', type: posts}\n"
