@@ -122,6 +122,17 @@ def test_did_you_mean_offers_the_word_as_written_in_the_posts():
     assert engine.search(older, "wombtas").suggestion == "wombats"  # in the number typed
 
 
+def test_did_you_mean_knows_the_words_of_posts_not_merged_yet():
+    store = engine.MemoryStore()
+    put(store, "kangaroos", "A kangaroo hops.")
+    store.refresh()
+    put(store, "herd", "Wombats everywhere, wombats all day.")  # pending: the next merge has it
+    assert engine.search(store, "wombtas").suggestion == "wombats"
+    assert engine.search(store, "wombta").suggestion == "wombat"  # in the number typed
+    store.refresh()
+    assert engine.search(store, "wombtas").suggestion == "wombats"  # the same once merged
+
+
 def test_a_merge_cut_short_resumes_to_the_same_index(monkeypatch):
     monkeypatch.setattr(shards, "SHARD_TARGET_BYTES", 300)  # many shards
     whole = engine.MemoryStore()

@@ -48,6 +48,7 @@ MAX_CANDIDATES = 60  # ranked candidates a query hands to the caller
 MAX_PENDING = 100  # pending entries a query reads...
 MAX_PENDING_BYTES = 1024 * 1024  # ...and their bytes (one DynamoDB Query page); past it, posts show up when merged
 MAX_CORRECTED_WORDS = 2
+MAX_PENDING_SPELLINGS = 64  # words of the pending posts a misspelt word is compared with, per prefix
 SCORE_DIGITS = 6  # scores equal to this many decimals (in impact units) tie, and the newer post wins
 QUOTES = "\"“”„‟«»＂"
 _QUOTE_TABLE = str.maketrans({q: '"' for q in QUOTES})
@@ -178,6 +179,7 @@ class Candidates:
     shards_read: int = 0
     bytes_read: int = 0
     reader: ShardReader | None = field(default=None, repr=False, compare=False)
+    overlay: Overlay | None = field(default=None, repr=False, compare=False)
 
 
 def find(query: ParsedQuery, manifest: Manifest, read: Read, pending: Iterable[PendingEntry]) -> Candidates:
@@ -211,7 +213,8 @@ def find(query: ParsedQuery, manifest: Manifest, read: Read, pending: Iterable[P
         total = max(total, *(reader.shard(t).df(t) + overlay.df_change(t) for t in alternatives[0]))
     return Candidates(ranked=tuple(ranked), total=total, partial=partial,
                       terms=tuple(frozenset(found.term for found in postings) for postings in per_word),
-                      missing=missing, shards_read=reader.shards_read, bytes_read=reader.bytes_read, reader=reader)
+                      missing=missing, shards_read=reader.shards_read, bytes_read=reader.bytes_read, reader=reader,
+                      overlay=overlay)
 
 
 def _best(scores: Mapping[str, float], days: Mapping[str, int], count: int = MAX_CANDIDATES) -> list[str]:
@@ -384,8 +387,9 @@ def suggest(query: ParsedQuery, candidates: Candidates) -> str | None:
     """The query with its unknown words replaced by the nearest known ones, or None.
 
     Candidates come from the completions of the word's first three and four letters (and of
-    its first letters with one pair swapped): a typo in the first letters is not corrected,
-    and only frequent words are offered. One more call of `read`, at most.
+    its first letters with one pair swapped), and from the words of the posts not merged yet:
+    a typo in the first letters is not corrected, and only frequent words are offered. One more
+    call of `read`, at most.
     """
     reader = candidates.reader
     if candidates.total or not candidates.missing or reader is None:
@@ -398,7 +402,8 @@ def suggest(query: ParsedQuery, candidates: Candidates) -> str | None:
         best: tuple[int, int, str] | None = None
         limit = 1 if len(word.text) <= 4 else 2
         for prefix in prefixes:
-            for term, df, form in reader.completions(prefix):
+            pending = candidates.overlay.spelled(prefix, MAX_PENDING_SPELLINGS) if candidates.overlay else []
+            for term, df, form in [*reader.completions(prefix), *pending]:
                 distance = min(edit_distance(word.text, form, limit), edit_distance(word.term, term, limit))
                 if distance <= limit and (best is None or (distance, -df) < best[:2]):
                     best = (distance, -df, _in_number_typed(word.text, term, form))

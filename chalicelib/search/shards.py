@@ -518,6 +518,18 @@ class Overlay:
         self._postings[term] = tuple(found)
         return self._postings[term]
 
+    def spelled(self, prefix: str, limit: int) -> list[Completion]:
+        """Terms of pending documents that `prefix` begins (at most `limit`), each with how many of them have
+        it and a word readers type for it: "did you mean" knows a new word before its first merge."""
+        found = []
+        forms = [f" {e.forms} " for e in self.entries if e.forms]  # (only a query that matched nothing asks)
+        for term in self.completions(prefix, limit):
+            needle = f" {term}:"
+            form = next((text[at + len(needle):text.index(" ", at + len(needle))]
+                         for text in forms if (at := text.find(needle)) >= 0), term)
+            found.append(Completion(term, len(self.postings(term)), form))
+        return found
+
     def completions(self, prefix: str, limit: int) -> list[str]:
         """Terms of pending documents that `prefix` begins (at most `limit`, in no particular order)."""
         pattern = re.compile(rf" ({re.escape(prefix)}[^: ]+):")
