@@ -48,7 +48,7 @@ MAX_CANDIDATES = 60  # ranked candidates a query hands to the caller
 MAX_PENDING = 100  # pending entries a query reads...
 MAX_PENDING_BYTES = 1024 * 1024  # ...and their bytes (one DynamoDB Query page); past it, posts show up when merged
 MAX_CORRECTED_WORDS = 2
-MAX_PENDING_SPELLINGS = 64  # words of the pending posts a misspelt word is compared with, per prefix
+MAX_PENDING_SPELLINGS = 16  # words of the pending posts a misspelt word is compared with, per prefix
 SCORE_DIGITS = 6  # scores equal to this many decimals (in impact units) tie, and the newer post wins
 QUOTES = "\"“”„‟«»＂"
 _QUOTE_TABLE = str.maketrans({q: '"' for q in QUOTES})
@@ -391,7 +391,7 @@ def suggest(query: ParsedQuery, candidates: Candidates) -> str | None:
     a typo in the first letters is not corrected, and only frequent words are offered. One more
     call of `read`, at most.
     """
-    reader = candidates.reader
+    reader, overlay = candidates.reader, candidates.overlay
     if candidates.total or not candidates.missing or reader is None:
         return None
     wrong = [w for w in candidates.missing if len(w.text) >= MIN_PREFIX_CHARS + 1][:MAX_CORRECTED_WORDS]
@@ -402,8 +402,9 @@ def suggest(query: ParsedQuery, candidates: Candidates) -> str | None:
         best: tuple[int, int, str] | None = None
         limit = 1 if len(word.text) <= 4 else 2
         for prefix in prefixes:
-            pending = candidates.overlay.spelled(prefix, MAX_PENDING_SPELLINGS) if candidates.overlay else []
-            for term, df, form in [*reader.completions(prefix), *pending]:
+            pending = overlay.completions(prefix, MAX_PENDING_SPELLINGS) if overlay else []
+            close = [overlay.spelled(t) for t in pending if overlay and edit_distance(word.term, t, limit) <= limit]
+            for term, df, form in [*reader.completions(prefix), *close]:
                 distance = min(edit_distance(word.text, form, limit), edit_distance(word.term, term, limit))
                 if distance <= limit and (best is None or (distance, -df) < best[:2]):
                     best = (distance, -df, _in_number_typed(word.text, term, form))
