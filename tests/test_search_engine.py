@@ -377,6 +377,20 @@ def test_a_phrase_is_marked_whole_and_checked():
     assert excerpt("Nothing here.", '"one saved"', headings=("One Saved Seat",)).has_phrases
 
 
+def test_a_phrase_is_found_by_its_longest_word(monkeypatch):
+    found = excerpt("We saw a kangaroo hop, then a big kangaroo.", 'big "a big kangaroo"')
+    assert found.has_phrases and "<mark>a big kangaroo</mark>" in found.html
+    assert "<mark>big</mark>" not in found.html  # marked alone before the anchor was met, then taken in
+    assert not excerpt("A kangaroo was big.", '"a big kangaroo"').has_phrases
+    assert excerpt("Ä big kangaroo.", '"a big kangaroo"').has_phrases  # looking back through a folded text
+    looked_at = []
+    stem = text.stem
+    monkeypatch.setattr(text, "stem", lambda word: looked_at.append(word) or stem(word))
+    busy = "an apple and an axe are all around " * 200 + "a kangaroo"
+    assert excerpt(busy, '"a kangaroo"').has_phrases
+    assert len(looked_at) < 10  # not every word that begins with 'a' (1,600 of them here)
+
+
 def test_excerpts_fold_texts_whose_folding_changes_lengths():
     found = excerpt("Die Straße ist lang, e\u0301clairs au café.", "strasse eclair")
     assert "<mark>Straße</mark>" in found.html and "<mark>e\u0301clairs</mark>" in found.html

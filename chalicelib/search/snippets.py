@@ -3,7 +3,8 @@
 The excerpt is the window of the text with the most of the query in it (a phrase first,
 then the most distinct words), cut at words, the matches wrapped in <mark>, every other
 character HTML-escaped: it is safe to put in a page as is. Only the words that may match
-are looked at (one regular expression over the folded text), so a long post costs little.
+are looked at (one regular expression over the folded text), so a long post costs little; a
+phrase is looked for by its longest word that is no stop word (`"a kangaroo"` by "kangaroo").
 """
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ SNIPPET_CHARS = 240  # of text shown, about two lines
 SNIPPET_LEAD_CHARS = 60  # of context shown before the first match
 MAX_SCAN_CHARS = 100_000  # of a post's text read for phrases and excerpts (about 16,000 words)
 MAX_MARKS = 2_000  # words looked at (that may match) per text
+# Looked back per word, from a phrase's anchor to its first word: a longer word before the anchor (a
+# 60-letter 'word') is not found, and neither is the phrase.
+BACK_CHARS_PER_WORD = 64
 ELLIPSIS = "…"
 _SPACES = re.compile(r"\s+")
 
@@ -67,7 +71,8 @@ def excerpt(text: str, query: ParsedQuery, terms: Sequence[frozenset[str]], head
     word_of = {term: i for i, found in enumerate(terms) for term in found}
     for i, word in enumerate(query.words):
         word_of.setdefault(word.term, i)
-    openings = {_surface_start(t) for t in word_of} | {_surface_start(p[0]) for p in query.phrases}
+    anchors = [_anchor(phrase) for phrase in query.phrases]
+    openings = {_surface_start(t) for t in word_of} | {_surface_start(p[k]) for p, k in zip(query.phrases, anchors)}
     marks: list[_Mark] = []
     found: set[int] = set()
     after_phrase = 0
@@ -75,11 +80,14 @@ def excerpt(text: str, query: ParsedQuery, terms: Sequence[frozenset[str]], head
         if start < after_phrase:
             continue  # inside a phrase already marked
         stem = analysis.stem(folded)
-        for n, phrase in enumerate(query.phrases):
-            phrase_end = stem == phrase[0] and source.phrase_end(start, phrase)
+        for n, (phrase, anchor) in enumerate(zip(query.phrases, anchors)):
+            begins = source.word_back(start, anchor) if stem == phrase[anchor] else -1
+            phrase_end = begins >= after_phrase and source.phrase_end(begins, phrase)
             if phrase_end:
+                while marks and marks[-1].start >= begins:
+                    marks.pop()  # a word of the phrase, marked on its own before its anchor was met
                 words = frozenset({-1 - n} | {word_of[s] for s in phrase if s in word_of})
-                marks.append(_Mark(start, phrase_end, words, True))
+                marks.append(_Mark(begins, phrase_end, words, True))
                 found.add(n)
                 after_phrase = phrase_end
                 break
@@ -98,6 +106,13 @@ def _phrases_in(source: "_Text", phrases: Sequence[tuple[str, ...]]) -> set[int]
     return {n for n, phrase in enumerate(phrases)
             if any(analysis.stem(w) == phrase[0] and source.phrase_end(start, phrase)
                    for start, _, w in source.words_from(0))}
+
+
+def _anchor(phrase: tuple[str, ...]) -> int:
+    """The word a phrase is looked for by: its longest word that is no stop word (the first of those), not
+    a leading 'a' or 'the', which would have every word beginning with those letters looked at."""
+    return max(range(len(phrase)),
+               key=lambda i: (phrase[i] not in analysis.STOP_WORDS, len(_surface_start(phrase[i])), -i))
 
 
 def _surface_start(term: str) -> str:
@@ -136,6 +151,17 @@ class _Text:
                     found[at] = (at, word.end(), word.group()) if word else (at, at, "")
                 at = folded.find(opening, at + 1)
         yield from (found[at] for at in sorted(found))
+
+    def word_back(self, position: int, count: int) -> int:
+        """Where the word `count` words before the one at `position` begins (-1: there are fewer)."""
+        if not count:
+            return position
+        text = self.folded if self.folded is not None else self.text
+        window = max(0, position - BACK_CHARS_PER_WORD * count)
+        starts = [match.start() for match in analysis.WORD_RE.finditer(text, window, position)]
+        if window and starts:
+            starts = starts[1:]  # (the window may begin inside a word)
+        return starts[-count] if len(starts) >= count else -1
 
     def phrase_end(self, start: int, phrase: tuple[str, ...]) -> int:
         """Where `phrase` ends if it begins at `start` (0 if it does not)."""
