@@ -8,6 +8,14 @@ from chalicelib.search import query as q
 from chalicelib.search import text
 
 
+def test_a_text_folds_in_place_character_for_character():
+    sample = "Ça, Ωmega — naïve Résumé «déjà» ÉCOLE ω Ål ĳ"[:-1] + "Z"  # (no 'ĳ': it folds to two letters)
+    assert text.fold_in_place(sample) == "".join(text.fold(c) for c in sample).lower()
+    assert len(text.fold_in_place(sample)) == len(sample)
+    assert text.fold_in_place("Straße") is None and text.fold_in_place("e\u0301clair") is None
+    assert text.fold_in_place("Plain ASCII") == "plain ascii"
+
+
 def test_words_fold_case_and_accents_and_split_on_punctuation():
     assert text.words("Café CRÈME, naïve_façade: Straße!") == ["cafe", "creme", "naive", "facade", "strasse"]
     assert text.words("it's") == ["it", "s"]
