@@ -68,7 +68,7 @@ SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 MONTH = archive.CURRENT_MONTH.strftime("%Y-%m")
 # Requests whose answer is not a page: they grow with something else than the posts, and are judged by that bound.
 GROWS_WITH = {"sitemap index": "one file per month the blog spans"}
-EVICT_BYTES = 64 * 1024 * 1024  # copied after each AWS call (ColdCaches): twice the L3 cache of the machines we measure on
+EVICT_BYTES = 64 * 1024 * 1024  # copied after each AWS call (ColdCaches): twice the L3 cache of our machines
 
 
 def requests(corpus: archive.Corpus, with_search: bool = True) -> dict[str, str]:
@@ -165,8 +165,8 @@ class ColdCaches:
 
     HANDLER_ID = "bench-cold-caches"
 
-    def __init__(self, size: int = 0) -> None:
-        self._source, self._target = bytearray(size or EVICT_BYTES), bytearray(size or EVICT_BYTES)
+    def __init__(self, size: int = EVICT_BYTES) -> None:
+        self._source, self._target = bytearray(size), bytearray(size)
         self.flushes = 0
 
     @contextmanager

@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from bench.figures import Figure, failed, judged
-from blogctl import localstack
-from blogctl.localstack import wait_for_http
+from blogctl.localstack import start_child, wait_for_http
 
 CLIENTS = (1, 8, 32)
 REQUESTS_PER_LEVEL = 400
@@ -140,7 +139,7 @@ def live_figure(seconds: list[float]) -> Figure:
 
 def start_stack(port: int, aws_port: int, log: IO[str], *options: str) -> subprocess.Popen[bytes]:
     """`python -m blogctl serve` on the given ports (and `options`), with none of this shell's AWS or blog settings."""
-    return localstack.start_child(port, aws_port, *options, stdout=log, stderr=subprocess.STDOUT)
+    return start_child(port, aws_port, *options, stdout=log, stderr=subprocess.STDOUT)
 
 
 def stop_stack(process: subprocess.Popen[bytes]) -> None:
