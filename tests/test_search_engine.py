@@ -457,6 +457,27 @@ def test_posts_a_common_words_cut_postings_miss_are_found_through_their_text(mon
     assert found.total == 1 and not found.exact  # more may have both words: the page says "1+"
 
 
+def test_the_other_words_keep_only_the_postings_of_the_rarest_words_posts(monkeypatch):
+    store = engine.MemoryStore()
+    for n in range(6):
+        put(store, f"plain-{n}", "plain " * (8 - n) + "grass")
+    put(store, "wombat-plain", "wombat " * 4 + "plain grass")
+    put(store, "wombat-burrow", "wombat " * 4 + "burrow grass")
+    store.refresh()
+    kept: list[int] = []
+    original = query._word_postings
+
+    def word_postings(*args, **kwargs):
+        found, members = original(*args, **kwargs)
+        kept.append(sum(len(postings.slugs) for postings in found))
+        return found, members
+    monkeypatch.setattr(query, "_word_postings", word_postings)
+    found = engine.search(store, "grass plain wombat")
+    assert [hit.slug for hit in found.hits] == ["wombat-plain"] and found.total == 1 and found.exact
+    # wombat (2 posts) is read first; grass (8) and plain (7) keep their postings of wombat's posts only
+    assert kept == [2, 2, 1]
+
+
 def test_with_every_words_postings_cut_the_rarest_words_best_are_checked_for_the_rest(monkeypatch):
     monkeypatch.setattr(shards, "MAX_POSTINGS_PER_TERM", 2)
     store = engine.MemoryStore()
