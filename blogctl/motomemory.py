@@ -6,8 +6,8 @@ nothing the blog needs, and each is dropped here:
 
 - `compressed_s3_values()`: moto keeps each S3 object's bytes in a SpooledTemporaryFile (an
   in-memory buffer below 1 MB). An object's bytes are kept in a `_Blob` instead: zlib'd when
-  that saves at least MIN_SAVING (editors' Markdown halves, and the search shards, stored as text, shrink
-  more; a gzip'd one is kept as it is), and unpacked on each read. -27 MiB at 3,000 posts.
+  that saves at least MIN_SAVING (editors' Markdown halves; the rebuild's gzip'd shards do not
+  shrink and are kept as they are), and unpacked on each read. -27 MiB at 3,000 posts.
 - `dynamo_values_without_dicts()`: every attribute of every DynamoDB item is a moto DynamoType
   (about 125 a post). CPython keeps an instance's attributes in a compact array until its
   `__dict__` is asked for; pickling asks, so every value the state saver wrote, or read back,

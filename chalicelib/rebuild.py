@@ -42,7 +42,7 @@ MAX_DUE_PER_RUN = 500      # scheduled/expiring posts moved per run; the next ru
 RUN_BUDGET_SECONDS = 600
 # Search merges go on back to back (a bulk import's queue is searchable within a few runs, not
 # one batch of MAX_BATCH_DOCS a run) until this far into the run; each merge call is bounded by
-# MAX_SHARD_WRITES shards (about 160 MiB), so the last one ends well inside the 15 minutes.
+# MAX_SHARD_WRITES shards (about 64 MiB), so the last one ends well inside the 15 minutes.
 MERGE_UNTIL_SECONDS = 660
 SAVE_EVERY_SHARDS = 16     # a run that dies keeps the digests of the shards it had agreed
 MAX_IMAGE_REPAIRS = 500    # images sized again per run (three calls each); the next run goes on

@@ -31,7 +31,7 @@ Storage shapes (the bytes and dicts are the engine's; keys and services are the 
 -----------------------------------------------------------------------------------------
 - manifest: ``{"format", "shards", "docs", "length", "generation", "bytes"}``, all ints: e.g. a
   DynamoDB item or `_search/manifest.json`. Read by every query; written by merges and splits.
-- shard n: UTF-8 text (`encode_shard`), ~SHARD_TARGET_BYTES (20 KiB) on average: e.g. S3
+- shard n: gzip'd bytes (`encode_shard`), ~SHARD_TARGET_BYTES (8 KiB) on average: e.g. S3
   `_search/shards/<n>`. A query reads about 4-9 of them in at most three parallel rounds.
 - batch and progress: gzip'd bytes, present only while a merge is open: e.g. S3
   `_search/batch` (written once per batch) and `_search/progress` (small, rewritten per chunk).

@@ -35,9 +35,9 @@ PAGE_SIZE = 20  # results a search page shows
 CHECK_CHUNK = 10  # candidates whose posts are fetched at a time
 MAX_CHECKED = 40  # candidates fetched per query at most (phrase queries may find fewer results)
 MAX_BATCH_DOCS = 500  # pending entries one batch merges
-MAX_SHARD_WRITES = 8_000  # shards a merge call reads and rewrites: about 160 MiB (the rebuild's budget per run)
+MAX_SHARD_WRITES = 8_000  # shards a merge call reads and rewrites: about 64 MiB (the rebuild's budget per run)
 MERGE_CHUNK = 32  # shards read, merged and written at a time (bounds the merge's memory)
-MAX_SPLITS = 2_048  # shards a grow call adds, MERGE_CHUNK at a time: room for any batch (about 40 MiB)
+MAX_SPLITS = 2_048  # shards a grow call adds, MERGE_CHUNK at a time: room for any batch (about 16 MiB)
 
 
 class Source(Protocol):
