@@ -5,7 +5,7 @@ Layout (the caller stores the bytes; key names are its choice, e.g. `_search/sha
 - A **manifest** (`Manifest`, a few dozen bytes of JSON): the shard count, the number of
   documents and their total length (for BM25), the last merged batch's generation, and the
   shards' total size (which decides when to split).
-- **Shards** (`Shard`, lines of UTF-8 text, `encode_shard`/`decode_shard`; a query reads one
+- **Shards** (`Shard`, gzip'd lines of text, `encode_shard`/`decode_shard`; a query reads one
   with `view_shard`, which finds the lines it needs without parsing the rest). Every key lives
   in the shard `shard_of(key, count)` picks by a stable hash (linear hashing, so the count grows
   one shard at a time: `split_shard`), and shards stay about SHARD_TARGET_BYTES. A term's entry
@@ -35,15 +35,9 @@ from typing import Any, NamedTuple
 from chalicelib.errors import CorruptIndex
 from chalicelib.search.text import Document
 
-FORMAT = 1  # of the manifest, the batch and its progress
-# Shards are stored as plain text (format 2) since a query's own time was mostly inflating them: a term with
-# a thousand postings is about 40 KB of text, and zlib inflates about 300 MB/s (a third of that on a 512 MB
-# Lambda's share of a core). Gzip'd shards (format 1, written before) are still read, and rewritten plain
-# when a merge or a split next touches them.
-SHARD_FORMAT = 2
-GZIPPED_SHARD_FORMAT = 1
+FORMAT = 1
 MAX_POSTINGS_PER_TERM = 1000  # postings kept per term, by impact: the cost of reading a term
-SHARD_TARGET_BYTES = 20 * 1024  # stored bytes per shard, on average, before one splits: what reading a word costs
+SHARD_TARGET_BYTES = 8 * 1024  # stored bytes per shard, on average, before one splits: what reading a word costs
 # (linear hashing leaves unsplit shards about twice the size of split ones, so a word's cost varies by
 # up to 2x SHARD_TARGET_BYTES with the index's size; kept small, that is a small part of a query)
 MAX_SHARD_BYTES = 16 * 1024 * 1024  # decoded bytes a reader accepts from one shard object
@@ -60,7 +54,7 @@ GZIP_LEVEL = 3  # 5% larger than level 6, twice as fast to write: merges rewrite
 PHASES = ("terms", "completions", "finished")
 DEFLATE_MAX_RATIO = 1032
 GUNZIP_CHUNK = 16 * 1024  # decoded bytes inflated at a time (a shard is about 10 to 150 KB decoded)
-STORED_POSTING_BYTES = 40  # a posting's share of a stored shard, about (slug, impact, day)
+STORED_POSTING_BYTES = 10  # a posting's share of a stored shard, about (gzip'd slug, impact, day)
 
 
 class Posting(NamedTuple):
@@ -304,27 +298,21 @@ def format_completions(completions: Iterable[Completion]) -> str:
 
 
 def encode_shard(shard: Shard) -> bytes:
-    """A shard as stored: UTF-8 lines (deterministic: same shard, same bytes).
+    """A shard as stored: gzip'd UTF-8 lines (deterministic: same shard, same bytes).
 
-    A header line ('search-shard', format, number, count, generation, completed, length: the bytes of the
-    whole, so that a shard cut short is known), then one line per term ('term, df, slugs, impacts, days')
-    and per prefix ('~prefix, completions'), fields separated by tabs, in key order. No key or field holds
-    a tab or a line end.
+    A header line ('search-shard', format, number, count, generation, completed), then one line
+    per term ('term, df, slugs, impacts, days') and per prefix ('~prefix, completions'), fields
+    separated by tabs, in key order. No key or field holds a tab or a line end.
     """
-    lines = [f"{term}\t{entry[0]}\t{entry[1]}\t{entry[2]}\t{entry[3]}" for term, entry in sorted(shard.terms.items())]
+    lines = [f"{SHARD_MAGIC}\t{FORMAT}\t{shard.number}\t{shard.count}\t{shard.generation}\t{shard.completed}"]
+    lines += [f"{term}\t{entry[0]}\t{entry[1]}\t{entry[2]}\t{entry[3]}" for term, entry in sorted(shard.terms.items())]
     lines += [f"{prefix_key(prefix)}\t{entry}" for prefix, entry in sorted(shard.prefixes.items())]
-    body = ("".join(line + "\n" for line in lines)).encode()
-    header = f"{SHARD_MAGIC}\t{SHARD_FORMAT}\t{shard.number}\t{shard.count}\t{shard.generation}\t{shard.completed}"
-    for digits in range(1, 12):  # the length counts its own digits
-        length = len(header) + 1 + digits + 1 + len(body)
-        if len(str(length)) == digits:
-            return f"{header}\t{length}\n".encode() + body
-    raise ValueError("shard too large")  # (11 digits: 100 GB)
+    return gzip.compress(("\n".join(lines) + "\n").encode(), compresslevel=GZIP_LEVEL, mtime=0)
 
 
 def decode_shard(data: bytes, number: int) -> Shard:
     """The shard stored as `data`, decoded whole; CorruptIndex when it is not one (or not shard `number`)."""
-    raw = _shard_text(data, number)
+    raw = _gunzip(data, MAX_SHARD_BYTES, f"search shard {number}")
     header = _header(raw, number)
     shard = Shard(number=number, count=header[0], generation=header[1], completed=header[2])
     try:
@@ -341,30 +329,18 @@ def decode_shard(data: bytes, number: int) -> Shard:
 
 
 def view_shard(data: bytes, number: int) -> ShardView:
-    """The shard stored as `data`, for a query: checked, its lines found on demand (a plain shard is not copied)."""
-    raw = _shard_text(data, number)
+    """The shard stored as `data`, for a query: decompressed and checked, its lines found on demand."""
+    raw = _gunzip(data, MAX_SHARD_BYTES, f"search shard {number}")
     _header(raw, number)
     return ShardView(number, raw)
 
 
-def _shard_text(data: bytes, number: int) -> bytes | bytearray:
-    """A stored shard's text: as stored, or un-gzipped (format 1)."""
-    if data[:2] == b"\x1f\x8b":
-        return _gunzip(data, MAX_SHARD_BYTES, f"search shard {number}")
-    if len(data) > MAX_SHARD_BYTES:
-        raise CorruptIndex(f"search shard {number} is over {MAX_SHARD_BYTES} bytes")
-    return data
-
-
 def _header(raw: bytes | bytearray, number: int) -> tuple[int, int, int]:
-    """(count, generation, completed) from a shard's header line, checked (and its length, format 2)."""
+    """(count, generation, completed) from a decoded shard's header line, checked."""
     first = raw[:raw.find(b"\n")].decode(errors="replace").split("\t")
     try:
-        form = int(first[1]) if first[0] == SHARD_MAGIC else -1
-        if form not in (SHARD_FORMAT, GZIPPED_SHARD_FORMAT) or int(first[2]) != number or not raw.endswith(b"\n"):
+        if first[0] != SHARD_MAGIC or int(first[1]) != FORMAT or int(first[2]) != number or not raw.endswith(b"\n"):
             raise ValueError(f"header {first[:3]!r}")
-        if form == SHARD_FORMAT and (len(first) != 7 or int(first[6]) != len(raw)):
-            raise ValueError(f"{len(raw)} bytes, not the {first[6:]!r} its header says")
         return int(first[3]), int(first[4]), int(first[5])
     except (ValueError, IndexError) as err:
         raise CorruptIndex(f"search shard {number} is not one: {err}") from None
