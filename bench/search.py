@@ -5,10 +5,18 @@ words, 1 to 4 of 300 tags, dates over 15 years. Each blog is indexed the way the
 will do it (pending entries merged in batches, shards split as they grow) into a
 `MemoryStore`, so a query reads shards, pending entries and post texts from dicts: what is
 measured is the engine's own work (decoding, scoring, checking phrases, excerpts), not
-storage latency. Figures: the query mix's own time (thread CPU, medians) and peak memory
-(tracemalloc) at 10,000 against 100 posts (judged), and against 2,000 (where a one-word
-query's bounds are reached already; a multi-word query's checks of texts keep growing until
-its rarest word is cut too), and the bytes a query reads.
+storage latency.
+
+Two query mixes. The judged one (`queries`) asks for the same page at every size, as the
+scale rows do: words common enough to fill a page at 100 posts already, and words planted
+in the small blog's posts only (a rare word, a phrase, a tag: no generated word can spell
+them), which find the same posts in the larger blogs. The other (`drawn_queries`, reported)
+asks for words drawn from the prose, whose pages differ by size: a word in 6 posts at 100
+is in about 180 at 10,000, so the larger blog shows and excerpts more results.
+Figures: each mix's own time (thread CPU, medians) and peak memory (tracemalloc) at 10,000
+against 100 posts, and against 2,000 (where a one-word query's bounds are reached already;
+a multi-word query's checks of texts keep growing until its rarest word is cut too), and
+the bytes a query reads.
 
 BENCH_SEARCH_MAX sets the large index (default 10,000, so that `make bench` stays short): at
 100,000 indexing takes about an hour and 4 GB, on one core.
@@ -23,7 +31,8 @@ import random
 import sys
 import time
 import tracemalloc
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bench.corpus import prose, vocabulary
@@ -43,9 +52,17 @@ BUILD_BATCH = 2_500  # posts merged at once while building (an import's batches;
 ROUNDS = 9
 GOAL = 1.2
 SEED = 20_240_101
-PER_RESULT_LABEL = f"Search own time per result shown (10 queries), {LARGE:,} vs {SMALL} posts"
+PER_RESULT_LABEL = f"Search own time per result shown (the drawn words' 10 queries), {LARGE:,} vs {SMALL} posts"
 FIRST_DAY = dt.date(2010, 1, 1)
 DAYS = 15 * 365
+# Planted in the small blog's posts only (every blog holds them: the small blog is the larger ones' start).
+# No generated word has an 'x' or a 'y' (see bench.corpus's syllables), so only these posts have them.
+RARE_WORD = "oxbarrow"
+RARE_POSTS = (3, 17, 31, 48, 66, 90)  # the rare word's posts; the phrase's first word is there too, alone
+PHRASE = ("vexilon", "dyrmark")  # whole in post PHRASE_POST only
+PHRASE_POST = 0
+TAG = "Yarrow Exmoor"
+TAG_POSTS = range(0, SMALL, 3)  # 34 posts: a full page at every size
 
 
 class Corpus:
@@ -62,17 +79,21 @@ class Corpus:
     def post(self, number: int) -> tuple[dict[str, Any], str, text.Document]:
         """Post `number`: its index item, its plain text and its search document."""
         rng = random.Random(SEED + number)
-        body = self.body(rng, rng.randint(*WORDS_PER_POST))
+        body = self.body(rng, rng.randint(*WORDS_PER_POST), number)
         title = " ".join(rng.choices(self.words[50:5000], k=rng.randint(3, 8))).capitalize()
-        tags = rng.sample(self.tags, rng.randint(1, 4))
+        tags = rng.sample(self.tags, rng.randint(1, 4)) + ([TAG] if number in TAG_POSTS else [])
         date = (FIRST_DAY + dt.timedelta(days=rng.randrange(DAYS))).isoformat() + "T09:00:00Z"
         slug = f"post-{number:06d}-{'-'.join(title.lower().split()[:3])}"
         item = {"slug": slug, "title": title, "date": date, "tags": tags, "rev": 1}
         return item, body, text.analyze(slug, date, title, tags, body)
 
-    def body(self, rng: random.Random, count: int) -> str:
-        """`count` words of prose: sentences and paragraphs."""
+    def body(self, rng: random.Random, count: int, number: int = -1) -> str:
+        """`count` words of prose: sentences and paragraphs (and the planted words, for post `number`)."""
         sentences = prose(self.words, self.weights, rng, count)
+        if number in RARE_POSTS:
+            sentences[len(sentences) // 3] += f" An {RARE_WORD} of {PHRASE[0]} stood by the {PHRASE[1]}."
+        if number == PHRASE_POST:
+            sentences[-1] += f" It was {' '.join(PHRASE)} again."
         return "\n\n".join(" ".join(sentences[i:i + 5]) for i in range(0, len(sentences), 5))
 
 
@@ -81,6 +102,10 @@ class BenchStore(engine.MemoryStore):
 
     counting = False  # (counting costs time: only while not timed)
     other_bytes = 0
+
+    def shards(self, numbers: Collection[int]) -> dict[int, bytes]:
+        """Stored shards, as new objects: a shard read from S3 is allocated in the query's memory too."""
+        return {n: bytes(memoryview(data)) for n, data in super().shards(numbers).items()}
 
     def pending(self, limit: int) -> list[dict[str, Any]]:
         """Pending entries, counted as their JSON."""
@@ -109,7 +134,28 @@ def blog(corpus: Corpus, size: int) -> BenchStore:
 
 
 def queries(corpus: Corpus) -> dict[str, str]:
-    """The query mix: common and rare words, several words, a phrase, a prefix, a typo."""
+    """The judged mix, the same page at every size: words that fill a page at 100 posts already (one, two,
+    a prefix, a word and a prefix), the planted rare word, phrase and tag, three words the rare word's posts
+    have, a typo."""
+    drawn = drawn_queries(corpus)
+    words = corpus.words
+    return {
+        "common word": drawn["common word"],
+        "mid word": drawn["mid word"],
+        "rare word": RARE_WORD,
+        "two words": drawn["two words"],
+        "three words": f"{words[15]} {RARE_WORD} {words[100]}",
+        "phrase": f'"{" ".join(PHRASE)}"',
+        "prefix": drawn["prefix"],
+        "word and prefix": drawn["word and prefix"],
+        "tag": TAG,
+        "typo": drawn["typo"],
+    }
+
+
+def drawn_queries(corpus: Corpus) -> dict[str, str]:
+    """The mix of words drawn from the prose: common and rare words, several words, a phrase, a prefix, a
+    typo. The same words show other pages at each size (a rarer word is found in more posts of a larger blog)."""
     words = corpus.words
     first_text = corpus.post(0)[1].split()
     phrase = " ".join(w.strip(".").lower() for w in first_text[10:12])
@@ -160,8 +206,8 @@ def measure_memory(store: engine.MemoryStore, query: str) -> int:
 
 
 def per_result_figure(own: dict[int, float], shown: dict[int, int]) -> Figure:
-    """Own time per result shown, LARGE vs SMALL posts: at SMALL, some queries of the mix fill less than a
-    page, and checking and excerpting fewer posts costs less, which the judged ratio counts against LARGE."""
+    """Own time per result shown by the drawn mix, LARGE vs SMALL posts: at SMALL, some of its queries fill
+    less than a page, and checking and excerpting fewer posts costs less, which its ratio counts against LARGE."""
     each = {size: own[size] / shown[size] if shown[size] else 0.0 for size in (SMALL, LARGE)}
     value = ratio(each[LARGE], each[SMALL])
     return reported("search.own_time_per_result", PER_RESULT_LABEL,
@@ -170,60 +216,106 @@ def per_result_figure(own: dict[int, float], shown: dict[int, int]) -> Figure:
                     ratio=round(value, 3), shown={str(size): shown[size] for size in (SMALL, LARGE)})
 
 
+@dataclass(frozen=True)
+class Measured:
+    """One query mix at every size: own time (seconds, medians), peak memory, what it found."""
+
+    mix: dict[str, str]
+    samples: dict[str, float]  # 'size|name' -> seconds
+    memory: dict[int, dict[str, int]]  # size -> name -> peak bytes
+    seen: dict[int, dict[str, Any]]  # size -> figures_of
+
+    def own(self, size: int, names: Sequence[str] | None = None) -> float:
+        """The mix's own time at `size` (or these queries')."""
+        return sum(self.samples[f"{size}|{name}"] for name in (self.mix if names is None else names))
+
+    def peak(self, size: int) -> float:
+        """The mix's mean peak memory at `size`."""
+        return sum(self.memory[size].values()) / len(self.memory[size])
+
+    def worst(self, size: int) -> int:
+        """The mix's largest peak memory at `size`."""
+        return max(self.memory[size].values())
+
+    def shown(self, size: int) -> int:
+        """Results the mix's pages showed at `size`."""
+        return sum(self.seen[size]["hits"].values())
+
+    def data(self) -> dict[str, Any]:
+        """The results file's record of it."""
+        return {"queries": self.mix, "own_ms": {key: round(value * 1000, 3) for key, value in self.samples.items()},
+                "peak_bytes": {str(size): values for size, values in self.memory.items()},
+                "found": {str(size): values for size, values in self.seen.items()}}
+
+
+def measure(stores: dict[int, BenchStore], mixes: dict[str, dict[str, str]]) -> dict[str, Measured]:
+    """Every mix's queries on every store, timed side by side (alternated), then their memory and findings."""
+    for store in stores.values():
+        for mix in mixes.values():
+            for query in mix.values():
+                engine.search(store, query)  # warm: caches of folded words, as in a warm container
+    cases = {f"{kind}|{size}|{name}": (lambda s=store, q=query: seconds(lambda: engine.search(s, q)))
+             for kind, mix in mixes.items() for size, store in stores.items() for name, query in mix.items()}
+    samples = {key: median(values) for key, values in interleave(cases, ROUNDS).items()}
+    return {kind: Measured(mix, {key.split("|", 1)[1]: value for key, value in samples.items()
+                                 if key.startswith(kind + "|")},
+                           {size: {name: measure_memory(store, query) for name, query in mix.items()}
+                            for size, store in stores.items()},
+                           {size: figures_of(store, mix) for size, store in stores.items()})
+            for kind, mix in mixes.items()}
+
+
 def run(world: object = None) -> list[Figure]:
-    """Own time, peak memory and bytes read of the query mix at LARGE against 100 and 2,000 posts."""
+    """Own time, peak memory and bytes read of both query mixes at LARGE against 100 and 2,000 posts."""
     started = time.monotonic()
     corpus = Corpus()
     stores = {size: blog(corpus, size) for size in (SMALL, MIDDLE, LARGE)}
     print(f"[bench] search: indexed {SMALL}, {MIDDLE} and {LARGE} posts in {time.monotonic() - started:.0f} s",
           file=sys.stderr, flush=True)
-    mix = queries(corpus)
-    for store in stores.values():
-        for query in mix.values():
-            engine.search(store, query)  # warm: caches of folded words, as in a warm container
-    cases = {f"{size}|{name}": (lambda s=store, q=query: seconds(lambda: engine.search(s, q)))
-             for size, store in stores.items() for name, query in mix.items()}
-    samples = {key: median(values) for key, values in interleave(cases, ROUNDS).items()}
-    own = {size: sum(samples[f"{size}|{name}"] for name in mix) for size in stores}
-    memory = {size: {name: measure_memory(store, query) for name, query in mix.items()}
-              for size, store in stores.items()}
-    peak = {size: sum(values.values()) / len(values) for size, values in memory.items()}
-    worst = {size: max(values.values()) for size, values in memory.items()}
-    seen = {size: figures_of(store, mix) for size, store in stores.items()}
+    found = measure(stores, {"same": queries(corpus), "drawn": drawn_queries(corpus)})
+    same, drawn = found["same"], found["drawn"]
     manifests = {size: Manifest.from_dict(store.manifest()) for size, store in stores.items()}
     index = {size: sum(map(len, store.shard_data.values())) for size, store in stores.items()}
-    time_ratio, memory_ratio = ratio(own[LARGE], own[SMALL]), ratio(peak[LARGE], peak[SMALL])
-    bounded_time, bounded_memory = ratio(own[LARGE], own[MIDDLE]), ratio(peak[LARGE], peak[MIDDLE])
-    full = [name for name in mix if all(seen[size]["hits"][name] == engine.PAGE_SIZE for size in stores)]
-    full_ratio = ratio(sum(samples[f"{LARGE}|{n}"] for n in full), sum(samples[f"{SMALL}|{n}"] for n in full))
-    data = {"queries": mix, "rounds": ROUNDS, "pending_posts": PENDING_POSTS,
-            "own_ms": {key: round(value * 1000, 3) for key, value in samples.items()},
-            "peak_bytes": {str(size): values for size, values in memory.items()},
-            "found": {str(size): values for size, values in seen.items()}}
-    read = {size: seen[size]["shard_bytes"] for size in stores}
+    time_ratio, memory_ratio = ratio(same.own(LARGE), same.own(SMALL)), ratio(same.peak(LARGE), same.peak(SMALL))
+    bounded_time, bounded_memory = ratio(same.own(LARGE), same.own(MIDDLE)), ratio(same.peak(LARGE), same.peak(MIDDLE))
+    drawn_time, drawn_memory = ratio(drawn.own(LARGE), drawn.own(SMALL)), ratio(drawn.peak(LARGE), drawn.peak(SMALL))
+    pages = {name: {size: same.seen[size]["hits"][name] for size in stores} for name in same.mix}
+    full = [name for name, shown in pages.items() if all(n == engine.PAGE_SIZE for n in shown.values())]
+    full_ratio = ratio(same.own(LARGE, full), same.own(SMALL, full))
+    read = {size: same.seen[size]["shard_bytes"] for size in stores}
     return [
-        judged("search.own_time", f"Search own time (10 queries), {LARGE:,} vs {SMALL} posts",
-               f"{times(time_ratio)} ({ms(own[LARGE])} vs {ms(own[SMALL])})", f"≤ {times(GOAL)}",
-               time_ratio <= GOAL, ratio=round(time_ratio, 3), **data),
-        reported("search.own_time_full_pages", "Search own time, queries with a full page at every size, "
+        judged("search.own_time", f"Search own time (10 queries, the same page at every size), {LARGE:,} vs {SMALL} "
+               "posts", f"{times(time_ratio)} ({ms(same.own(LARGE))} vs {ms(same.own(SMALL))}; results shown "
+               f"{same.shown(LARGE)} vs {same.shown(SMALL)})", f"≤ {times(GOAL)}", time_ratio <= GOAL,
+               ratio=round(time_ratio, 3), rounds=ROUNDS, pending_posts=PENDING_POSTS, **same.data()),
+        judged("search.peak_memory", f"Search peak memory (mean of 10 queries, the same page at every size), "
+               f"{LARGE:,} vs {SMALL} posts",
+               f"{times(memory_ratio)} ({same.peak(LARGE) / 1024:.0f} KiB vs {same.peak(SMALL) / 1024:.0f} KiB; "
+               f"worst {same.worst(LARGE) / 1024:.0f} KiB vs {same.worst(SMALL) / 1024:.0f} KiB)",
+               f"≤ {times(GOAL)}", memory_ratio <= GOAL, ratio=round(memory_ratio, 3)),
+        reported("search.own_time_full_pages", "Search own time, the queries with a full page at every size, "
                  f"{LARGE:,} vs {SMALL} posts", f"{times(full_ratio)} ({', '.join(full)})" if full else "no such query",
                  ratio=round(full_ratio, 3), queries=full),
+        reported("search.drawn", f"Search own time and peak memory, 10 queries of words drawn from the prose (other "
+                 f"pages at each size), {LARGE:,} vs {SMALL} posts",
+                 f"time {times(drawn_time)} ({ms(drawn.own(LARGE))} vs {ms(drawn.own(SMALL))}; results shown "
+                 f"{drawn.shown(LARGE)} vs {drawn.shown(SMALL)}); memory {times(drawn_memory)} "
+                 f"({drawn.peak(LARGE) / 1024:.0f} KiB vs {drawn.peak(SMALL) / 1024:.0f} KiB)",
+                 time_ratio=round(drawn_time, 3), memory_ratio=round(drawn_memory, 3), **drawn.data()),
         guarded("search.own_time_per_result", PER_RESULT_LABEL, NO_GOAL,
-                lambda: per_result_figure(own, {size: sum(seen[size]["hits"].values()) for size in stores})),
+                lambda: per_result_figure({size: drawn.own(size) for size in stores},
+                                          {size: drawn.shown(size) for size in stores})),
         reported("search.bounded",
                  f"Search own time and peak memory, {LARGE:,} vs {MIDDLE:,} posts (a one-word query's bounds reached)",
-                 f"time {times(bounded_time)} ({ms(own[LARGE])} vs {ms(own[MIDDLE])}); "
+                 f"time {times(bounded_time)} ({ms(same.own(LARGE))} vs {ms(same.own(MIDDLE))}); "
                  f"memory {times(bounded_memory)}", time_ratio=round(bounded_time, 3),
                  memory_ratio=round(bounded_memory, 3)),
-        judged("search.peak_memory", f"Search peak memory (mean of 10 queries), {LARGE:,} vs {SMALL} posts",
-               f"{times(memory_ratio)} ({peak[LARGE] / 1024:.0f} KiB vs {peak[SMALL] / 1024:.0f} KiB; worst "
-               f"{worst[LARGE] / 1024:.0f} KiB vs {worst[SMALL] / 1024:.0f} KiB)",
-               f"≤ {times(GOAL)}", memory_ratio <= GOAL, ratio=round(memory_ratio, 3)),
         reported("search.bytes_read", f"Bytes a search reads (mean of 10 queries), {LARGE:,} vs {SMALL} posts",
                  f"shards {read[LARGE] / 1024:.0f} KiB vs {read[SMALL] / 1024:.0f} KiB; pending entries and "
-                 f"texts {seen[LARGE]['other_bytes'] / 1024:.0f} KiB vs {seen[SMALL]['other_bytes'] / 1024:.0f} KiB",
+                 f"texts {same.seen[LARGE]['other_bytes'] / 1024:.0f} KiB vs "
+                 f"{same.seen[SMALL]['other_bytes'] / 1024:.0f} KiB",
                  shard_bytes={str(size): round(value) for size, value in read.items()},
-                 other_bytes={str(size): round(seen[size]["other_bytes"]) for size in stores}),
+                 other_bytes={str(size): round(same.seen[size]["other_bytes"]) for size in stores}),
         reported("search.index", f"Search index (gzip'd shards) at {LARGE:,}, {MIDDLE:,} and {SMALL} posts",
                  "; ".join(f"{manifests[size].shards} shards, {index[size] / 2**20:.2f} MiB"
                            for size in (LARGE, MIDDLE, SMALL)),

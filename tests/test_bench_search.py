@@ -10,21 +10,35 @@ def test_generated_posts_are_deterministic_and_shaped_like_posts():
     item, body, document = corpus.post(3)
     assert corpus.post(3)[1] == body and corpus.post(4)[1] != body
     assert bench.WORDS_PER_POST[0] <= len(body.split()) <= bench.WORDS_PER_POST[1]
-    assert len(corpus.tags) == bench.TAG_NAMES and 1 <= len(item["tags"]) <= 4
-    assert set(item["tags"]) <= set(corpus.tags) and document.slug == item["slug"]
+    assert len(corpus.tags) == bench.TAG_NAMES and 1 <= len(item["tags"]) <= 5
+    assert set(item["tags"]) <= {*corpus.tags, bench.TAG} and document.slug == item["slug"]
     assert len(set(corpus.words)) == bench.VOCABULARY_WORDS
 
 
-def test_every_query_of_the_mix_finds_what_it_is_for():
+def test_every_query_of_both_mixes_finds_what_it_is_for():
     corpus = bench.Corpus()
     store = bench.blog(corpus, 40)
     assert len(store.pending(100)) == bench.PENDING_POSTS  # the newest posts are not merged yet
-    results = {name: engine.search(store, q) for name, q in bench.queries(corpus).items()}
-    assert all(r.hits for name, r in results.items() if name != "typo")
-    assert results["typo"].suggestion and not results["typo"].hits
-    assert results["phrase"].query.phrases
+    for mix in (bench.queries(corpus), bench.drawn_queries(corpus)):
+        results = {name: engine.search(store, q) for name, q in mix.items()}
+        assert all(r.hits for name, r in results.items() if name != "typo")
+        assert results["typo"].suggestion and not results["typo"].hits
+        assert results["phrase"].query.phrases
     assert store.bytes_read > 0 and store.other_bytes == 0  # counted only when asked
     assert bench.figures_of(store, bench.queries(corpus))["other_bytes"] > 0
+
+
+def test_the_planted_words_find_the_same_posts_in_every_blog():
+    corpus = bench.Corpus()
+    mix = bench.queries(corpus)
+    small, large = bench.blog(corpus, bench.SMALL), bench.blog(corpus, 3 * bench.SMALL)
+    for name in ("rare word", "phrase", "tag", "three words"):
+        found = [sorted(h.slug for h in engine.search(store, mix[name]).hits) for store in (small, large)]
+        assert found[0] == found[1] and found[0], name
+    rare = engine.search(small, mix["rare word"]).hits
+    assert sorted(int(h.slug.split("-")[1]) for h in rare) == sorted(bench.RARE_POSTS)
+    assert [h.slug for h in engine.search(small, mix["phrase"]).hits] == [corpus.post(bench.PHRASE_POST)[0]["slug"]]
+    assert len(engine.search(small, mix["tag"]).hits) == engine.PAGE_SIZE  # a full page already
 
 
 def test_time_per_result_compares_what_each_page_showed():
