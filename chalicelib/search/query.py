@@ -283,7 +283,7 @@ def _word_postings(alts: dict[str, float], reader: ShardReader, overlay: Overlay
         shard = reader.shard(term)
         read = _read_limit(weight, limit)
         slugs, impacts, term_days = shard.columns(term, -1 if read >= stored.MAX_POSTINGS_PER_TERM else read)
-        stored_df = shard.df(term)  # (a view finds the term's line in the shard each time it is asked)
+        stored_df = shard.df(term)
         cut = bool(slugs) and len(slugs) < stored_df
         floor = int(impacts.rsplit(" ", 1)[-1]) if cut else 0
         if overlay.hidden and not overlay.hidden.isdisjoint(slugs):

@@ -238,14 +238,17 @@ class ShardView(_Entries):
     def __init__(self, number: int, raw: bytes | bytearray) -> None:
         self.number = number
         self._raw = raw
+        self._spans: dict[str, tuple[int, int] | None] = {}  # a query asks about a key several times
 
     def _fields(self, key: str) -> tuple[int, int] | None:
         """Where the fields of `key`'s line begin and end in the text (None: no such line)."""
+        if key in self._spans:
+            return self._spans[key]
         needle = b"\n" + key.encode() + b"\t"
         at = self._raw.find(needle)
-        if at < 0:
-            return None
-        return at + len(needle), self._raw.find(b"\n", at + 1)
+        span = None if at < 0 else (at + len(needle), self._raw.find(b"\n", at + 1))
+        self._spans[key] = span
+        return span
 
     def _line(self, key: str) -> list[str] | None:
         span = self._fields(key)
