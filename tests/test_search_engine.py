@@ -5,6 +5,8 @@ import re
 from collections.abc import Mapping
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markupsafe import Markup
 
 from chalicelib.search import engine, query, shards, snippets, text
@@ -490,3 +492,46 @@ def test_with_every_words_postings_cut_the_rarest_words_best_are_checked_for_the
     assert "wombat-plain" not in [p.slug for p in _shard_postings(store, "plain")]
     found = engine.search(store, "plain wombat")  # both cut, wombat the rarer: its best two are checked
     assert [hit.slug for hit in found.hits] == ["wombat-plain"]
+
+
+ANIMALS = ("emu", "koala", "wombat", "dingo", "quokka", "numbat", "bilby", "possum")
+
+
+@settings(max_examples=300, deadline=None)
+@given(bodies=st.lists(st.lists(st.sampled_from(ANIMALS), min_size=1, max_size=12), min_size=3, max_size=25),
+       waiting=st.integers(0, 4), limit=st.integers(1, 30),
+       words=st.lists(st.sampled_from(ANIMALS), min_size=2, max_size=3, unique=True))
+def test_a_query_finds_only_posts_with_every_word_and_all_of_them_when_one_words_postings_are_whole(
+        bodies, waiting, limit, words):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(shards, "MAX_POSTINGS_PER_TERM", limit)
+        store = engine.MemoryStore()
+        for n, body in enumerate(bodies):
+            if n == len(bodies) - waiting:
+                store.refresh()  # the last `waiting` posts are still pending
+            put(store, f"post-{n}", " ".join(body) + ".", title=f"Post {n}")
+        if not waiting:
+            store.refresh()
+        found = engine.search(store, " ".join(words) + " ")
+    having = {f"post-{n}" for n, body in enumerate(bodies) if set(words) <= set(body)}
+    hits = {hit.slug for hit in found.hits}
+    assert hits <= having  # never a post without every word
+    merged = bodies[:len(bodies) - waiting]
+    whole = [w for w in words if sum(w in body for body in merged) <= limit]
+    if whole and len(having) <= engine.PAGE_SIZE:
+        assert hits == having  # a word's postings are whole: every post with every word is among them
+
+
+def test_a_word_whose_postings_are_cut_bounds_nothing_while_another_words_are_whole(monkeypatch):
+    monkeypatch.setattr(shards, "MAX_POSTINGS_PER_TERM", 3)
+    store = engine.MemoryStore()
+    for n in range(3):
+        put(store, f"dingo-{n}", "dingo " * 6 + "sand")  # dingo's best three
+    put(store, "both", "A dingo met an emu by the creek at dusk.")
+    put(store, "emu-1", "An emu ran along the fence.")
+    put(store, "emu-2", "The emu drank from the creek.")
+    store.refresh()
+    put(store, "emu-3", "An emu again.")  # pending: emu is on 5 posts, dingo on 4, so dingo is read first...
+    put(store, "emu-4", "Emu tracks in the sand.")
+    found = engine.search(store, "dingo emu ")
+    assert [hit.slug for hit in found.hits] == ["both"]  # ...but emu's postings are whole: they bound the answer
