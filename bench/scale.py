@@ -40,7 +40,7 @@ from urllib.parse import quote, urlsplit
 from bench import corpus as archive
 from bench.figures import Figure, failed, guarded, judged, ms, reported, times
 from bench.ingest import Drained, drain
-from bench.timing import interleave, median, own_seconds, ratio
+from bench.timing import ColdCaches, interleave, median, own_seconds, ratio
 from bench.world import Blog, World, seed_sources
 from blogctl.publishing import MARKDOWN_TYPE
 from blogctl.recorder import Call
@@ -68,7 +68,6 @@ SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 MONTH = archive.CURRENT_MONTH.strftime("%Y-%m")
 # Requests whose answer is not a page: they grow with something else than the posts, and are judged by that bound.
 GROWS_WITH = {"sitemap index": "one file per month the blog spans"}
-EVICT_BYTES = 64 * 1024 * 1024  # copied after each AWS call (ColdCaches): twice the L3 cache of our machines
 
 
 def requests(corpus: archive.Corpus, with_search: bool = True) -> dict[str, str]:
@@ -150,39 +149,6 @@ class OwnMemory:
             return max(self._peak, tracemalloc.get_traced_memory()[1]) - base
         finally:
             tracemalloc.stop()
-
-
-class ColdCaches:
-    """The CPU caches flushed at the end of every AWS call, whichever blog made it.
-
-    moto answers in this process, and inside a call it walks structures that grow with the blog: a
-    larger blog's calls evicted more of our code's data from the caches, and our code then ran slower
-    for the same work (at 10,000 posts the post page, which makes five calls, measured 1.10x and the
-    home page 1.14x; flushed at both sizes, 1.01x and 1.02x). On AWS that work is done elsewhere. A
-    copy of EVICT_BYTES after each call's answer is parsed (inside the call, so not in own time) leaves
-    our code the same cold caches after every call at both sizes.
-    """
-
-    HANDLER_ID = "bench-cold-caches"
-
-    def __init__(self, size: int = EVICT_BYTES) -> None:
-        self._source, self._target = bytearray(size), bytearray(size)
-        self.flushes = 0
-
-    @contextmanager
-    def attached(self, clients: list[Any]) -> Iterator["ColdCaches"]:
-        """Flush after every call these clients make, until the block ends."""
-        for client in clients:
-            client.meta.events.register("response-received", self._flush, unique_id=self.HANDLER_ID)
-        try:
-            yield self
-        finally:
-            for client in clients:
-                client.meta.events.unregister("response-received", unique_id=self.HANDLER_ID)
-
-    def _flush(self, **_: Any) -> None:
-        self._target[:] = self._source
-        self.flushes += 1
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ import pytest
 
 from bench import corpus as archive
 from bench.figures import FAIL, INFO, PASS
-from bench.scale import ColdCaches, OwnMemory, Sample, judge, requests, worst_sitemap_figure
+from bench.scale import OwnMemory, Sample, judge, requests, worst_sitemap_figure
+from bench.timing import ColdCaches
 from chalicelib import feeds, posts
 
 MB = 1024 * 1024
