@@ -237,6 +237,10 @@ class Measured:
         """The mix's largest peak memory at `size`."""
         return max(self.memory[size].values())
 
+    def ratios(self, size: int, against: int) -> tuple[float, float]:
+        """(own time, mean peak memory) at `size` against those at `against`."""
+        return ratio(self.own(size), self.own(against)), ratio(self.peak(size), self.peak(against))
+
     def shown(self, size: int) -> int:
         """Results the mix's pages showed at `size`."""
         return sum(self.seen[size]["hits"].values())
@@ -276,9 +280,9 @@ def run(world: object = None) -> list[Figure]:
     same, drawn = found["same"], found["drawn"]
     manifests = {size: Manifest.from_dict(store.manifest()) for size, store in stores.items()}
     index = {size: sum(map(len, store.shard_data.values())) for size, store in stores.items()}
-    time_ratio, memory_ratio = ratio(same.own(LARGE), same.own(SMALL)), ratio(same.peak(LARGE), same.peak(SMALL))
-    bounded_time, bounded_memory = ratio(same.own(LARGE), same.own(MIDDLE)), ratio(same.peak(LARGE), same.peak(MIDDLE))
-    drawn_time, drawn_memory = ratio(drawn.own(LARGE), drawn.own(SMALL)), ratio(drawn.peak(LARGE), drawn.peak(SMALL))
+    time_ratio, memory_ratio = same.ratios(LARGE, SMALL)
+    bounded_time, bounded_memory = same.ratios(LARGE, MIDDLE)
+    drawn_time, drawn_memory = drawn.ratios(LARGE, SMALL)
     pages = {name: {size: same.seen[size]["hits"][name] for size in stores} for name in same.mix}
     full = [name for name, shown in pages.items() if all(n == engine.PAGE_SIZE for n in shown.values())]
     full_ratio = ratio(same.own(LARGE, full), same.own(SMALL, full))

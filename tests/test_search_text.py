@@ -9,7 +9,7 @@ from chalicelib.search import text
 
 
 def test_a_text_folds_in_place_character_for_character():
-    sample = "Ça, Ωmega — naïve Résumé «déjà» ÉCOLE ω Ål ĳ"[:-1] + "Z"  # (no 'ĳ': it folds to two letters)
+    sample = "Ça, Ωmega — naïve Résumé «déjà» ÉCOLE ω Ål Z"  # (no 'ĳ': it folds to two letters)
     assert text.fold_in_place(sample) == "".join(text.fold(c) for c in sample).lower()
     assert len(text.fold_in_place(sample)) == len(sample)
     assert text.fold_in_place("Straße") is None and text.fold_in_place("e\u0301clair") is None
