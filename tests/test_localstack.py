@@ -463,7 +463,9 @@ def test_settling_the_heap_collects_cycles_and_freezes_the_living():
     try:
         frozen = settle_heap()
         assert gone() is None  # collected, not frozen for good
-        assert frozen >= 1 and frozen == gc.get_freeze_count()
+        # frozen objects may still be freed by their last reference going (another thread's, under
+        # xdist): the count can only fall after the call, never rise
+        assert 1 <= gc.get_freeze_count() <= frozen
         assert not any(o is alive for o in gc.get_objects())  # frozen: no later pass walks it
     finally:
         gc.unfreeze()
