@@ -26,6 +26,7 @@ from blogctl.publishing import MARKDOWN_TYPE
 from blogctl.resources import Names, ensure_resources
 from blogctl.stage import PROJECT_DIR
 from chalicelib import aws, config, indexer, model, posts, rebuild, render, services, transitions
+from chalicelib.search import shards
 from chalicelib.site import Site, now_utc
 from chalicelib.store import ContentStore, PostIndex, table_definition, to_item
 
@@ -268,11 +269,12 @@ def seed_sources(index: PostIndex, content: ContentStore, dynamodb: Any, sources
     now = now_utc()
     rows: list[dict[str, Any]] = []
     counters: dict[tuple[str, str], dict[str, Any]] = {}
+    owners: dict[str, str] = {}  # search document ids claimed (the seeded rows skip ingest's conditions)
     for key, data in sources:
         post = posts.parse_post(key, data)
         rendered = render.render_markdown(post.body)
         record = indexer.record_of(post, rendered, content.put(key, data, MARKDOWN_TYPE), now, rev=1)
-        text = indexer.search_record(record, rendered.text)
+        text = indexer.search_record(record, rendered.text, shards.claim_doc_id(owners, record.slug))
         for write in transitions.publish(None, record, [], now, text).writes():
             if isinstance(write, transitions.Delete):
                 continue  # nothing to delete in a table being seeded

@@ -27,6 +27,7 @@ import datetime as dt
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -77,11 +78,12 @@ def reconcile(key: str, index: PostIndex, content: ContentStore, now: dt.datetim
         noted = key.startswith(posts.POSTS_PREFIX) and "." + key.rsplit(".", 1)[-1].lower() in NOTED_SUFFIXES
         return _note_skipped(key, problem, index, content, now) if noted else Outcome(key, "ignored")
     taken: set[str] = set()
+    held: Counter[str] = Counter()  # slug -> search document ids found held by other slugs
     for attempt in range(MAX_ATTEMPTS):
         states = index.source_states(key)  # first the index, then S3: see the module's docstring
         source = content.read(key, posts.MAX_SOURCE_BYTES)
         try:
-            return _reconcile_once(key, states, source, index, now, taken)
+            return _reconcile_once(key, states, source, index, now, taken, held)
         except ConflictError:
             time.sleep(RETRY_PAUSE_SECONDS * attempt)
     raise RuntimeError(f"{key} kept changing during {MAX_ATTEMPTS} attempts; the queue will retry it")
@@ -111,7 +113,7 @@ def reconcile_image(key: str, slug: str, name: str, index: PostIndex, content: C
 
 
 def _reconcile_once(key: str, states: list[SourceState], source: Any, index: PostIndex, now: dt.datetime,
-                    taken: set[str]) -> Outcome:
+                    taken: set[str], held: Counter[str]) -> Outcome:
     primary = model.primary_state(states)
     if source is None:
         return _retire(key, states, index, now)
@@ -144,13 +146,16 @@ def _reconcile_once(key: str, states: list[SourceState], source: Any, index: Pos
                        old=old, notes=notes)
     record = dataclasses.replace(record, moved_from=transitions.moved_from(live, record.slug))
     record = _without_taken_aliases(record, live, index)
-    text = search_record(record, rendered.text)
+    text = search_record(record, rendered.text, shards.doc_id(record.slug, held[record.slug]))
     writes = transitions.publish(live, record, [s for s in states if isinstance(s, SourceRejection)], now, text)
+    ordered = writes.writes()
     try:
-        index.commit(writes.writes())
+        index.commit(ordered)
     except ConflictError as err:
         if 0 in err.failed and (live is None or live.slug != record.slug) and _held_by_another(record.slug, key, index):
             taken.add(record.slug)
+        if any(ordered[n].key == model.doc_key(text.doc) for n in err.failed):
+            held[record.slug] += 1  # another slug's id (about 2 slugs in 100,000): the next one
         raise
     except Refused as err:  # every upload ends published or as an error its editor can see
         error = transitions.rejection([f"the index refused this post ({err}); tell the blog's operator"],
@@ -182,11 +187,12 @@ def stale_paths(old: PostRecord | None, new: PostRecord | None, now: dt.datetime
                                          [model.month_of(card.date)]))
 
 
-def search_record(record: PostRecord, text: str) -> model.SearchText:
-    """A post's search record: its entry for the search index, and its plain text for excerpts."""
+def search_record(record: PostRecord, text: str, doc: str) -> model.SearchText:
+    """A post's search record: its entry for the search index (its postings to name it `doc`), and its
+    plain text for excerpts."""
     card = record.card
     document = search_text.analyze(card.slug, card.date, card.title, [t.name for t in card.tags], text)
-    return model.SearchText(card.slug, shards.pending_fields(card.slug, record.rev, document), text)
+    return model.SearchText(card.slug, shards.pending_fields(card.slug, doc, record.rev, document), text)
 
 
 def record_of(post: posts.Post, rendered: render.Rendered, ref: SourceRef, now: dt.datetime, rev: int,

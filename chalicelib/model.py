@@ -41,10 +41,12 @@ TAG_PREFIX = "TAG#"
 AUTHOR_PREFIX = "AUTHOR#"
 URL_PREFIX = "URL#"
 SOURCE_PREFIX = "SRC#"
+DOC_PREFIX = "DOC#"  # a search document id's owner (chalicelib.search.shards.doc_id)
 POST_SK = "POST"
 TEXT_SK = "TEXT"
 IMAGES_SK = "IMAGES"  # sorts before POST: one Query reads a post with its image sizes
 URL_SK = "URL"
+DOC_SK = "SLUG"
 ERROR_SK = "ERROR"
 TAGS_PK = "TAGS"
 AUTHORS_PK = "AUTHORS"
@@ -75,6 +77,11 @@ def post_key(slug: str) -> Key:
 def text_key(slug: str) -> Key:
     """Primary key of a post's search text."""
     return {"pk": POST_PREFIX + slug, "sk": TEXT_SK}
+
+
+def doc_key(doc: str) -> Key:
+    """Primary key of the item saying which slug a search document id belongs to."""
+    return {"pk": DOC_PREFIX + doc, "sk": DOC_SK}
 
 
 def images_key(slug: str) -> Key:
@@ -808,8 +815,9 @@ class ImageSizes:
 class SearchText:
     """A post's search record (`POST#<slug>` / `TEXT`), queued for the next merge of the search index.
 
-    `entry` is its pending entry (chalicelib.search.shards.pending_fields: slug, rev, day,
-    length, terms, forms; empty terms mean "leave the index"); `text` its plain text for
+    `entry` is its pending entry (chalicelib.search.shards.pending_fields: slug, doc, rev, day,
+    length, terms, forms; empty terms mean "leave the index"; a removal has no doc, the record
+    keeps the one its postings have); `text` its plain text for
     excerpts; `waiting`, while it is scheduled, the entry it takes when it goes live.
     The merge writes `indexed`/`indexed_length` on the record; ingest never touches them.
     """
@@ -819,6 +827,11 @@ class SearchText:
     text: str = ""
     waiting: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def doc(self) -> str:
+        """Its document id in the search index ('' for a removal: the stored record keeps its own)."""
+        return str(self.entry.get("doc") or self.waiting.get("doc") or "")
+
     def queued(self) -> dict[str, Any]:
         """The attributes ingest sets, with the mark that queues it for the merge."""
         return {**self.entry, "text": self.text[:MAX_SEARCH_TEXT_CHARS], "waiting": self.waiting,
@@ -827,5 +840,5 @@ class SearchText:
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> "SearchText":
         """Back from a search record."""
-        entry = {k: item[k] for k in ("slug", "rev", "day", "length", "terms", "forms") if k in item}
+        entry = {k: item[k] for k in ("slug", "doc", "rev", "day", "length", "terms", "forms") if k in item}
         return cls(slug=item["slug"], entry=entry, text=item.get("text", ""), waiting=dict(item.get("waiting") or {}))

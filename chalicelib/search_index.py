@@ -6,6 +6,8 @@ The engine (chalicelib/search) is pure; this module gives it its storage:
 - the manifest (shard count, documents, generation): the item `SITE` / `SEARCH`;
 - pending entries: the search records ingest queued in each post's own transaction
   (model.SearchText, read through the sparse `search_queue` index, without their texts);
+- the slugs of the document ids a query ranks: their `DOC#<id>` items (model.doc_key, claimed
+  in each post's own transaction), one BatchGetItem;
 - the posts a query checks: their items and search records, one BatchGetItem, and only the
   ones public now count, so nothing withdrawn is ever shown, even before a merge;
 - a merge's open batch and progress: S3 objects, present only while a merge is unfinished.
@@ -50,6 +52,11 @@ class IndexSource:
     def pending(self, limit: int) -> Iterable[Mapping[str, Any]]:
         """At most `limit` queued entries."""
         return self._index.search_queue(limit)
+
+    def slugs(self, docs: Collection[str]) -> Mapping[str, str]:
+        """The slugs that claimed these document ids."""
+        found = self._index.get_many([model.doc_key(doc) for doc in docs])
+        return {pk[len(model.DOC_PREFIX):]: str(item["slug"]) for (pk, _), item in found.items()}
 
     def posts(self, slugs: Sequence[str]) -> Mapping[str, tuple[Mapping[str, Any], str]]:
         """The items and texts of the posts among `slugs` that readers may see now."""

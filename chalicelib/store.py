@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # only writes need them (imported in _action): a cold post vi
 
 SITE_PREFIX = "_site/"  # what the rebuild builds (the search index), never an editor's file
 
-SEARCH_QUEUE_FIELDS = ("rev", "day", "length", "terms", "forms", "indexed", "indexed_length")
+SEARCH_QUEUE_FIELDS = ("doc", "rev", "day", "length", "terms", "forms", "indexed", "indexed_length")
 PARALLEL_READS = 8  # S3 objects read at once (a search reads a handful of shards)
 
 # An imported site's config (model.SiteConfig) is read at most once per container in this

@@ -221,11 +221,22 @@ def _search_text(old: PostRecord | None, new: PostRecord | None, text: SearchTex
         if new.is_public(now):
             record = SearchText(new.slug, text.entry, text.text)
         else:
-            record = SearchText(new.slug, shards.pending_fields(new.slug, new.rev, None), text.text, text.entry)
+            record = SearchText(new.slug, shards.pending_fields(new.slug, text.doc, new.rev, None), text.text,
+                                text.entry)
         writes.put(Update(model.text_key(new.slug), set=record.queued()))
+        if text.doc:  # (an entry written before document ids has none: `blogctl reindex` gives it one)
+            writes.put(claim_doc(text.doc, new.slug))
     if old is not None and _searchable(old) and (new is None or not _searchable(new) or new.slug != old.slug):
-        removal = SearchText(old.slug, shards.pending_fields(old.slug, old.rev + 1, None))
+        removal = SearchText(old.slug, shards.pending_fields(old.slug, None, old.rev + 1, None))
         writes.put(Update(model.text_key(old.slug), set=removal.queued()))
+
+
+def claim_doc(doc: str, slug: str) -> Put:
+    """The write that makes `doc` the search document id of `slug`: refused when another slug holds it
+    (ingest then tries the slug's next id), a no-op when the slug already does. Never deleted: a slug
+    keeps its id, and its postings in the shards keep naming it."""
+    return Put({**model.doc_key(doc), "slug": slug}, Condition("attribute_not_exists(pk) OR slug = :slug",
+                                                                  {":slug": slug}))
 
 
 # -- the moves ingest and the rebuild make --

@@ -76,7 +76,7 @@ def worst_document(prefix: str = "w", plural: bool = False) -> dict:
         words = " ".join(f"{prefix}{n:05d}" + "x" * longest for n in range(20_000))
     document = search_text.analyze("s", "2026-06-01T00:00:00Z", wide(posts.MAX_TITLE_CHARS),
                                    [wide(posts.MAX_TAG_CHARS)] * posts.MAX_TAGS, words)
-    return shards.pending_fields("s", 10**9, document)
+    return shards.pending_fields("s", shards.doc_id("s"), 10**9, document)
 
 
 def worst_text() -> SearchText:

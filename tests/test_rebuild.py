@@ -1,6 +1,8 @@
 """The scheduled rebuild against moto: repairs, time, the search queue, and an idle run's cost."""
 from __future__ import annotations
 
+import gzip
+
 import time
 
 from chalicelib import model, rebuild
@@ -134,6 +136,51 @@ def test_search_queue_is_merged_into_the_stored_index(publish, remove, index, co
     assert search_index.search(index, content, clock(), "wombat").hits == ()
     assert index.get(model.text_key("b")) is None
     assert index.get(search_index.MANIFEST_KEY)["manifest"]["docs"] == 1
+
+
+def test_a_post_claims_a_document_id_that_search_turns_back_into_its_slug(publish, index, content, clock):
+    from chalicelib import search_index
+    from chalicelib.search import shards
+
+    publish("posts/a.md", source("Alpha", body="kangaroo words"))
+    doc = shards.doc_id("a")
+    assert index.get(model.doc_key(doc))["slug"] == "a" and index.get(model.text_key("a"))["doc"] == doc
+    run(index, content, clock)
+    shard_keys = [ref.key for ref in content.list(search_index.SHARD_PREFIX)]
+    stored = b"".join(gzip.decompress(content.read_many(shard_keys)[key]) for key in shard_keys)
+    assert f"\t{doc}\t".encode() in stored and b"\ta\t" not in stored  # postings name the id, not the slug
+    assert [h.slug for h in search_index.search(index, content, clock(), "kangaroo").hits] == ["a"]
+
+
+def test_a_slug_whose_document_id_another_slug_holds_takes_its_next_one(publish, index, content, clock):
+    from chalicelib import search_index
+    from chalicelib.search import shards
+
+    index.put({**model.doc_key(shards.doc_id("b")), "slug": "someone-else"})  # the 1 in a billion, made to happen
+    publish("posts/b.md", source("Beta", body="wombat"))
+    second = shards.doc_id("b", 1)
+    assert index.get(model.text_key("b"))["doc"] == second and index.get(model.doc_key(second))["slug"] == "b"
+    assert index.get(model.doc_key(shards.doc_id("b")))["slug"] == "someone-else"  # untouched
+    assert [h.slug for h in search_index.search(index, content, clock(), "wombat").hits] == ["b"]  # pending
+    run(index, content, clock)
+    publish("posts/b.md", source("Beta", body="wombat platypus"))  # an edit finds its own id again
+    assert index.get(model.text_key("b"))["doc"] == second
+    run(index, content, clock)
+    assert [h.slug for h in search_index.search(index, content, clock(), "platypus").hits] == ["b"]
+
+
+def test_a_renamed_post_leaves_the_index_under_its_old_id(publish, index, content, clock):
+    from chalicelib import search_index
+    from chalicelib.search import shards
+
+    publish("posts/a.md", source("Alpha", body="kangaroo"))
+    run(index, content, clock)
+    publish("posts/a.md", source("Alpha", body="kangaroo", slug="alpha"))
+    run(index, content, clock)
+    assert [h.slug for h in search_index.search(index, content, clock(), "kangaroo").hits] == ["alpha"]
+    found = search_index.search(index, content, clock(), "kangaroo")
+    assert found.total == 1 and index.get(search_index.MANIFEST_KEY)["manifest"]["docs"] == 1
+    assert index.get(model.doc_key(shards.doc_id("a")))["slug"] == "a"  # kept: an id never changes hands
 
 
 def test_a_scheduled_post_is_searchable_only_once_it_goes_live(publish, index, content, clock):

@@ -55,7 +55,7 @@ def test_encoding_round_trips_deterministically():
 
 
 def test_a_shard_view_reads_a_frequency_alone_but_refuses_a_broken_one():
-    data = gzip.compress(b"search-shard\t1\t3\t1\t0\t0\nbox\t2\ta b\t1 2\t3 4\nemu\tx\ta\t1\t3\n")
+    data = gzip.compress(f"search-shard\t{shards.FORMAT}\t3\t1\t0\t0\n".encode() + b"box\t2\ta b\t1 2\t3 4\nemu\tx\ta\t1\t3\n")
     view = shards.view_shard(data, 3)
     assert view.df("box") == 2 and view.df("bo") == 0
     with pytest.raises(CorruptIndex):
@@ -66,7 +66,8 @@ def test_a_shard_view_reads_a_frequency_alone_but_refuses_a_broken_one():
     b"not gzip at all",
     gzip.compress(b"{}", mtime=0),
     shards.encode_shard(Shard(number=4)),  # another shard
-    gzip.compress(b"search-shard\t1\t3\t1\t0", mtime=0),  # a header cut short
+    gzip.compress(f"search-shard\t{shards.FORMAT}\t3\t1\t0".encode(), mtime=0),  # a header cut short
+    gzip.compress(b"search-shard\t1\t3\t1\t0\t0\n", mtime=0),  # format 1: postings of slugs
     shards.encode_shard(Shard(number=3))[:-9],  # truncated
 ])
 def test_a_broken_shard_is_a_clear_error(data):
@@ -77,7 +78,7 @@ def test_a_broken_shard_is_a_clear_error(data):
 
 
 def test_a_broken_entry_is_a_clear_error():
-    data = gzip.compress(b"search-shard\t1\t3\t1\t0\t0\nbox\t2\ta b\n")
+    data = gzip.compress(f"search-shard\t{shards.FORMAT}\t3\t1\t0\t0\n".encode() + b"box\t2\ta b\n")
     with pytest.raises(CorruptIndex):
         shards.decode_shard(data, 3)
     with pytest.raises(CorruptIndex):
@@ -106,16 +107,16 @@ def test_a_shard_that_decodes_to_too_much_is_refused(monkeypatch):
 def test_merge_adds_updates_and_removes_postings():
     a, b = doc("a", "kangaroo kangaroo wombat"), doc("b", "kangaroo")
     shard, reported = merged(Shard(number=0), added={"a": a, "b": b})
-    assert [p.slug for p in shard.postings("kangaroo")] == ["a", "b"]  # more mentions, more impact
+    assert [p.doc for p in shard.postings("kangaroo")] == ["a", "b"]  # more mentions, more impact
     assert shard.df("kangaroo") == 2 and shard.df("wombat") == 1
     assert set(reported) == {"kangaroo", "wombat"}  # new terms: their completions change
     a2 = doc("a", "emu")  # a's new version: no kangaroo, no wombat
     shard, reported = merged(shard, removed={"a": {"kangaroo", "wombat"}}, added={"a": a2}, generation=2)
-    assert [p.slug for p in shard.postings("kangaroo")] == ["b"] and shard.df("kangaroo") == 1
+    assert [p.doc for p in shard.postings("kangaroo")] == ["b"] and shard.df("kangaroo") == 1
     assert "wombat" not in shard.terms and reported["wombat"] == (0, "wombat")
     assert "kangaroo" in reported  # 2 -> 1 crosses a power of two
     shard, _ = merged(shard, removed={"b": {"kangaroo"}}, generation=3)
-    assert "kangaroo" not in shard.terms and shard.postings("emu")[0].slug == "a"
+    assert "kangaroo" not in shard.terms and shard.postings("emu")[0].doc == "a"
 
 
 def test_merging_the_same_batch_twice_changes_nothing():
@@ -129,14 +130,14 @@ def test_postings_are_cut_to_the_bound_but_the_frequency_stays_true(monkeypatch)
     monkeypatch.setattr(shards, "MAX_POSTINGS_PER_TERM", 3)
     added = {f"p{n}": doc(f"p{n}", "kangaroo " * (n + 1) + "filler " * 5) for n in range(6)}
     shard, _ = merged(Shard(number=0), added=added)
-    assert [p.slug for p in shard.postings("kangaroo")] == ["p5", "p4", "p3"]  # the best three
+    assert [p.doc for p in shard.postings("kangaroo")] == ["p5", "p4", "p3"]  # the best three
     assert shard.df("kangaroo") == 6
 
 
 def test_ties_keep_the_newest_first():
     added = {"old": doc("old", "kangaroo", date="2020-01-01"), "new": doc("new", "kangaroo", date="2024-01-01")}
     shard, _ = merged(Shard(number=0), added=added)
-    assert [p.slug for p in shard.postings("kangaroo")] == ["new", "old"]
+    assert [p.doc for p in shard.postings("kangaroo")] == ["new", "old"]
 
 
 def test_completions_are_reported_when_the_frequency_crosses_a_power_of_two():
@@ -160,7 +161,7 @@ def test_completions_rank_by_frequency_and_keep_a_bound(monkeypatch):
 
 
 def test_group_changes_sends_each_term_to_its_shard():
-    entry = PendingEntry.of("a", 2, doc("a", "kangaroo wombat emu koala"), indexed="dingo kangaroo", indexed_length=4)
+    entry = PendingEntry.of("a", "a", 2, doc("a", "kangaroo wombat emu koala"), indexed="dingo kangaroo", indexed_length=4)
     groups = shards.group_changes([entry], 4)
     for number, change in groups.items():
         for term in change.added.get("a", text.Document("a", 0, 0, {})).terms:
@@ -195,7 +196,7 @@ def test_a_merge_after_an_interrupted_split_drops_the_strays():
 
 def test_pending_entries_are_json_and_dynamodb_safe():
     document = doc("a", "Kangaroos hop; boxes stack.", title="Stories")
-    entry = PendingEntry.of("a", 3, document, indexed="old term", indexed_length=9)
+    entry = PendingEntry.of("a", "a", 3, document, indexed="old term", indexed_length=9)
     item = entry.to_item()
     assert json.loads(json.dumps(item)) == item
     assert all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in item.values())
@@ -204,7 +205,7 @@ def test_pending_entries_are_json_and_dynamodb_safe():
     assert PendingEntry.from_item(decimals) == entry
     assert entry.document() == document
     assert entry.settled() == (" ".join(document.terms), document.length)
-    gone = PendingEntry.of("a", 4, None, indexed="old term")
+    gone = PendingEntry.of("a", "a", 4, None, indexed="old term")
     assert gone.removed and gone.document() is None and gone.settled() == ("", 0)
     with pytest.raises(CorruptIndex):
         PendingEntry.from_item({"slug": "a"})
@@ -225,10 +226,10 @@ def dynamodb_size(item: dict) -> int:
 
 
 def test_ingest_writes_everything_but_what_merges_own():
-    fields = shards.pending_fields("a", 2, doc("a", "kangaroo"))
+    fields = shards.pending_fields("a", "a", 2, doc("a", "kangaroo"))
     assert "indexed" not in fields and "indexed_length" not in fields
     record = {"indexed": "emu", "indexed_length": 3, **fields}  # an update of the stored record
-    assert PendingEntry.from_item(record) == PendingEntry.of("a", 2, doc("a", "kangaroo"), "emu", 3)
+    assert PendingEntry.from_item(record) == PendingEntry.of("a", "a", 2, doc("a", "kangaroo"), "emu", 3)
 
 
 def test_the_largest_pending_entry_fits_a_dynamodb_item_with_room_to_spare():
@@ -239,14 +240,14 @@ def test_the_largest_pending_entry_fits_a_dynamodb_item_with_room_to_spare():
     words = [name + "x" * (longest - 4) + "s" for name in letters[:2_000]]
     document = text.analyze("a" * 100, "2024-01-02", "", [], " ".join(words * 3))
     assert len(document.forms) == len(document.terms) < len(words)  # the budget, not the words, ended it
-    entry = PendingEntry.of("a" * 100, 10**9, document, indexed=" ".join(document.terms), indexed_length=10**9)
+    entry = PendingEntry.of("a" * 100, "a" * 100, 10**9, document, indexed=" ".join(document.terms), indexed_length=10**9)
     assert text.MAX_DOC_TERMS_BYTES - 200 < len(entry.terms) + len(entry.forms) <= text.MAX_DOC_TERMS_BYTES
     item = {**entry.to_item(), "pk": "SEARCH#" + "a" * 100, "sk": "SEARCH", "pending": "PENDING"}
     assert dynamodb_size(item) < DYNAMODB_ITEM_LIMIT * 0.6
 
 
 def test_batches_and_progress_round_trip_and_refuse_garbage():
-    entries = [PendingEntry.of("a", 1, doc("a", "kangaroo")), PendingEntry.of("b", 1, None, indexed="emu")]
+    entries = [PendingEntry.of("a", "a", 1, doc("a", "kangaroo")), PendingEntry.of("b", "b", 1, None, indexed="emu")]
     batch = shards.start_batch(Manifest(shards=2, docs=4, length=40, generation=7), entries)
     assert (batch.generation, batch.shards, batch.average_length) == (8, 2, 10)
     assert shards.decode_batch(shards.encode_batch(batch)) == batch
@@ -260,22 +261,22 @@ def test_batches_and_progress_round_trip_and_refuse_garbage():
 
 
 def test_an_overlay_answers_from_the_pending_entries_reading_each_term_once():
-    entries = [PendingEntry.of("new", 1, doc("new", "kangaroo kangaroo emu")),
-               PendingEntry.of("edited", 2, doc("edited", "emu"), indexed="kangaroo emu", indexed_length=2),
-               PendingEntry.of("gone", 3, None, indexed="kangaroo")]
+    entries = [PendingEntry.of("new", "new", 1, doc("new", "kangaroo kangaroo emu")),
+               PendingEntry.of("edited", "edited", 2, doc("edited", "emu"), indexed="kangaroo emu", indexed_length=2),
+               PendingEntry.of("gone", "gone", 3, None, indexed="kangaroo")]
     overlay = shards.Overlay(entries, average_length=2.0)
     assert overlay.df_change("kangaroo") == 1 - 2 and overlay.df_change("emu") == 2 - 1
-    assert [p.slug for p in overlay.postings("kangaroo")] == ["new"] and overlay.postings("koala") == ()
+    assert [p.doc for p in overlay.postings("kangaroo")] == ["new"] and overlay.postings("koala") == ()
     first = overlay.postings("emu")
-    assert overlay.postings("emu") is first and {p.slug for p in first} == {"new", "edited"}  # kept, not read again
+    assert overlay.postings("emu") is first and {p.doc for p in first} == {"new", "edited"}  # kept, not read again
     assert overlay.hidden == {"new", "edited", "gone"} and overlay.docs_change() == 2 - 2
 
 
 def test_the_manifest_after_a_batch_counts_documents_and_length():
     before = Manifest(shards=2, docs=10, length=100, generation=1, bytes=5000)
-    entries = [PendingEntry.of("new", 1, doc("new", "one two three")),
-               PendingEntry.of("gone", 2, None, indexed="x y", indexed_length=20),
-               PendingEntry.of("edited", 3, doc("edited", "four"), indexed="five six", indexed_length=2)]
+    entries = [PendingEntry.of("new", "new", 1, doc("new", "one two three")),
+               PendingEntry.of("gone", "gone", 2, None, indexed="x y", indexed_length=20),
+               PendingEntry.of("edited", "edited", 3, doc("edited", "four"), indexed="five six", indexed_length=2)]
     after = shards.start_batch(before, entries).manifest_after(before, 300)
     assert (after.docs, after.length, after.generation, after.bytes) == (10, 100 + 3 - 20 + 1 - 2, 2, 5300)
 
@@ -291,3 +292,16 @@ def test_no_manifest_is_an_empty_index():
     manifest = Manifest.from_dict(None)
     assert (manifest.shards, manifest.docs, manifest.average_length) == (1, 0, 1.0)
     assert Manifest.from_dict(manifest.to_dict()) == manifest
+
+
+def test_a_document_id_is_short_stable_and_another_for_each_attempt():
+    first = shards.doc_id("a-long-slug-as-most-posts-have-one")
+    assert first == shards.doc_id("a-long-slug-as-most-posts-have-one") and len(first) == shards.DOC_ID_CHARS
+    assert set(first) <= set(shards.DOC_ID_DIGITS) and " " not in first
+    assert len({shards.doc_id("a", n) for n in range(50)}) == 50
+
+
+def test_claiming_a_document_id_skips_those_other_slugs_hold():
+    owners = {shards.doc_id("b"): "someone-else"}
+    assert shards.claim_doc_id(owners, "b") == shards.doc_id("b", 1) == shards.claim_doc_id(owners, "b")
+    assert owners[shards.doc_id("b")] == "someone-else" and owners[shards.doc_id("b", 1)] == "b"

@@ -11,6 +11,8 @@ the model of the S3/DynamoDB one:
 - one search record per post (`PendingEntry.to_item` plus a `pending` mark): ingest writes the
   new terms and sets the mark in the same transaction as the post, never touching `indexed`;
   `settle` (after a merge) writes `indexed` and clears the mark unless a newer revision came;
+- one owner per document id (`shards.doc_id`): the slug whose postings it names, claimed in the
+  same transaction, on condition that no other slug holds it (`claim` here);
 - per post, its plain text and its index item, which `posts` returns for public posts only.
 """
 from __future__ import annotations
@@ -25,7 +27,7 @@ from markupsafe import Markup
 from chalicelib.search.query import MAX_PENDING, Candidate, Candidates, ParsedQuery, find, parse_query, suggest
 from chalicelib.search.shards import (
     Batch, Manifest, PendingEntry, Progress, Shard, decode_batch, decode_progress, decode_shard, empty_shard,
-    encode_batch, encode_progress, encode_shard, estimated_bytes, group_changes, group_completions,
+    claim_doc_id, encode_batch, encode_progress, encode_shard, estimated_bytes, group_changes, group_completions,
     merge_completions, merge_shard, pending_fields, split_shard, split_source, start_batch,
 )
 from chalicelib.search.snippets import Excerpt, excerpt
@@ -51,6 +53,9 @@ class Source(Protocol):
 
     def pending(self, limit: int) -> Iterable[Mapping[str, Any]]:
         """At most `limit` pending entries' items."""
+
+    def slugs(self, docs: Collection[str]) -> Mapping[str, str]:
+        """The slug whose postings each of these document ids names (one read; an id never claimed is absent)."""
 
     def posts(self, slugs: Sequence[str]) -> Mapping[str, tuple[Mapping[str, Any], str]]:
         """(index item, plain text) of each of these posts that is public now; the others absent.
@@ -126,25 +131,34 @@ def search(source: Source, text: str, limit: int = PAGE_SIZE) -> Results:
 def _checked_hits(source: Source, query: ParsedQuery, found: Candidates, limit: int) -> tuple[tuple[Hit, ...], int]:
     """The candidates that are public posts and have the query's phrases, best first (ties: newest),
     and how many candidates were checked."""
-    found_hits: list[tuple[Candidate, Mapping[str, Any], Excerpt]] = []
+    found_hits: list[tuple[Candidate, str, Mapping[str, Any], Excerpt]] = []
     ranked = list(found.ranked[:MAX_CHECKED])
+    slugs = _slugs(source, [c.doc for c in ranked], found.overlay.entries if found.overlay else ())
     checked = 0
     while ranked and len(found_hits) < limit:
         chunk, ranked = ranked[:CHECK_CHUNK], ranked[CHECK_CHUNK:]
         checked += len(chunk)
-        posts = source.posts([c.slug for c in chunk])
+        posts = source.posts([slugs[c.doc] for c in chunk if c.doc in slugs])
         for candidate in chunk:
-            if candidate.slug not in posts:
+            slug = slugs.get(candidate.doc, "")
+            if slug not in posts:
                 continue  # not public (any more): its pending entry is not merged yet
-            item, body = posts[candidate.slug]
+            item, body = posts[slug]
             seen = excerpt(body, query, found.terms, headings(item))
             if seen.has_phrases and seen.has_words(candidate.unverified):
-                found_hits.append((candidate, item, seen))
+                found_hits.append((candidate, slug, item, seen))
     # Newest first among equals; those the index lists whole (no unverified word) before the others;
     # excerpts cut for the hits shown only.
-    found_hits.sort(key=lambda h: (str(h[1].get("date", "")), h[0].slug), reverse=True)
+    found_hits.sort(key=lambda h: (str(h[2].get("date", "")), h[1]), reverse=True)
     found_hits.sort(key=lambda h: (bool(h[0].unverified), -h[0].score))
-    return tuple(Hit(c.slug, item, c.score, seen.html) for c, item, seen in found_hits[:limit]), checked
+    return tuple(Hit(slug, item, c.score, seen.html) for c, slug, item, seen in found_hits[:limit]), checked
+
+
+def _slugs(source: Source, docs: Sequence[str], pending: Iterable[PendingEntry]) -> dict[str, str]:
+    """The slugs of these document ids: the pending entries name their own, one read finds the others'."""
+    known = {entry.doc: entry.slug for entry in pending}
+    unknown = [doc for doc in docs if doc not in known]
+    return {**(source.slugs(unknown) if unknown else {}), **known}
 
 
 def headings(item: Mapping[str, Any]) -> list[str]:
@@ -301,6 +315,7 @@ class MemoryStore:
     batch_data: bytes | None = None
     progress_data: bytes | None = None
     records: dict[str, dict[str, Any]] = field(default_factory=dict)  # slug -> search record
+    owners: dict[str, str] = field(default_factory=dict)  # document id -> the slug that claimed it
     marked: dict[str, None] = field(default_factory=dict)  # slugs with the pending mark, oldest first
     items: dict[str, dict[str, Any]] = field(default_factory=dict)  # slug -> index item ('public': bool)
     texts: dict[str, str] = field(default_factory=dict)
@@ -317,7 +332,7 @@ class MemoryStore:
     def mark_pending(self, slug: str, rev: int, document: Document | None) -> None:
         """Write a post's new terms and its pending mark (what ingest writes; `indexed` is the merges')."""
         record = self.records.setdefault(slug, {})
-        record.update(pending_fields(slug, rev, document), pending=True)
+        record.update(pending_fields(slug, claim_doc_id(self.owners, slug), rev, document), pending=True)
         self.marked[slug] = None
 
     def delete_post(self, slug: str, rev: int) -> None:
@@ -341,6 +356,10 @@ class MemoryStore:
     def pending(self, limit: int) -> list[dict[str, Any]]:
         """Pending entries' items, the oldest marked first (as a sparse index on the mark would list them)."""
         return [self.records[slug] for slug in itertools.islice(self.marked, limit)]
+
+    def slugs(self, docs: Collection[str]) -> dict[str, str]:
+        """The slugs that claimed these document ids."""
+        return {doc: self.owners[doc] for doc in docs if doc in self.owners}
 
     def posts(self, slugs: Sequence[str]) -> dict[str, tuple[dict[str, Any], str]]:
         """Public posts' items and texts."""
@@ -375,7 +394,7 @@ class MemoryStore:
     def settle(self, entries: Sequence[PendingEntry]) -> None:
         """Merged entries: `indexed` updated, pending mark cleared unless a newer revision came."""
         for entry in entries:
-            record = self.records.setdefault(entry.slug, pending_fields(entry.slug, entry.rev, None))
+            record = self.records.setdefault(entry.slug, pending_fields(entry.slug, entry.doc, entry.rev, None))
             record["indexed"], record["indexed_length"] = entry.settled()
             if record["rev"] == entry.rev:
                 record["pending"] = False

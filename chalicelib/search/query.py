@@ -162,7 +162,7 @@ class ShardReader:
 class Candidate:
     """A document that contains every word (or may: see `unverified`), with its score."""
 
-    slug: str
+    doc: str  # the post's document id (shards.doc_id): the caller finds its slug
     score: float  # with unverified words: the most it can be (their best impact it was not among)
     day: int
     unverified: tuple[int, ...] = ()  # words whose cut postings do not list it: its text must show them
@@ -202,7 +202,7 @@ def find(query: ParsedQuery, manifest: Manifest, read: Read, pending: Iterable[P
     missing = tuple(w for w, size in zip(query.words, sizes) if not size)
     scores: dict[str, float] = {}
     days: dict[str, int] = {}
-    if not missing:  # only the slugs every word has are scored, the words' scores summed smallest first
+    if not missing:  # only the ids every word has are scored, the words' scores summed smallest first
         order = sorted(range(len(per_word)), key=sizes.__getitem__)
         scores, days = _scores(wanted, [per_word[n] for n in order])
     ranked = [Candidate(s, round(scores[s] / IMPACT_SCALE, 4), days[s]) for s in _best(scores, days)]
@@ -219,11 +219,11 @@ def find(query: ParsedQuery, manifest: Manifest, read: Read, pending: Iterable[P
 
 
 def _best(scores: Mapping[str, float], days: Mapping[str, int], count: int = MAX_CANDIDATES) -> list[str]:
-    """The `count` best-scored slugs, ties newest first."""
+    """The `count` best-scored document ids, ties newest first."""
     pool: Iterable[str] = scores
     if len(scores) > count:  # the best scores (at C speed), and whatever ties with the last of them
         cut = heapq.nlargest(count, scores.values())[-1] - 10 ** -SCORE_DIGITS
-        pool = [slug for slug, score in scores.items() if score >= cut]
+        pool = [doc for doc, score in scores.items() if score >= cut]
     return sorted(pool, key=lambda s: (-round(scores[s], SCORE_DIGITS), -days[s], s))[:count]
 
 
@@ -236,7 +236,7 @@ def _uncertain(per_word: list[list[_TermPostings]], certain: set[str], count: in
     """
     whole = [n for n, postings in enumerate(per_word) if not any(found.cut for found in postings)]
     bases = whole or [rarest]
-    pool = set.intersection(*(set(itertools.chain.from_iterable(found.slugs for found in per_word[n]))
+    pool = set.intersection(*(set(itertools.chain.from_iterable(found.ids for found in per_word[n]))
                               for n in bases)) - certain
     if not pool:
         return []
@@ -250,8 +250,8 @@ def _uncertain(per_word: list[list[_TermPostings]], certain: set[str], count: in
         # A base word lists the whole pool: its postings alone give every day.
         found_scores, found_days = _scores(pool, [postings], with_days=number == bases[0])
         days.update(found_days)
-        for slug, score in found_scores.items():
-            scores[slug] += score - ceiling
+        for doc, score in found_scores.items():
+            scores[doc] += score - ceiling
         listed.append(found_scores)
     return [Candidate(s, round(scores[s] / IMPACT_SCALE, 4), days[s],
                       tuple(n for n, found in enumerate(listed) if s not in found))
@@ -263,58 +263,58 @@ class _TermPostings(NamedTuple):
 
     term: str
     weighted: float  # the word's weight for the term x its idf
-    slugs: list[str]
+    ids: list[str]
     impacts: str
     days: str
     cut: bool = False  # more documents have the term than these postings (its best) list
     floor: int = 0  # the smallest impact listed: the most an unlisted document's can be
     df: int = 0  # documents that have the term
-    listed: int = 0  # postings read, before they were kept `within` the bounding word's slugs
+    listed: int = 0  # postings read, before they were kept `within` the bounding word's ids
 
 
 def _word_postings(alts: dict[str, float], reader: ShardReader, overlay: Overlay, docs: int,
                    limit: int = -1, within: set[str] | None = None) -> tuple[list[_TermPostings], set[str]]:
     """The postings of each of a word's alternatives that has any, from each term's best `limit` (-1: all),
-    the pending posts' own in place of the shards' for them, only those of slugs `within` (None: all); and
-    the slugs they hold."""
+    the pending posts' own in place of the shards' for them, only those of ids `within` (None: all); and
+    the ids they hold."""
     found = []
     members: set[str] = set()
     for term, weight in alts.items():
         shard = reader.shard(term)
         read = _read_limit(weight, limit)
-        slugs, impacts, term_days = shard.columns(term, -1 if read >= stored.MAX_POSTINGS_PER_TERM else read)
+        ids, impacts, term_days = shard.columns(term, -1 if read >= stored.MAX_POSTINGS_PER_TERM else read)
         stored_df = shard.df(term)
-        cut = bool(slugs) and len(slugs) < stored_df
+        cut = bool(ids) and len(ids) < stored_df
         floor = int(impacts.rsplit(" ", 1)[-1]) if cut else 0
-        if overlay.hidden and not overlay.hidden.isdisjoint(slugs):
-            kept = [i for i, slug in enumerate(slugs) if slug not in overlay.hidden]
+        if overlay.hidden and not overlay.hidden.isdisjoint(ids):
+            kept = [i for i, doc in enumerate(ids) if doc not in overlay.hidden]
             values, day_values = impacts.split(), term_days.split()
-            slugs = [slugs[i] for i in kept]
+            ids = [ids[i] for i in kept]
             impacts, term_days = " ".join(values[i] for i in kept), " ".join(day_values[i] for i in kept)
         pending = overlay.postings(term)
         if pending:
-            slugs += [p.slug for p in pending]
+            ids += [p.doc for p in pending]
             impacts = " ".join([*impacts.split(), *(str(p.impact) for p in pending)])
             term_days = " ".join([*term_days.split(), *(str(p.day) for p in pending)])
-        listed = len(slugs)
-        if within is not None and slugs:
-            positions, slugs = _positions(slugs, within)
+        listed = len(ids)
+        if within is not None and ids:
+            positions, ids = _positions(ids, within)
             impacts, term_days = " ".join(_picked(impacts, positions)), " ".join(_picked(term_days, positions))
         if listed:
-            members.update(slugs)
+            members.update(ids)
             df = max(stored_df + overlay.df_change(term), listed)
-            found.append(_TermPostings(term, weight * idf(df, docs), slugs, impacts, term_days, cut, floor, df,
+            found.append(_TermPostings(term, weight * idf(df, docs), ids, impacts, term_days, cut, floor, df,
                                        listed))
     return found, members
 
 
 def _matching(alternatives: list[dict[str, float]], reader: ShardReader, overlay: Overlay, docs: int,
               limit: int) -> tuple[list[list[_TermPostings]], list[int], set[str], int]:
-    """Per word its postings and how many it lists; the slugs every word has (set intersections: C speed);
+    """Per word its postings and how many it lists; the ids every word has (set intersections: C speed);
     and the word `_uncertain` draws from when every word is cut (`_bounding`).
 
-    The bounding word is read first. When every candidate must be among its slugs (it is whole, or every
-    word is cut), the other words keep only their postings of those slugs: a common word's thousand postings
+    The bounding word is read first. When every candidate must be among its ids (it is whole, or every
+    word is cut), the other words keep only their postings of those ids: a common word's thousand postings
     are split and dropped, never held as a set or scored (three words, one rare, at 10,000 posts: 1.81 to 1.72 ms
     and 621 to 530 KiB).
     """
@@ -356,11 +356,11 @@ def _read_limit(weight: float, limit: int) -> int:
 
 def _scores(wanted: set[str], words: list[list[_TermPostings]],
             with_days: bool = True) -> tuple[dict[str, float], dict[str, int]]:
-    """(slug -> score, slug -> day) of the `wanted` slugs: per word its best alternative's score, the words'
+    """(doc id -> score, doc id -> day) of the `wanted` ids: per word its best alternative's score, the words'
     scores summed in their order, the day from the first word's postings (its last alternative's; no days
     unless `with_days`).
 
-    Only the postings of wanted slugs are converted and scored (with several words, a few of each word's
+    Only the postings of wanted ids are converted and scored (with several words, a few of each word's
     thousand), one column split at a time.
     """
     scores: dict[str, float] = {}
@@ -368,21 +368,21 @@ def _scores(wanted: set[str], words: list[list[_TermPostings]],
     for number, postings in enumerate(words):
         best: dict[str, float] = {}
         for found in postings:
-            positions, slugs = _positions(found.slugs, wanted)
-            for slug, value in zip(slugs, _picked(found.impacts, positions)):
+            positions, ids = _positions(found.ids, wanted)
+            for doc, value in zip(ids, _picked(found.impacts, positions)):
                 score = found.weighted * int(value)
-                if score > best.get(slug, 0.0):
-                    best[slug] = score
+                if score > best.get(doc, 0.0):
+                    best[doc] = score
             if with_days and not number:
-                days.update(zip(slugs, map(int, _picked(found.days, positions))))
-        scores = best if not number else {slug: score + best[slug] for slug, score in scores.items()}
+                days.update(zip(ids, map(int, _picked(found.days, positions))))
+        scores = best if not number else {doc: score + best[doc] for doc, score in scores.items()}
     return scores, days
 
 
-def _positions(slugs: list[str], wanted: set[str]) -> tuple[list[int], list[str]]:
-    """Where the `wanted` slugs are among `slugs`, and which they are (found at C speed)."""
-    positions = list(itertools.compress(range(len(slugs)), map(wanted.__contains__, slugs)))
-    return positions, [slugs[at] for at in positions]
+def _positions(ids: list[str], wanted: set[str]) -> tuple[list[int], list[str]]:
+    """Where the `wanted` ids are among `ids`, and which they are (found at C speed)."""
+    positions = list(itertools.compress(range(len(ids)), map(wanted.__contains__, ids)))
+    return positions, [ids[at] for at in positions]
 
 
 def _picked(column: str, positions: list[int]) -> list[str]:

@@ -9,10 +9,15 @@ Layout (the caller stores the bytes; key names are its choice, e.g. `_search/sha
   with `view_shard`, which finds the lines it needs without parsing the rest). Every key lives
   in the shard `shard_of(key, count)` picks by a stable hash (linear hashing, so the count grows
   one shard at a time: `split_shard`), and shards stay about SHARD_TARGET_BYTES. A term's entry
-  holds its true document frequency and its postings (slug, impact, day), best first, cut to
-  MAX_POSTINGS_PER_TERM: reading a term costs no more at 100,000 posts than at 10,000. A
+  holds its true document frequency and its postings (document id, impact, day), best first, cut
+  to MAX_POSTINGS_PER_TERM: reading a term costs no more at 100,000 posts than at 10,000. A
   prefix's entry (key '~' + prefix, 3 to 6 letters) holds the terms it begins, most frequent
   first: search-as-you-type and "did you mean" read it.
+- **Document ids** (`doc_id`): postings name a post by a short id (6 characters) drawn from its
+  slug, not by its slug (31 characters on average): a common term's thousand postings are most of
+  what a query reads and splits. The caller keeps one item per id saying whose it is (written in
+  the post's own transaction, on condition that no other slug has it: a slug that meets another's
+  id takes its next `attempt`), and turns the ids a query ranks back into slugs.
 - **Pending entries** (`PendingEntry`, one per changed post, written by ingest): the post's new
   terms (none when it left the index) and the terms the shards hold for it. Queries read them
   beside the shards (`Overlay`); the rebuild merges them in batches (`Batch`, `Progress`):
@@ -23,11 +28,12 @@ Layout (the caller stores the bytes; key names are its choice, e.g. `_search/sha
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import math
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -35,7 +41,9 @@ from typing import Any, NamedTuple
 from chalicelib.errors import CorruptIndex
 from chalicelib.search.text import Document
 
-FORMAT = 1
+FORMAT = 2  # 2: postings hold document ids (1 held slugs: `blogctl reindex` rebuilds such an index)
+DOC_ID_CHARS = 6  # base-36 digits of a document id: 2.2 billion ids, about 2 pairs of slugs meet in 100,000
+DOC_ID_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 MAX_POSTINGS_PER_TERM = 1000  # postings kept per term, by impact: the cost of reading a term
 SHARD_TARGET_BYTES = 8 * 1024  # stored bytes per shard, on average, before one splits: what reading a word costs
 # (linear hashing leaves unsplit shards about twice the size of split ones, so a word's cost varies by
@@ -54,13 +62,13 @@ GZIP_LEVEL = 3  # 5% larger than level 6, twice as fast to write: merges rewrite
 PHASES = ("terms", "completions", "finished")
 DEFLATE_MAX_RATIO = 1032
 GUNZIP_CHUNK = 16 * 1024  # decoded bytes inflated at a time (a shard is about 10 to 150 KB decoded)
-STORED_POSTING_BYTES = 10  # a posting's share of a stored shard, about (gzip'd slug, impact, day)
+STORED_POSTING_BYTES = 8  # a posting's share of a stored shard, about (gzip'd id, impact, day)
 
 
 class Posting(NamedTuple):
     """One document in a term's postings."""
 
-    slug: str
+    doc: str  # the post's document id (`doc_id`)
     impact: int  # BM25's term-frequency part for this document, x IMPACT_SCALE
     day: int  # the post's day (days since 1970): newer wins a tie
 
@@ -89,6 +97,27 @@ def shard_of(key: str, count: int) -> int:
     h = key_hash(key)
     number = h % (2 << level)
     return number if number < count else h % (1 << level)
+
+
+def doc_id(slug: str, attempt: int = 0) -> str:
+    """A post's document id: DOC_ID_CHARS base-36 digits of a stable hash of its slug; `attempt` n > 0
+    gives the slug's next id, for when another slug holds the ones before."""
+    digest = hashlib.blake2b(f"{slug}\n{attempt}".encode(), digest_size=8).digest()
+    number = int.from_bytes(digest, "big") % len(DOC_ID_DIGITS) ** DOC_ID_CHARS
+    digits = []
+    for _ in range(DOC_ID_CHARS):
+        number, digit = divmod(number, len(DOC_ID_DIGITS))
+        digits.append(DOC_ID_DIGITS[digit])
+    return "".join(reversed(digits))
+
+
+def claim_doc_id(owners: MutableMapping[str, str], slug: str) -> str:
+    """`slug`'s document id in `owners` (id -> slug), claimed there if new: its first `doc_id` attempt
+    that no other slug holds (what ingest's conditional write finds, for tests and bulk loads)."""
+    attempt = 0
+    while owners.setdefault(doc_id(slug, attempt), slug) != slug:
+        attempt += 1
+    return doc_id(slug, attempt)
 
 
 def prefix_key(prefix: str) -> str:
@@ -185,23 +214,23 @@ class _Entries:
         return (entry[1], entry[2], entry[3]) if entry and entry[1] else None
 
     def columns(self, term: str, limit: int = -1) -> tuple[list[str], str, str]:
-        """`term`'s best postings (`limit`, or all: at most MAX_POSTINGS_PER_TERM) as (slugs, impacts, days),
+        """`term`'s best postings (`limit`, or all: at most MAX_POSTINGS_PER_TERM) as (ids, impacts, days),
         the impacts and days as stored, items separated by spaces ('' when none): a query splits them one
         term at a time and converts only the few postings it scores (a common term's thousand numbers as
         Python objects would be a good part of a query's memory)."""
         found = self._column_texts(term)
         if found is None:
             return [], "", ""
-        slugs, impacts, days = found
+        ids, impacts, days = found
         if limit < 0:
-            return slugs.split(" "), impacts, days
-        return (slugs.split(" ", limit)[:limit], " ".join(impacts.split(" ", limit)[:limit]),
+            return ids.split(" "), impacts, days
+        return (ids.split(" ", limit)[:limit], " ".join(impacts.split(" ", limit)[:limit]),
                 " ".join(days.split(" ", limit)[:limit]))
 
     def postings(self, term: str) -> list[Posting]:
         """`term`'s postings, best first."""
-        slugs, impacts, days = self.columns(term)
-        return [Posting(*p) for p in zip(slugs, map(int, impacts.split()), map(int, days.split()))]
+        ids, impacts, days = self.columns(term)
+        return [Posting(*p) for p in zip(ids, map(int, impacts.split()), map(int, days.split()))]
 
     def completions(self, prefix: str) -> list[Completion]:
         """The terms `prefix` begins, most frequent first (prefixes of 3 to 6 letters only)."""
@@ -212,7 +241,7 @@ class _Entries:
 class Shard(_Entries):
     """One shard, decoded whole (to merge or split it).
 
-    `terms` maps a term to [document frequency, slugs, impacts, days], its postings as three
+    `terms` maps a term to [document frequency, ids, impacts, days], its postings as three
     space-separated columns, best first; `prefixes` maps a prefix to 'term:df:form ...' (most
     frequent first; form empty when it is the term itself).
     """
@@ -304,7 +333,7 @@ def encode_shard(shard: Shard) -> bytes:
     """A shard as stored: gzip'd UTF-8 lines (deterministic: same shard, same bytes).
 
     A header line ('search-shard', format, number, count, generation, completed), then one line
-    per term ('term, df, slugs, impacts, days') and per prefix ('~prefix, completions'), fields
+    per term ('term, df, ids, impacts, days') and per prefix ('~prefix, completions'), fields
     separated by tabs, in key order. No key or field holds a tab or a line end.
     """
     lines = [f"{SHARD_MAGIC}\t{FORMAT}\t{shard.number}\t{shard.count}\t{shard.generation}\t{shard.completed}"]
@@ -324,8 +353,8 @@ def decode_shard(data: bytes, number: int) -> Shard:
             if key.startswith(PREFIX_SIGIL):
                 shard.prefixes[key[1:]] = rest
             else:
-                df, slugs, impacts, days = rest.split("\t")
-                shard.terms[key] = [int(df), slugs, impacts, days]
+                df, ids, impacts, days = rest.split("\t")
+                shard.terms[key] = [int(df), ids, impacts, days]
     except ValueError as err:
         raise CorruptIndex(f"search shard {number} is malformed: {err}") from None
     return shard
@@ -383,7 +412,7 @@ def _gunzip(data: bytes, limit: int, what: str) -> bytearray:
 
 # -- pending entries ----------------------------------------------------------------------
 
-_ENTRY_FIELDS = ("slug", "rev", "day", "length", "terms", "forms", "indexed", "indexed_length")
+_ENTRY_FIELDS = ("slug", "doc", "rev", "day", "length", "terms", "forms", "indexed", "indexed_length")
 
 
 @dataclass(frozen=True)
@@ -396,6 +425,7 @@ class PendingEntry:
     """
 
     slug: str
+    doc: str  # its document id in the postings (`doc_id`)
     rev: int
     day: int = 0
     length: int = 0
@@ -405,12 +435,12 @@ class PendingEntry:
     indexed_length: int = 0
 
     @classmethod
-    def of(cls, slug: str, rev: int, document: Document | None, indexed: str = "",
+    def of(cls, slug: str, doc: str, rev: int, document: Document | None, indexed: str = "",
            indexed_length: int = 0) -> "PendingEntry":
         """The entry for a post's new version (`document`), or for its removal (None)."""
         if document is None or not document.terms:
-            return cls(slug=slug, rev=rev, indexed=indexed, indexed_length=indexed_length)
-        return cls(slug=slug, rev=rev, day=document.day, length=document.length,
+            return cls(slug=slug, doc=doc, rev=rev, indexed=indexed, indexed_length=indexed_length)
+        return cls(slug=slug, doc=doc, rev=rev, day=document.day, length=document.length,
                    terms=" ".join(f"{t}:{n}" for t, n in document.terms.items()),
                    forms=" ".join(f"{t}:{f}" for t, f in document.forms.items()),
                    indexed=indexed, indexed_length=indexed_length)
@@ -448,19 +478,25 @@ class PendingEntry:
     def from_item(cls, item: Mapping[str, Any]) -> "PendingEntry":
         """An entry from stored data (DynamoDB's Decimals become ints)."""
         try:
-            return cls(slug=str(item["slug"]), rev=int(item["rev"]), day=int(item.get("day", 0)),
-                       length=int(item.get("length", 0)), terms=str(item.get("terms", "")),
-                       forms=str(item.get("forms", "")), indexed=str(item.get("indexed", "")),
-                       indexed_length=int(item.get("indexed_length", 0)))
+            entry = cls(slug=str(item["slug"]), doc=str(item.get("doc", "")), rev=int(item["rev"]),
+                        day=int(item.get("day", 0)), length=int(item.get("length", 0)),
+                        terms=str(item.get("terms", "")), forms=str(item.get("forms", "")),
+                        indexed=str(item.get("indexed", "")), indexed_length=int(item.get("indexed_length", 0)))
         except (KeyError, TypeError, ValueError) as err:
             raise CorruptIndex(f"pending search entry is malformed: {err}") from None
+        if not entry.doc and (entry.terms or entry.indexed):  # written before document ids
+            raise CorruptIndex(f"pending search entry {entry.slug!r} has no document id (run `blogctl reindex`)")
+        return entry
 
 
-def pending_fields(slug: str, rev: int, document: Document | None) -> dict[str, Any]:
+def pending_fields(slug: str, doc: str | None, rev: int, document: Document | None) -> dict[str, Any]:
     """The attributes ingest writes for a post's new version, in the post's own transaction: all of
-    an entry but `indexed` and `indexed_length`, which only merges write (so ingest reads nothing)."""
-    item = PendingEntry.of(slug, rev, document).to_item()
+    an entry but `indexed` and `indexed_length`, which only merges write (so ingest reads nothing);
+    and but `doc` when it is None (a removal: the record keeps the id its postings have)."""
+    item = PendingEntry.of(slug, doc or "", rev, document).to_item()
     del item["indexed"], item["indexed_length"]
+    if doc is None:
+        del item["doc"]
     return item
 
 
@@ -479,14 +515,14 @@ def latest(entries: Iterable[PendingEntry]) -> list[PendingEntry]:
 
 
 class Overlay:
-    """Pending entries as a query sees them: they hide their slugs' shard postings and bring their own.
+    """Pending entries as a query sees them: they hide their posts' shard postings and bring their own.
 
     A query asks about a term several times (its frequency, its postings, the count); each term's
     answer is read from the entries' text once (a pending entry holds a post's thousands of terms)."""
 
     def __init__(self, entries: Iterable[PendingEntry], average_length: float) -> None:
         self.entries = latest(entries)
-        self.hidden = frozenset(e.slug for e in self.entries)
+        self.hidden = frozenset(e.doc for e in self.entries)  # document ids
         self._average_length = average_length
         # Padded with spaces so that ' term:' and ' term ' find whole terms with str.find (no parsing).
         self._terms = [(e, f" {e.terms} ") for e in self.entries if e.terms]
@@ -515,7 +551,7 @@ class Overlay:
             if at >= 0:
                 start = at + len(needle)
                 count = int(text[start:text.index(" ", start)])
-                found.append(Posting(entry.slug, impact(count, length_norm(entry.length, self._average_length)),
+                found.append(Posting(entry.doc, impact(count, length_norm(entry.length, self._average_length)),
                                      entry.day))
         self._postings[term] = tuple(found)
         return self._postings[term]
@@ -551,8 +587,8 @@ class Overlay:
 class ShardChanges:
     """What one batch changes in the terms of one shard."""
 
-    removed: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # slug -> stale terms here
-    added: dict[str, Document] = field(default_factory=dict)  # slug -> new document, cut to terms here
+    removed: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # doc id -> stale terms here
+    added: dict[str, Document] = field(default_factory=dict)  # doc id -> new document, cut to terms here
 
 
 def group_changes(entries: Iterable[PendingEntry], count: int) -> dict[int, ShardChanges]:
@@ -560,7 +596,7 @@ def group_changes(entries: Iterable[PendingEntry], count: int) -> dict[int, Shar
     changes: dict[int, ShardChanges] = defaultdict(ShardChanges)
     for entry in latest(entries):
         for term in entry.indexed_terms():
-            changes[shard_of(term, count)].removed[entry.slug].add(term)
+            changes[shard_of(term, count)].removed[entry.doc].add(term)
         document = entry.document()
         if document is None:
             continue
@@ -568,7 +604,7 @@ def group_changes(entries: Iterable[PendingEntry], count: int) -> dict[int, Shar
         for term, weight in document.terms.items():
             by_shard[shard_of(term, count)][term] = weight
         for number, weights in by_shard.items():  # (forms shared, not cut: merge_shard only looks terms up)
-            changes[number].added[entry.slug] = Document(entry.slug, document.day, document.length, weights,
+            changes[number].added[entry.doc] = Document(entry.slug, document.day, document.length, weights,
                                                          document.forms)
     return dict(changes)
 
@@ -585,19 +621,19 @@ def merge_shard(shard: Shard, removed: Mapping[str, Iterable[str]], added: Mappi
     if shard.generation >= generation:
         return shard, {}
     terms = _owned(shard.terms, shard, count, lambda t: t)
-    # Postings as (-impact, -day, slug): the natural tuple order is best first.
+    # Postings as (-impact, -day, doc id): the natural tuple order is best first.
     new_postings: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
-    dropped: dict[str, set[str]] = defaultdict(set)  # term -> slugs whose stale posting goes
+    dropped: dict[str, set[str]] = defaultdict(set)  # term -> doc ids whose stale posting goes
     df_change: Counter[str] = Counter()
-    for slug, stale in removed.items():
+    for doc, stale in removed.items():
         for term in stale:
-            dropped[term].add(slug)
+            dropped[term].add(doc)
             df_change[term] -= 1
-    for slug, document in added.items():
+    for doc, document in added.items():
         norm = length_norm(document.length, average_length)
         for term, weight in document.terms.items():
             df_change[term] += 1
-            new_postings[term].append((-impact(weight, norm), -document.day, slug))
+            new_postings[term].append((-impact(weight, norm), -document.day, doc))
     reported: dict[str, tuple[int, str]] = {}
     for term in df_change.keys() | new_postings.keys():
         entry = terms.get(term)
@@ -616,19 +652,19 @@ def merge_shard(shard: Shard, removed: Mapping[str, Iterable[str]], added: Mappi
 
 def _merged_postings(entry: list[Any] | None, new: list[tuple[int, int, str]],
                      dropped: set[str]) -> tuple[str, str, str]:
-    """A term's posting columns without the `dropped` slugs, with the `new` postings (keyed
-    (-impact, -day, slug)), best first, cut to MAX_POSTINGS_PER_TERM."""
+    """A term's posting columns without the `dropped` doc ids, with the `new` postings (keyed
+    (-impact, -day, doc id)), best first, cut to MAX_POSTINGS_PER_TERM."""
     if entry and not new and not dropped:
         return entry[1], entry[2], entry[3]  # only its frequency changed: no parsing
     keyed = new
     if entry:
-        dropped = dropped | {slug for _, _, slug in new}  # a slug has one posting per term
-        keyed = [(-value, -day, slug) for slug, value, day in
+        dropped = dropped | {doc for _, _, doc in new}  # a post has one posting per term
+        keyed = [(-value, -day, doc) for doc, value, day in
                  zip(entry[1].split(), map(int, entry[2].split()), map(int, entry[3].split()))
-                 if slug not in dropped] + new
+                 if doc not in dropped] + new
     keyed.sort()
     kept = keyed[:MAX_POSTINGS_PER_TERM]
-    return (" ".join(slug for _, _, slug in kept), " ".join(str(-value) for value, _, _ in kept),
+    return (" ".join(doc for _, _, doc in kept), " ".join(str(-value) for value, _, _ in kept),
             " ".join(str(-day) for _, day, _ in kept))
 
 
