@@ -404,6 +404,15 @@ def test_excerpts_scan_a_bounded_part_of_a_long_text():
     assert excerpt("late phrase " + body, '"late phrase"').has_phrases
 
 
+
+def test_an_excerpt_reads_the_text_only_until_a_window_has_every_word():
+    body = "A kangaroo met a wombat. " + "Then nothing. " * 40 + "kangaroo " * 1500
+    seen = excerpt(body, "kangaroo wombat")
+    assert [m.start for m in seen.marks] == [2, 17]  # the thousand mentions after its window are never read
+    assert seen.has_words([0, 1]) and seen.html.startswith("A <mark>kangaroo</mark> met a <mark>wombat</mark>.")
+    assert len(excerpt(body, "kangaroo platypus").marks) == 1501  # a word missing: every mention is read
+    assert len(excerpt(body, "kangaroo", headings=("Kangaroo",)).marks) == 1  # a heading's word needs no mark
+
 def _shard_slugs(store: engine.MemoryStore, term: str) -> list[str]:
     """The slugs of `term`'s postings in its shard, best first."""
     count = Manifest.from_dict(store.manifest()).shards

@@ -3,11 +3,15 @@
 The excerpt is the window of the text with the most of the query in it (a phrase first,
 then the most distinct words), cut at words, the matches wrapped in <mark>, every other
 character HTML-escaped: it is safe to put in a page as is. Only the words that may match
-are looked at (one regular expression over the folded text), so a long post costs little; a
+are looked at (found with str.find in the folded text), so a long post costs little; a
 phrase is looked for by its longest word that is no stop word (`"a kangaroo"` by "kangaroo").
+The text is read only until a window has every word and phrase, and a window's length after
+it: the best candidates for common words are the posts that use them most, and reading each
+of their thousand mentions made a big blog's excerpts cost more than a small one's.
 """
 from __future__ import annotations
 
+import heapq
 import html
 import itertools
 import re
@@ -73,10 +77,19 @@ def excerpt(text: str, query: ParsedQuery, terms: Sequence[frozenset[str]], head
         word_of.setdefault(word.term, i)
     anchors = [_anchor(phrase) for phrase in query.phrases]
     openings = {_surface_start(t) for t in word_of} | {_surface_start(p[k]) for p, k in zip(query.phrases, anchors)}
-    marks: list[_Mark] = []
     found: set[int] = set()
+    in_headings: set[int] = set()
+    for heading in headings:
+        found |= _phrases_in(_Text(heading[:MAX_SCAN_CHARS]), query.phrases)
+        in_headings.update(word_of[t] for t in analysis.terms(heading[:MAX_SCAN_CHARS]) if t in word_of)
+    marks: list[_Mark] = []
+    missing = set(range(len(query.words))) - in_headings  # words neither a heading nor a mark has yet
+    read_until = len(source.text)  # moved up once a window may have the whole query (`whole`)
+    whole = False
     after_phrase = 0
     for start, end, folded in source.words_beginning(tuple(openings)):
+        if start > read_until:
+            break  # every word and phrase is in a window already, and the windows after it are read
         if start < after_phrase:
             continue  # inside a phrase already marked
         stem = analysis.stem(folded)
@@ -94,10 +107,10 @@ def excerpt(text: str, query: ParsedQuery, terms: Sequence[frozenset[str]], head
         else:
             if stem in word_of:
                 marks.append(_Mark(start, end, frozenset({word_of[stem]}), False))
-    in_headings: set[int] = set()
-    for heading in headings:
-        found |= _phrases_in(_Text(heading[:MAX_SCAN_CHARS]), query.phrases)
-        in_headings.update(word_of[t] for t in analysis.terms(heading[:MAX_SCAN_CHARS]) if t in word_of)
+        if marks and not whole:
+            missing -= marks[-1].words
+            whole = not missing and len(found) == len(query.phrases)
+            read_until = start + SNIPPET_CHARS if whole else read_until
     return Excerpt(len(found) == len(query.phrases), text, marks, frozenset(in_headings))
 
 
@@ -137,20 +150,17 @@ class _Text:
                 yield match.start(), match.end(), analysis.fold(match.group())
 
     def words_beginning(self, openings: tuple[str, ...]) -> Iterator[tuple[int, int, str]]:
-        """The words that begin with one of `openings`, in order (at most MAX_MARKS)."""
+        """The words that begin with one of `openings`, in order (at most MAX_MARKS), found as they are
+        asked for: a reader that stops early leaves the rest of the text unread."""
         if self.folded is None:
             yield from itertools.islice((w for w in self.words_from(0) if w[2].startswith(openings)), MAX_MARKS)
             return
         folded = self.folded
-        found: dict[int, tuple[int, int, str]] = {}
-        for opening in openings:  # str.find runs at C speed; Python only sees the occurrences
-            at = folded.find(opening)
-            while at >= 0 and len(found) < MAX_MARKS:
-                if at == 0 or not folded[at - 1].isalnum():
-                    word = analysis.WORD_RE.match(folded, at)
-                    found[at] = (at, word.end(), word.group()) if word else (at, at, "")
-                at = folded.find(opening, at + 1)
-        yield from (found[at] for at in sorted(found))
+        starts = heapq.merge(*(_word_starts(folded, opening) for opening in dict.fromkeys(openings)))
+        for at, _ in itertools.islice(itertools.groupby(starts), MAX_MARKS):  # (two openings, one word)
+            word = analysis.WORD_RE.match(folded, at)
+            yield (at, word.end(), word.group()) if word else (at, at, "")
+
 
     def word_back(self, position: int, count: int) -> int:
         """Where the word `count` words before the one at `position` begins (-1: there are fewer)."""
@@ -173,6 +183,16 @@ class _Text:
                 return 0
             end = found[1]
         return end
+
+
+def _word_starts(folded: str, opening: str) -> Iterator[int]:
+    """Where the words beginning with `opening` begin in a folded text (str.find runs at C speed; Python
+    only sees the occurrences)."""
+    at = folded.find(opening)
+    while at >= 0:
+        if at == 0 or not folded[at - 1].isalnum():
+            yield at
+        at = folded.find(opening, at + 1)
 
 
 def _render(text: str, marks: list[_Mark]) -> Markup:
