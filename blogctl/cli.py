@@ -7,6 +7,7 @@
     python -m blogctl import ../old-site           a whole Hugo, Jekyll or Pelican site, old URLs kept
     python -m blogctl status                    every post: published, draft, scheduled, error
     python -m blogctl history SLUG / rollback SLUG VERSION / rebuild / replay-dlq
+    python -m blogctl reindex                   start the search index over (then the rebuild merges it)
     python -m blogctl serve                     the local stack (`make run`)
 
 Commands talk to the local stack (http://127.0.0.1:$AWS_PORT) unless `--stage NAME`
@@ -607,6 +608,9 @@ def parser() -> argparse.ArgumentParser:
                  "send the dead-letter queue's messages back to the upload queue (ingest retries them)")
     replay.add_argument("--max", type=int, help="move at most this many (default 1000)")
     replay.add_argument("--dry-run", action="store_true", help="only say how many are waiting")
+    add("reindex", _later("reindex", "cmd_reindex"),
+        "start the search index over: rebuild its queue's table index if out of date, give every search "
+        "record its document id and queue it; the scheduled rebuild (or `blogctl rebuild`) then merges it")
     setup = add("setup", cmd_setup, "create or update the stage's AWS resources (idempotent)")
     setup.add_argument("--dry-run", action="store_true", help="print what would be ensured; call nothing")
     add("css", cmd_css, "regenerate the syntax highlighting stylesheet", parents=())

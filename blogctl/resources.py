@@ -6,6 +6,8 @@ Creates what is missing and brings settings up to date; never deletes anything.
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,8 +15,9 @@ from botocore.exceptions import ClientError
 
 from chalicelib import preview
 from chalicelib.images import ASSETS_PREFIX
+from chalicelib.model import SEARCH_INDEX
 from chalicelib.posts import POSTS_PREFIX
-from chalicelib.store import SITE_PREFIX, SecretParameter, table_definition
+from chalicelib.store import SEARCH_QUEUE_FIELDS, SITE_PREFIX, SecretParameter, table_definition
 
 NOTIFICATION_ID = "blog-post-uploads"
 ASSET_NOTIFICATION_ID = "blog-asset-uploads"  # images: ingest reads their sizes for the post pages
@@ -24,6 +27,9 @@ MAX_RECEIVES = 5  # deliveries of a message before it moves to the dead-letter q
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 QUEUE_RETENTION_SECONDS = 4 * 24 * 3600
 DEFAULT_INGEST_TIMEOUT = 60
+# DynamoDB builds a new index from every item of the table: minutes, or hours for a large one.
+INDEX_POLL_SECONDS = 10.0
+INDEX_WAIT_SECONDS = 6 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -139,12 +145,104 @@ def _ensure_table(dynamodb: Any, names: Names) -> list[str]:
         if wanted - present:
             raise RuntimeError(f"table {names.table} lacks indexes {sorted(wanted - present)}; "
                                "it was not made by this setup")
+        # Not rebuilt here: the search index must start over with it (the records then need their
+        # document ids), and search is down while DynamoDB builds it.
+        if search_queue_index_outdated(described):
+            done.append(f"index {SEARCH_INDEX} of {names.table} is out of date (its projection lacks "
+                        f"{', '.join(_missing_fields(_search_queue_index(described) or {}))}): "
+                        "`blogctl reindex` rebuilds it and starts the search index over")
     backups = dynamodb.describe_continuous_backups(TableName=names.table)
     pitr = backups["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {})
     if pitr.get("PointInTimeRecoveryStatus") != "ENABLED":
         dynamodb.update_continuous_backups(
             TableName=names.table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
         done.append(f"enabled point-in-time recovery on {names.table}")
+    return done
+
+
+def _search_queue_index(described: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The table's `search_queue` index as DescribeTable shows it (None: it has none)."""
+    return next((i for i in described.get("GlobalSecondaryIndexes") or [] if i["IndexName"] == SEARCH_INDEX), None)
+
+
+def _wanted_search_queue_index(table: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(i for i in table_definition(table)["GlobalSecondaryIndexes"]
+                                 if i["IndexName"] == SEARCH_INDEX)
+    return found
+
+
+def _missing_fields(index: Mapping[str, Any]) -> list[str]:
+    """What of SEARCH_QUEUE_FIELDS the index does not project."""
+    projection = index.get("Projection") or {}
+    if projection.get("ProjectionType") == "ALL":
+        return []
+    held = set(projection.get("NonKeyAttributes") or ()) if projection.get("ProjectionType") == "INCLUDE" else set()
+    return [name for name in SEARCH_QUEUE_FIELDS if name not in held]
+
+
+def search_queue_index_outdated(described: Mapping[str, Any]) -> bool:
+    """Does the table's `search_queue` index (present) lack a field a query reads, or have other keys?
+    (DynamoDB cannot change an index's projection: it must be deleted and created again.)"""
+    found = _search_queue_index(described)
+    if found is None:
+        return False
+    return bool(_missing_fields(found)) or found.get("KeySchema") != _wanted_search_queue_index(
+        str(described.get("TableName", "")))["KeySchema"]
+
+
+def ensure_search_queue_index(dynamodb: Any, table: str, sleep: Callable[[float], None] = time.sleep,
+                              poll_seconds: float = INDEX_POLL_SECONDS,
+                              wait_seconds: float = INDEX_WAIT_SECONDS) -> list[str]:
+    """Make the table's `search_queue` index project every field of SEARCH_QUEUE_FIELDS: when it does
+    not, delete it, wait until it is gone, create it again from `table_definition` (same name and keys)
+    and wait until it is ACTIVE. Return what was done. Idempotent: a run that stopped anywhere in
+    between (index deleting, gone, creating) carries on from there. Queries of the index fail while
+    it is rebuilt (search is down; nothing else reads it).
+    """
+    done: list[str] = []
+    wanted = _wanted_search_queue_index(table)
+
+    def described() -> Mapping[str, Any]:
+        found: Mapping[str, Any] = dynamodb.describe_table(TableName=table)["Table"]
+        return found
+
+    def wait(until: Callable[[Mapping[str, Any]], bool], what: str) -> None:
+        deadline = time.monotonic() + wait_seconds
+        while not until(described()):
+            if time.monotonic() >= deadline:
+                raise RuntimeError(f"index {SEARCH_INDEX} of {table} is still not {what} after {wait_seconds:.0f} s; "
+                                   "run this again later: it carries on where it stopped")
+            sleep(poll_seconds)
+
+    def status(table_now: Mapping[str, Any]) -> str | None:
+        found = _search_queue_index(table_now)
+        return str(found.get("IndexStatus", "ACTIVE")) if found is not None else None
+
+    def table_active(table_now: Mapping[str, Any]) -> bool:
+        return table_now.get("TableStatus", "ACTIVE") == "ACTIVE"
+
+    current = described()
+    found = _search_queue_index(current)
+    if found is not None and not search_queue_index_outdated({**current, "TableName": table}):
+        if status(current) != "ACTIVE":
+            wait(lambda t: status(t) == "ACTIVE", "active")
+            done.append(f"index {SEARCH_INDEX} of {table} is active")
+        return done
+    if found is not None:
+        if status(current) != "DELETING":
+            wait(lambda t: status(t) in ("ACTIVE", "DELETING", None) and table_active(t), "settled")
+            if status(described()) == "ACTIVE":
+                dynamodb.update_table(TableName=table,
+                                      GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": SEARCH_INDEX}}])
+                done.append(f"deleted index {SEARCH_INDEX} of {table} (its projection lacked "
+                            f"{', '.join(_missing_fields(found)) or 'its keys'})")
+        wait(lambda t: status(t) is None, "deleted")
+    wait(table_active, "ready for a new index (table active)")
+    definition = table_definition(table)
+    dynamodb.update_table(TableName=table, AttributeDefinitions=definition["AttributeDefinitions"],
+                          GlobalSecondaryIndexUpdates=[{"Create": wanted}])
+    wait(lambda t: status(t) == "ACTIVE", "active")
+    done.append(f"created index {SEARCH_INDEX} of {table} again, projecting {', '.join(SEARCH_QUEUE_FIELDS)}")
     return done
 
 

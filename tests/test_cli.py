@@ -336,7 +336,7 @@ def test_setup_dry_run_calls_nothing(capsys):
 # -- errors, not tracebacks --
 
 COMMANDS = [["status"], ["publish", "{post}"], ["preview", "idea"], ["history", "idea"],
-            ["rollback", "idea", "v1"], ["rebuild"], ["setup"], ["replay-dlq"]]
+            ["rollback", "idea", "v1"], ["rebuild"], ["setup"], ["replay-dlq"], ["reindex"]]
 
 
 def free_port() -> int:
