@@ -347,9 +347,10 @@ def test_words_joined_without_a_space_must_appear_together():
     assert "<mark>Kangaroo.js</mark>" in engine.search(store, "kangaroo.js").hits[0].snippet
 
 
-def excerpt(body: str, q: str, headings: tuple[str, ...] = ()) -> snippets.Excerpt:
+def excerpt(body: str, q: str, headings: tuple[str, ...] = (), required: tuple[int, ...] = (),
+            terms: tuple[frozenset[str], ...] = ()) -> snippets.Excerpt:
     parsed = query.parse_query(q)
-    return snippets.excerpt(body, parsed, [frozenset({w.term}) for w in parsed.words], headings)
+    return snippets.excerpt(body, parsed, terms or [frozenset({w.term}) for w in parsed.words], headings, required)
 
 
 def test_excerpts_escape_hostile_text_and_mark_only_words():
@@ -412,6 +413,15 @@ def test_an_excerpt_reads_the_text_only_until_a_window_has_every_word():
     assert seen.has_words([0, 1]) and seen.html.startswith("A <mark>kangaroo</mark> met a <mark>wombat</mark>.")
     assert len(excerpt(body, "kangaroo platypus").marks) == 1501  # a word missing: every mention is read
     assert len(excerpt(body, "kangaroo", headings=("Kangaroo",)).marks) == 1  # a heading's word needs no mark
+    missing = excerpt(body, "kangaroo platypus", required=(1,))  # a word the index could not vouch for
+    assert missing.marks == [] and not missing.has_words([1])  # no word begins 'platypus': nothing more is read
+    assert excerpt(body, "kangaroo wombat", required=(1,)).has_words([1])
+
+
+def test_a_prefix_and_its_completions_mark_each_word_once():
+    seen = excerpt("Kangaroos and a kangaroo met a kangkong.", "kang", terms=(frozenset({"kang", "kangaroo"}),))
+    assert [seen.text[m.start:m.end] for m in seen.marks] == ["Kangaroos", "kangaroo"]
+    assert snippets._shortest({"kangaroo", "kang", "wombat", "wom"}) == ("kang", "wom")
 
 def _shard_slugs(store: engine.MemoryStore, term: str) -> list[str]:
     """The slugs of `term`'s postings in its shard, best first."""

@@ -144,7 +144,7 @@ def _checked_hits(source: Source, query: ParsedQuery, found: Candidates, limit: 
             if slug not in posts:
                 continue  # not public (any more): its pending entry is not merged yet
             item, body = posts[slug]
-            seen = excerpt(body, query, found.terms, headings(item))
+            seen = excerpt(body, query, found.terms, headings(item), candidate.unverified)
             if seen.has_phrases and seen.has_words(candidate.unverified):
                 found_hits.append((candidate, slug, item, seen))
     # Newest first among equals; those the index lists whole (no unverified word) before the others;

@@ -68,26 +68,32 @@ class _Mark:
     phrase: bool
 
 
-def excerpt(text: str, query: ParsedQuery, terms: Sequence[frozenset[str]], headings: Sequence[str] = ()) -> Excerpt:
+def excerpt(text: str, query: ParsedQuery, terms: Sequence[frozenset[str]], headings: Sequence[str] = (),
+            required: Sequence[int] = ()) -> Excerpt:
     """Check `text` (and `headings`: title, tags) for `query`'s phrases and cut the text's best excerpt;
-    `terms[i]` are the terms that matched word i."""
+    `terms[i]` are the terms that matched word i. A `required` word (by index) that neither the headings
+    nor any word of the text can be (no word begins as its terms do) gives no marks at all, so that
+    `has_words` says no without the text's other mentions being read."""
     source = _Text(text[:MAX_SCAN_CHARS])
     word_of = {term: i for i, found in enumerate(terms) for term in found}
     for i, word in enumerate(query.words):
         word_of.setdefault(word.term, i)
     anchors = [_anchor(phrase) for phrase in query.phrases]
-    openings = {_surface_start(t) for t in word_of} | {_surface_start(p[k]) for p, k in zip(query.phrases, anchors)}
     found: set[int] = set()
     in_headings: set[int] = set()
     for heading in headings:
         found |= _phrases_in(_Text(heading[:MAX_SCAN_CHARS]), query.phrases)
         in_headings.update(word_of[t] for t in analysis.terms(heading[:MAX_SCAN_CHARS]) if t in word_of)
+    if any(not source.may_have({_surface_start(t) for t, n in word_of.items() if n == i})
+           for i in set(required) - in_headings):
+        return Excerpt(len(found) == len(query.phrases), text, [], frozenset(in_headings))
+    openings = _shortest({_surface_start(t) for t in word_of} | {_surface_start(p[k]) for p, k in zip(query.phrases, anchors)})
     marks: list[_Mark] = []
     missing = set(range(len(query.words))) - in_headings  # words neither a heading nor a mark has yet
     read_until = len(source.text)  # moved up once a window may have the whole query (`whole`)
     whole = False
     after_phrase = 0
-    for start, end, folded in source.words_beginning(tuple(openings)):
+    for start, end, folded in source.words_beginning(openings):
         if start > read_until:
             break  # every word and phrase is in a window already, and the windows after it are read
         if start < after_phrase:
@@ -128,6 +134,12 @@ def _anchor(phrase: tuple[str, ...]) -> int:
                key=lambda i: (phrase[i] not in analysis.STOP_WORDS, len(_surface_start(phrase[i])), -i))
 
 
+def _shortest(openings: set[str]) -> tuple[str, ...]:
+    """The openings no other one begins: a word that begins with 'kangaroo' begins with 'kang' too (a prefix's
+    completions would each have the text searched once more for the same words)."""
+    return tuple(sorted(o for o in openings if not any(o != other and o.startswith(other) for other in openings)))
+
+
 def _surface_start(term: str) -> str:
     """What every word stemming to `term` begins with (a stem changes only its last letter: 'stori' <- 'story')."""
     return term[:-1] if term.endswith("i") and len(term) > 1 else term
@@ -161,6 +173,12 @@ class _Text:
             word = analysis.WORD_RE.match(folded, at)
             yield (at, word.end(), word.group()) if word else (at, at, "")
 
+
+    def may_have(self, openings: set[str]) -> bool:
+        """Could a word of the text begin with one of `openings`? (Always, when folding moved offsets.)"""
+        if self.folded is None:
+            return True
+        return any(next(_word_starts(self.folded, opening), None) is not None for opening in openings)
 
     def word_back(self, position: int, count: int) -> int:
         """Where the word `count` words before the one at `position` begins (-1: there are fewer)."""
