@@ -245,3 +245,28 @@ def http(client) -> Browser:
 def queue_url(resources: Names) -> str:
     """The upload queue's URL."""
     return aws.client("sqs").get_queue_url(QueueName=resources.queue)["QueueUrl"]
+
+
+@pytest.fixture
+def stage_aws():
+    """moto (its own, not the shared one) with the dev stage's resources, for commands run as an operator
+    would; the environment restored afterwards."""
+    import os
+
+    import moto
+
+    from blogctl.resources import ensure_resources
+    from blogctl.stage import load_stage
+
+    saved = dict(os.environ)
+    with moto.mock_aws():
+        stage = load_stage("dev")
+        os.environ.update(stage.env)
+        services.reset()
+        ensure_resources(aws.client("s3"), aws.client("dynamodb"), aws.client("sqs"),
+                         Names(stage.bucket, stage.table, stage.queue, "us-east-1"))
+        yield stage
+    os.environ.clear()
+    os.environ.update(saved)
+    services.reset()
+

@@ -3,36 +3,16 @@ from __future__ import annotations
 
 import http.server
 import json
-import os
 import socket
 import threading
 import time
 from pathlib import Path
 
-import moto
 import pytest
 
 from blogctl import cli
-from blogctl.resources import Names, ensure_resources
-from blogctl.stage import load_stage
 from chalicelib import aws, indexer, posts, preview, services
 from conftest import NOW, source
-
-
-@pytest.fixture
-def stage_aws():
-    """moto with the dev stage's resources; the environment restored afterwards."""
-    saved = dict(os.environ)
-    with moto.mock_aws():
-        stage = load_stage("dev")
-        os.environ.update(stage.env)
-        services.reset()
-        ensure_resources(aws.client("s3"), aws.client("dynamodb"), aws.client("sqs"),
-                         Names(stage.bucket, stage.table, stage.queue, "us-east-1"))
-        yield stage
-    os.environ.clear()
-    os.environ.update(saved)
-    services.reset()
 
 
 def run(*argv: str) -> int:

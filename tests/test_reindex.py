@@ -1,14 +1,10 @@
 """`blogctl reindex`: a search index made before document ids (format 1) started over, against moto."""
 from __future__ import annotations
 
-import os
-
-import moto
 import pytest
 
 from blogctl import cli, reindex
-from blogctl.resources import Names, ensure_resources, ensure_search_queue_index
-from blogctl.stage import load_stage
+from blogctl.resources import ensure_resources, ensure_search_queue_index
 from chalicelib import aws, model, rebuild, search_index, services
 from chalicelib.errors import CorruptIndex
 from chalicelib.search import shards
@@ -247,22 +243,6 @@ def test_no_merge_runs_while_a_reindex_does(old_blog, index, content, clock, mon
 
 
 # -- the command --
-
-@pytest.fixture
-def stage_aws():
-    """moto with the dev stage's resources; the environment restored afterwards (as tests/test_cli.py)."""
-    saved = dict(os.environ)
-    with moto.mock_aws():
-        stage = load_stage("dev")
-        os.environ.update(stage.env)
-        services.reset()
-        ensure_resources(aws.client("s3"), aws.client("dynamodb"), aws.client("sqs"),
-                         Names(stage.bucket, stage.table, stage.queue, "us-east-1"))
-        yield stage
-    os.environ.clear()
-    os.environ.update(saved)
-    services.reset()
-
 
 def test_the_command_starts_the_index_over_and_says_what_the_rebuild_does_next(stage_aws, capsys):
     index, content = services.index(), services.content()
