@@ -64,7 +64,7 @@ def plan(names: Names, ingest_timeout: int = DEFAULT_INGEST_TIMEOUT) -> list[str
         f"S3 bucket {names.bucket} in {names.region}: versioned, private (public access blocked), "
         f"encrypted (SSE-S3); old versions under {SITE_PREFIX} (the search index) expire after "
         f"{SITE_OLD_VERSION_DAYS} day",
-        f"DynamoDB table {names.table}: on-demand, point-in-time recovery, indexes listing and by_source",
+        f"DynamoDB table {names.table}: on-demand, point-in-time recovery, indexes listing, by_source and search_queue",
         f"SQS queue {names.dead_letter_queue}: dead-letter queue, messages kept 14 days",
         f"SQS queue {names.queue}: visibility timeout {6 * ingest_timeout}s (6 x the ingest timeout), "
         f"redrive to the dead-letter queue after {MAX_RECEIVES} receives, S3 may send to it",
