@@ -275,6 +275,10 @@ class LocalStack:
         if restored and self.state is not None:
             self.log(f"bucket {names.bucket}: kept from the last run ({self.state.path}); content/ is not "
                      "uploaded again (`blogctl publish` does that; `make reset` starts from scratch)")
+            from blogctl.reindex import start_over_if_old
+
+            for line in start_over_if_old(aws.client("dynamodb"), names.table, services.index(), services.content()):
+                self.log(f"search index from before document ids: {line}")
         else:
             uploaded = upload_tree(services.content(), self.content_dir)
             self.log(f"bucket {names.bucket}: uploaded {len(uploaded)} sample file(s) from {self.content_dir}")

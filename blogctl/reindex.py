@@ -85,6 +85,17 @@ def reindex(index: PostIndex, content: ContentStore, sleep: Callable[[float], No
     return report
 
 
+def start_over_if_old(dynamodb: Any, table: str, index: PostIndex, content: ContentStore) -> list[str]:
+    """What `make run` does with a kept archive: when its `search_queue` index is the one from before
+    document ids, rebuild it and start the search index over; the report's lines (none: nothing was old)."""
+    from blogctl.resources import ensure_search_queue_index
+
+    changes = ensure_search_queue_index(dynamodb, table)
+    if not changes:
+        return []
+    return report_lines(reindex(index, content, report=Report(index_changes=changes)))
+
+
 def claim(index: PostIndex, slug: str) -> tuple[str, int]:
     """`slug`'s document id, claimed as ingest claims it: (id, attempt), its first `doc_id` attempt that
     no other slug holds (shards.claim_doc_id is the same search in memory)."""

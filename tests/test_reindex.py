@@ -95,6 +95,14 @@ def test_after_a_reindex_readers_find_posts_through_the_app(old_blog, index, con
     assert all(title in page.text for title in ("Alpha", "Beta", "Delta")) and "Gamma" not in page.text
 
 
+def test_a_kept_local_archive_from_before_document_ids_is_started_over_once(old_blog, index, content, clock):
+    lines = reindex.start_over_if_old(aws.client("dynamodb"), old_blog.table, index, content)  # what `make run` does
+    assert any("4 queued for the merge" in line for line in lines)
+    merge(index, content, clock)
+    assert found(index, content, clock, "kangaroo") == ["alpha", "beta", "delta"]
+    assert reindex.start_over_if_old(aws.client("dynamodb"), old_blog.table, index, content) == []  # up to date
+
+
 def test_reindex_rebuilds_a_search_queue_index_without_doc_and_then_leaves_it(resources):
     old_search_queue_index(resources.table)
     assert "doc" not in search_queue_projection(resources.table)["NonKeyAttributes"]
