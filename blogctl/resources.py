@@ -1,7 +1,9 @@
 """The one idempotent setup of a stage's AWS resources.
 
 Creates what is missing and brings settings up to date; never deletes anything.
-`make run`, `make deploy` and the test fixtures all call `ensure_resources`.
+`make run`, `make deploy` and the test fixtures all call `ensure_resources`. The one exception,
+`ensure_search_queue_index`, replaces a `search_queue` index made before document ids (DynamoDB
+cannot change a projection); only `blogctl reindex` and a kept local archive's `make run` call it.
 """
 from __future__ import annotations
 
