@@ -514,6 +514,32 @@ def test_with_every_words_postings_cut_the_rarest_words_best_are_checked_for_the
     assert [hit.slug for hit in found.hits] == ["wombat-plain"]
 
 
+
+def test_the_uncertain_candidates_are_ranked_only_when_the_certain_ones_leave_the_page_short(monkeypatch):
+    monkeypatch.setattr(shards, "MAX_POSTINGS_PER_TERM", 3)
+    store = engine.MemoryStore()
+    put(store, "both-0", "wombat " * 6 + "plain " * 6)
+    put(store, "both-1", "wombat " * 5 + "plain " * 5)
+    put(store, "wombat-plain", "wombat " * 4 + "plain" + " grass" * 10)  # among both words' best three: certain
+    put(store, "only-wombat", "wombat" + " grass" * 60)
+    put(store, "plain-a", "plain " * 8)
+    put(store, "plain-b", "plain " * 7)
+    store.refresh()
+    ranked: list[int] = []
+    original = query._uncertain
+
+    def uncertain(*args, **kwargs):
+        found = original(*args, **kwargs)
+        ranked.append(len(found))
+        return found
+    monkeypatch.setattr(query, "_uncertain", uncertain)
+    monkeypatch.setattr(engine, "CHECK_CHUNK", 1)  # (they are ranked once a chunk to check would hold them)
+    assert [h.slug for h in engine.search(store, "wombat plain", limit=1).hits] == ["wombat-plain"]
+    assert ranked == []  # the page is full of certain posts: the others are never ranked
+    found = engine.search(store, "wombat plain", limit=3)
+    assert [h.slug for h in found.hits] == ["wombat-plain", "both-0", "both-1"] and ranked == [2]
+
+
 ANIMALS = ("emu", "koala", "wombat", "dingo", "quokka", "numbat", "bilby", "possum")
 
 

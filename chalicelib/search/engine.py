@@ -133,9 +133,17 @@ def _checked_hits(source: Source, query: ParsedQuery, found: Candidates, limit: 
     and how many candidates were checked."""
     found_hits: list[tuple[Candidate, str, Mapping[str, Any], Excerpt]] = []
     ranked = list(found.ranked[:MAX_CHECKED])
-    slugs = _slugs(source, [c.doc for c in ranked], found.overlay.entries if found.overlay else ())
+    pending = found.overlay.entries if found.overlay else ()
+    slugs = _slugs(source, [c.doc for c in ranked], pending)
+    more = len(found.ranked) < MAX_CHECKED  # the uncertain candidates after them, read when reached
     checked = 0
-    while ranked and len(found_hits) < limit:
+    while len(found_hits) < limit:
+        if more and len(ranked) < CHECK_CHUNK:
+            extra = found.more()[:MAX_CHECKED - checked - len(ranked)]
+            slugs.update(_slugs(source, [c.doc for c in extra], pending) if extra else {})
+            ranked, more = ranked + list(extra), False
+        if not ranked:
+            break
         chunk, ranked = ranked[:CHECK_CHUNK], ranked[CHECK_CHUNK:]
         checked += len(chunk)
         posts = source.posts([slugs[c.doc] for c in chunk if c.doc in slugs])
