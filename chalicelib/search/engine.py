@@ -12,7 +12,7 @@ the model of the S3/DynamoDB one:
   new terms and sets the mark in the same transaction as the post, never touching `indexed`;
   `settle` (after a merge) writes `indexed` and clears the mark unless a newer revision came;
 - one owner per document id (`shards.doc_id`): the slug whose postings it names, claimed in the
-  same transaction, on condition that no other slug holds it (`claim` here);
+  same transaction, on condition that no other slug holds it (`shards.claim_doc_id` here);
 - per post, its plain text and its index item, which `posts` returns for public posts only.
 """
 from __future__ import annotations
