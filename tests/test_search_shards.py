@@ -272,6 +272,37 @@ def test_an_overlay_answers_from_the_pending_entries_reading_each_term_once():
     assert overlay.hidden == {"new", "edited", "gone"} and overlay.docs_change() == 2 - 2
 
 
+PREFIX_ENTRIES = [
+    PendingEntry.of("new", "n1", 1, doc("new", "kangaroo kangaroos kanga emu kangaroo")),
+    PendingEntry.of("edited", "e1", 2, doc("edited", "kanga emu"), indexed="kangaroo kanji emu", indexed_length=3),
+    PendingEntry.of("gone", "g1", 3, None, indexed="kanji kangaroo"),
+    PendingEntry.of("other", "o1", 1, doc("other", "wombat")),
+]
+PREFIX_TERMS = ["kangaroo", "kanga", "kanji", "kan", "kang", "emu", "wombat", "koala"]
+
+
+@pytest.mark.parametrize("bound", [100, 3])
+def test_a_prefix_pass_answers_for_its_completions_as_term_lookups_do(monkeypatch, bound):
+    monkeypatch.setattr(shards, "MAX_PREFIX_SCAN", bound)  # 3: more mentions than that, each term read alone
+    alone = shards.Overlay(PREFIX_ENTRIES, average_length=3.0)
+    expected = {t: (alone.postings(t), alone.df_change(t)) for t in PREFIX_TERMS}
+    overlay = shards.Overlay(PREFIX_ENTRIES, average_length=3.0)
+    # Entries in slug order, each one's heaviest first (the same whether the pass or the fallback answers)
+    assert overlay.completions("kan", 10) == ["kanga", "kangaroo"] and overlay.completions("kan", 1) == ["kanga"]
+    assert {t: (overlay.postings(t), overlay.df_change(t)) for t in PREFIX_TERMS} == expected
+    assert expected["kanji"] == ((), -2) and [p.doc for p in expected["kangaroo"][0]] == ["n1"]
+
+
+def test_a_prefix_pass_reads_the_entries_once_for_all_its_completions(monkeypatch):
+    overlay = shards.Overlay(PREFIX_ENTRIES, average_length=3.0)
+    overlay.completions("kan", 10)
+    monkeypatch.setattr(shards.Overlay, "_terms", property(lambda self: pytest.fail("entries read again")),
+                        raising=False)
+    overlay.__dict__.pop("_terms")
+    assert [p.doc for p in overlay.postings("kanga")] == ["e1", "n1"] and overlay.postings("kangaroos") == ()
+    assert overlay.df_change("kanji") == -2 and overlay.postings("kangarooz") == ()
+
+
 def test_the_manifest_after_a_batch_counts_documents_and_length():
     before = Manifest(shards=2, docs=10, length=100, generation=1, bytes=5000)
     entries = [PendingEntry.of("new", "new", 1, doc("new", "one two three")),

@@ -413,13 +413,15 @@ def _alternatives(word: Word, reader: ShardReader, overlay: Overlay) -> dict[str
     """The terms that satisfy `word`, with their weights: itself, and for a last word that is no word
     of the blog (yet: it is being typed), the words it begins."""
     alts = {word.term: 1.0}
-    if word.prefix and not reader.shard(word.term).df(word.term) and not overlay.postings(word.term):
-        completions = [term for term, _, _ in reader.completions(word.text)]
-        completions += overlay.completions(word.text, MAX_PREFIX_EXPANSIONS)
-        for term in completions:
-            if len(alts) > MAX_PREFIX_EXPANSIONS:
-                break
-            alts.setdefault(term, PREFIX_WEIGHT)
+    if not word.prefix or reader.shard(word.term).df(word.term):
+        return alts
+    pending = overlay.completions(word.text, MAX_PREFIX_EXPANSIONS)  # first: its pass finds the word's own postings
+    if overlay.postings(word.term):
+        return alts
+    for term in [*(term for term, _, _ in reader.completions(word.text)), *pending]:
+        if len(alts) > MAX_PREFIX_EXPANSIONS:
+            break
+        alts.setdefault(term, PREFIX_WEIGHT)
     return alts
 
 

@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
 import json
 import math
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -62,6 +63,7 @@ GZIP_LEVEL = 3  # 5% larger than level 6, twice as fast to write: merges rewrite
 PHASES = ("terms", "completions", "finished")
 DEFLATE_MAX_RATIO = 1032
 GUNZIP_CHUNK = 16 * 1024  # decoded bytes inflated at a time (a shard is about 10 to 150 KB decoded)
+MAX_PREFIX_SCAN = 2_000  # mentions of a prefix a query's one pass over the pending entries takes in
 STORED_POSTING_BYTES = 8  # a posting's share of a stored shard, about (gzip'd id, impact, day)
 
 
@@ -529,6 +531,7 @@ class Overlay:
         self._indexed = [f" {e.indexed} " for e in self.entries if e.indexed]
         self._postings: dict[str, tuple[Posting, ...]] = {}
         self._removed: dict[str, int] = {}
+        self._scanned: dict[str, list[str] | None] = {}  # prefix -> every pending term it begins (`_scan`)
 
     def docs_change(self) -> int:
         """How many more (or fewer) documents the index has once these are merged."""
@@ -537,24 +540,56 @@ class Overlay:
     def df_change(self, term: str) -> int:
         """How many more (or fewer) documents contain `term` once these are merged."""
         if term not in self._removed:
-            self._removed[term] = sum(f" {term} " in text for text in self._indexed)
+            self._removed[term] = 0 if self._covered(term) else sum(f" {term} " in text for text in self._indexed)
         return len(self.postings(term)) - self._removed[term]
 
     def postings(self, term: str) -> tuple[Posting, ...]:
         """The pending documents' postings for `term`."""
         if term in self._postings:
             return self._postings[term]
+        if self._covered(term):
+            return ()
         found = []
         needle = f" {term}:"
         for entry, text in self._terms:
             at = text.find(needle)
             if at >= 0:
-                start = at + len(needle)
-                count = int(text[start:text.index(" ", start)])
-                found.append(Posting(entry.doc, impact(count, length_norm(entry.length, self._average_length)),
-                                     entry.day))
+                found.append(self._posting(entry, text, at + len(needle)))
         self._postings[term] = tuple(found)
         return self._postings[term]
+
+    def _posting(self, entry: PendingEntry, text: str, count_at: int) -> Posting:
+        """The posting of the term whose count begins at `count_at` of `entry`'s padded terms."""
+        count = int(text[count_at:text.index(" ", count_at)])
+        return Posting(entry.doc, impact(count, length_norm(entry.length, self._average_length)), entry.day)
+
+    def _covered(self, term: str) -> bool:
+        """Did a prefix scan see every pending term like `term` (so one it did not see is in no entry)?"""
+        return any(term.startswith(prefix) for prefix, found in self._scanned.items() if found is not None)
+
+    def _scan(self, prefix: str) -> list[str] | None:
+        """Every pending term `prefix` begins, as the entries list them (heaviest of each first), their
+        postings and removals kept for `postings` and `df_change`: one pass over the entries for a prefix
+        and all its completions, where each term had one of its own (a big blog has more completions).
+        None when it finds over MAX_PREFIX_SCAN mentions (then each term is looked up alone)."""
+        if prefix in self._scanned:
+            return self._scanned[prefix]
+        added = list(itertools.islice(((entry, text, term, end) for entry, text in self._terms
+                                       for term, end in _mentions(text, prefix, ":")), MAX_PREFIX_SCAN + 1))
+        removed = list(itertools.islice((term for text in self._indexed for term, _ in _mentions(text, prefix, " ")),
+                                        MAX_PREFIX_SCAN + 1 - len(added)))
+        if len(added) + len(removed) > MAX_PREFIX_SCAN:
+            self._scanned[prefix] = None
+            return None
+        postings: dict[str, list[Posting]] = {}
+        for entry, text, term, end in added:
+            postings.setdefault(term, []).append(self._posting(entry, text, end + 1))
+        for term, found in postings.items():
+            self._postings.setdefault(term, tuple(found))
+        for term, count in Counter(removed).items():
+            self._removed.setdefault(term, count)
+        self._scanned[prefix] = list(postings)
+        return self._scanned[prefix]
 
     def spelled(self, term: str) -> Completion:
         """A pending documents' term with how many of them have it and a word readers type for it: "did you
@@ -567,6 +602,9 @@ class Overlay:
 
     def completions(self, prefix: str, limit: int) -> list[str]:
         """Terms of pending documents that `prefix` begins (at most `limit`, heaviest of each document first)."""
+        scanned = self._scan(prefix)
+        if scanned is not None:
+            return [term for term in scanned if len(term) > len(prefix)][:limit]
         needle = " " + prefix  # a term's start (found at C speed; a count never follows a space)
         found: dict[str, None] = {}
         for _, text in self._terms:
@@ -579,6 +617,17 @@ class Overlay:
                         return list(found)
                 at = text.find(needle, end)
         return list(found)
+
+
+def _mentions(text: str, prefix: str, end_mark: str) -> Iterator[tuple[str, int]]:
+    """(term, where it ends) of each term that `prefix` begins in a padded list of terms (a term's start is
+    a space, found at C speed; its end is `end_mark`)."""
+    needle = " " + prefix
+    at = text.find(needle)
+    while at >= 0:
+        end = text.index(end_mark, at + 1)
+        yield text[at + 1:end], end
+        at = text.find(needle, end)
 
 
 # -- merging ------------------------------------------------------------------------------
