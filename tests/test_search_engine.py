@@ -568,6 +568,28 @@ def test_a_query_finds_only_posts_with_every_word_and_all_of_them_when_one_words
         assert hits == having  # a word's postings are whole: every post with every word is among them
 
 
+@settings(max_examples=200, deadline=None)
+@given(bodies=st.lists(st.lists(st.sampled_from(ANIMALS), min_size=1, max_size=12), min_size=3, max_size=25),
+       edits=st.dictionaries(st.integers(0, 24), st.lists(st.sampled_from(ANIMALS), max_size=12), max_size=8),
+       words=st.lists(st.sampled_from(ANIMALS), min_size=1, max_size=3, unique=True))
+def test_posts_edited_added_or_deleted_since_the_merge_rank_as_the_merge_will_rank_them(bodies, edits, words):
+    store = engine.MemoryStore()
+    for n, body in enumerate(bodies):
+        put(store, f"post-{n}", " ".join(body) + ".", title=f"Post {n}")
+    store.refresh()
+    for n, body in edits.items():  # an empty body deletes the post; a number past the posts adds one
+        if not body:
+            store.delete_post(f"post-{n}", rev=2)
+        else:
+            put(store, f"post-{n}", " ".join(body) + ".", title=f"Post {n}", rev=2)
+    q = " ".join(words) + " "
+    pending = engine.search(store, q)
+    store.refresh()
+    merged = engine.search(store, q)
+    assert [(h.slug, h.score) for h in pending.hits] == [(h.slug, h.score) for h in merged.hits]
+    assert pending.total == merged.total
+
+
 def test_a_word_whose_postings_are_cut_bounds_nothing_while_another_words_are_whole(monkeypatch):
     monkeypatch.setattr(shards, "MAX_POSTINGS_PER_TERM", 3)
     store = engine.MemoryStore()

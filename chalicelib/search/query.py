@@ -35,7 +35,7 @@ from chalicelib.search import shards as stored
 from chalicelib.search import text as analysis
 from chalicelib.search.shards import (
     IMPACT_SCALE, PREFIX_MAX_CHARS, PREFIX_MIN_CHARS, Manifest, Overlay, PendingEntry, Shard, ShardView,
-    average_length_after, empty_shard, idf, latest, prefix_key, shard_of, view_shard,
+    batch_average_length, empty_shard, idf, latest, prefix_key, shard_of, view_shard,
 )
 
 MAX_QUERY_CHARS = 500
@@ -193,7 +193,7 @@ def find(query: ParsedQuery, manifest: Manifest, read: Read, pending: Iterable[P
     if not query:
         return Candidates()
     entries = latest(_bounded(pending))
-    overlay = Overlay(entries, average_length_after(manifest, entries))  # as their merge will score them
+    overlay = Overlay(entries, batch_average_length(manifest, entries))  # as their merge will score them
     reader = ShardReader(manifest, read)
     prefixed = [w for w in query.words if w.prefix]
     reader.load([w.term for w in query.words] + [prefix_key(w.text[:PREFIX_MAX_CHARS]) for w in prefixed])

@@ -833,6 +833,12 @@ def average_length_after(manifest: Manifest, entries: Iterable[PendingEntry]) ->
     return length / docs if docs else 1.0
 
 
+def batch_average_length(manifest: Manifest, entries: Iterable[PendingEntry]) -> int:
+    """The average length a batch of `entries` scores against, as its merge stores it (and a query scores
+    them before their merge: the same impacts, so a post ranks the same before and after)."""
+    return max(1, round(average_length_after(manifest, entries)))
+
+
 @dataclass(frozen=True)
 class Progress:
     """How far a batch's merge got. Two phases: "terms" merges postings shard by shard and collects
@@ -848,7 +854,7 @@ def start_batch(manifest: Manifest, entries: Iterable[PendingEntry]) -> Batch:
     """A new batch of `entries` over the index `manifest` describes."""
     kept = tuple(latest(entries))
     return Batch(generation=manifest.generation + 1, shards=manifest.shards,
-                 average_length=max(1, round(average_length_after(manifest, kept))), entries=kept)
+                 average_length=batch_average_length(manifest, kept), entries=kept)
 
 
 def encode_batch(batch: Batch) -> bytes:
