@@ -276,13 +276,20 @@ class _TermPostings(NamedTuple):
     floor: int = 0  # the smallest impact listed: the most an unlisted document's can be
     df: int = 0  # documents that have the term
     listed: int = 0  # postings read, before they were kept `within` the bounding word's ids
+    at: list[int] | None = None  # where each of `ids` is in the columns (None: their first items, in order)
+
+    def where(self, positions: list[int]) -> list[int]:
+        """Where the postings at these positions of `ids` are in the columns."""
+        return positions if self.at is None else [self.at[p] for p in positions]
 
 
 def _word_postings(alts: dict[str, float], reader: ShardReader, overlay: Overlay, docs: int,
                    limit: int = -1, within: set[str] | None = None) -> tuple[list[_TermPostings], set[str]]:
     """The postings of each of a word's alternatives that has any, from each term's best `limit` (-1: all),
     the pending posts' own in place of the shards' for them, only those of ids `within` (None: all); and
-    the ids they hold."""
+    the ids they hold. The impacts and days columns stay as read, the pending posts' appended: the
+    postings dropped are dropped from `ids` only (`at` says where the others are), and the scores split
+    a column once, for the few postings they need."""
     found = []
     members: set[str] = set()
     for term, weight in alts.items():
@@ -292,25 +299,26 @@ def _word_postings(alts: dict[str, float], reader: ShardReader, overlay: Overlay
         stored_df = shard.df(term)
         cut = bool(ids) and len(ids) < stored_df
         floor = int(impacts.rsplit(" ", 1)[-1]) if cut else 0
+        in_columns = len(ids)
+        at: list[int] | None = None
         if overlay.hidden and not overlay.hidden.isdisjoint(ids):
-            kept = [i for i, doc in enumerate(ids) if doc not in overlay.hidden]
-            values, day_values = impacts.split(), term_days.split()
-            ids = [ids[i] for i in kept]
-            impacts, term_days = " ".join(values[i] for i in kept), " ".join(day_values[i] for i in kept)
+            at = [i for i, doc in enumerate(ids) if doc not in overlay.hidden]
+            ids = [ids[i] for i in at]
         pending = overlay.postings(term)
         if pending:
-            ids += [p.doc for p in pending]
-            impacts = " ".join([*impacts.split(), *(str(p.impact) for p in pending)])
-            term_days = " ".join([*term_days.split(), *(str(p.day) for p in pending)])
+            at = None if at is None else at + list(range(in_columns, in_columns + len(pending)))
+            ids = ids + [p.doc for p in pending]
+            impacts = " ".join(filter(None, [impacts, *(str(p.impact) for p in pending)]))
+            term_days = " ".join(filter(None, [term_days, *(str(p.day) for p in pending)]))
         listed = len(ids)
         if within is not None and ids:
             positions, ids = _positions(ids, within)
-            impacts, term_days = " ".join(_picked(impacts, positions)), " ".join(_picked(term_days, positions))
+            at = positions if at is None else [at[p] for p in positions]
         if listed:
             members.update(ids)
             df = max(stored_df + overlay.df_change(term), listed)
             found.append(_TermPostings(term, weight * idf(df, docs), ids, impacts, term_days, cut, floor, df,
-                                       listed))
+                                       listed, at))
     return found, members
 
 
@@ -375,12 +383,13 @@ def _scores(wanted: set[str], words: list[list[_TermPostings]],
         best: dict[str, float] = {}
         for found in postings:
             positions, ids = _positions(found.ids, wanted)
-            for doc, value in zip(ids, _picked(found.impacts, positions)):
+            in_columns = found.where(positions)
+            for doc, value in zip(ids, _picked(found.impacts, in_columns)):
                 score = found.weighted * int(value)
                 if score > best.get(doc, 0.0):
                     best[doc] = score
             if with_days and not number:
-                days.update(zip(ids, map(int, _picked(found.days, positions))))
+                days.update(zip(ids, map(int, _picked(found.days, in_columns))))
         scores = best if not number else {doc: score + best[doc] for doc, score in scores.items()}
     return scores, days
 
