@@ -454,11 +454,21 @@ def suggest(query: ParsedQuery, candidates: Candidates) -> str | None:
     for word, prefixes in probes.items():
         best: tuple[int, int, str] | None = None
         limit = 1 if len(word.text) <= 4 else 2
+        seen: set[str] = set()  # pending words compared already
+        compared: set[tuple[str, int, str]] = set()  # a word completes several probes (its first 3 and 4 letters)
         for prefix in prefixes:
-            pending = overlay.completions(prefix, MAX_PENDING_SPELLINGS) if overlay else []
-            close = [overlay.spelled(t) for t in pending if overlay and edit_distance(word.term, t, limit) <= limit]
+            close = []
+            for pending in overlay.completions(prefix, MAX_PENDING_SPELLINGS) if overlay else []:
+                if overlay and pending not in seen and edit_distance(word.term, pending, limit) <= limit:
+                    close.append(overlay.spelled(pending))
+                seen.add(pending)
             for term, df, form in [*reader.completions(prefix), *close]:
-                distance = min(edit_distance(word.text, form, limit), edit_distance(word.term, term, limit))
+                if (term, df, form) in compared:
+                    continue
+                compared.add((term, df, form))
+                distance = edit_distance(word.text, form, limit)
+                if (word.term, term) != (word.text, form):  # (mostly they are the same two words)
+                    distance = min(distance, edit_distance(word.term, term, limit))
                 if distance <= limit and (best is None or (distance, -df) < best[:2]):
                     best = (distance, -df, _in_number_typed(word.text, term, form))
         if best:
