@@ -367,12 +367,16 @@ class MemoryStore:
 
     def slugs(self, docs: Collection[str]) -> dict[str, str]:
         """The slugs that claimed these document ids."""
-        return {doc: self.owners[doc] for doc in docs if doc in self.owners}
+        return {doc: slug for doc in docs if (slug := self.owners.get(doc)) is not None}
 
     def posts(self, slugs: Sequence[str]) -> dict[str, tuple[dict[str, Any], str]]:
         """Public posts' items and texts."""
-        return {s: (self.items[s], self.texts[s]) for s in slugs
-                if s in self.items and self.items[s].get("public", True)}
+        found = {}
+        for slug in slugs:
+            item = self.items.get(slug)
+            if item is not None and item.get("public", True):
+                found[slug] = (item, self.texts[slug])
+        return found
 
     # Store
     def batch(self) -> bytes | None:
