@@ -54,6 +54,21 @@ def test_encoding_round_trips_deterministically():
         assert reader.columns("box", 1) == (["a"], "120", "19000")  # numbers as stored: converted when scored
 
 
+@pytest.mark.parametrize("limit", [0, 1, 2, 7, 30, 31, 40, -1])
+def test_a_shard_view_reads_a_terms_best_postings_as_the_decoded_shard_does(limit):
+    ids = [shards.doc_id(f"post-{n}") for n in range(30)]
+    impacts = [str(300 - n) for n in range(30)]
+    days = [str(19000 + n) for n in range(30)]
+    days[1] = "1" * 40  # an item far longer than any a merge writes
+    shard = Shard(number=0, terms={"box": [30, " ".join(ids), " ".join(impacts), " ".join(days)],
+                                   "emu": [2, "ab12cd zz99yy", "7 8", "-4 12345678901"]})
+    view = shards.view_shard(shards.encode_shard(shard), 0)
+    for term in ("box", "emu"):
+        assert view.columns(term, limit) == shard.columns(term, limit)
+    if limit > 0:
+        assert view.columns("box", limit)[0] == ids[:limit]
+
+
 def test_a_shard_view_reads_a_frequency_alone_but_refuses_a_broken_one():
     data = gzip.compress(f"search-shard\t{shards.FORMAT}\t3\t1\t0\t0\n".encode() + b"box\t2\ta b\t1 2\t3 4\nemu\tx\ta\t1\t3\n")
     view = shards.view_shard(data, 3)

@@ -64,6 +64,7 @@ PHASES = ("terms", "completions", "finished")
 DEFLATE_MAX_RATIO = 1032
 GUNZIP_CHUNK = 16 * 1024  # decoded bytes inflated at a time (a shard is about 10 to 150 KB decoded)
 MAX_PREFIX_SCAN = 2_000  # mentions of a prefix a query's one pass over the pending entries takes in
+MAX_ITEM_BYTES = 12  # an id, impact or day with its space, at most (they take 7, 4 and 6: room to spare)
 STORED_POSTING_BYTES = 8  # a posting's share of a stored shard, about (gzip'd id, impact, day)
 
 
@@ -211,7 +212,8 @@ class _Entries:
         entry = self._entry(term)
         return int(entry[0]) if entry else 0
 
-    def _column_texts(self, term: str) -> tuple[str, str, str] | None:
+    def _column_texts(self, term: str, limit: int = -1) -> tuple[str, str, str] | None:
+        """`term`'s three columns, or at least their first `limit` items (-1: whole)."""
         entry = self._entry(term)
         return (entry[1], entry[2], entry[3]) if entry and entry[1] else None
 
@@ -220,7 +222,7 @@ class _Entries:
         the impacts and days as stored, items separated by spaces ('' when none): a query splits them one
         term at a time and converts only the few postings it scores (a common term's thousand numbers as
         Python objects would be a good part of a query's memory)."""
-        found = self._column_texts(term)
+        found = self._column_texts(term, limit)
         if found is None:
             return [], "", ""
         ids, impacts, days = found
@@ -285,9 +287,10 @@ class ShardView(_Entries):
         span = self._fields(key)
         return None if span is None else self._raw[span[0]:span[1]].decode().split("\t")
 
-    def _column_texts(self, term: str) -> tuple[str, str, str] | None:
+    def _column_texts(self, term: str, limit: int = -1) -> tuple[str, str, str] | None:
         # Field by field, straight from the shard's bytes: no copy of the whole line (most of the
-        # shard, for a common term) on the way.
+        # shard, for a common term) on the way; with a `limit`, only the part of each column its first
+        # items can fill (a completion reads its best 60 or 200 of a common word's thousand).
         span = self._fields(term)
         if span is None:
             return None
@@ -297,8 +300,16 @@ class ShardView(_Entries):
             tabs.append(self._raw.find(b"\t", tabs[-1] + 1, end) if tabs[-1] >= 0 else -1)
         if -1 in tabs or self._raw.find(b"\t", tabs[-1] + 1, end) >= 0:
             raise CorruptIndex(f"search shard {self.number} has a malformed entry for {term!r}")
-        first, second, third = (self._raw[a + 1:b].decode() for a, b in zip(tabs, [*tabs[1:], end]))
+        first, second, third = (self._column(a + 1, b, limit) for a, b in zip(tabs, [*tabs[1:], end]))
         return (first, second, third) if first else None
+
+    def _column(self, start: int, end: int, limit: int) -> str:
+        """The column between these offsets, or a beginning of it with its first `limit` items whole."""
+        stop = end if limit < 0 else min(end, start + limit * MAX_ITEM_BYTES)
+        text = self._raw[start:stop].decode()
+        if stop < end and text.count(" ") < limit:  # (an item over MAX_ITEM_BYTES: not written by merges)
+            text = self._raw[start:end].decode()
+        return text
 
     def df(self, term: str) -> int:
         """The number of documents containing `term` (its first field only: a common term's postings
