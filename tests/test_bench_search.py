@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from bench import search as bench
+from bench import timing
 from chalicelib.search import engine
 
 
@@ -52,3 +53,16 @@ def test_time_per_result_is_an_error_when_a_size_showed_nothing():
     row = bench.guarded("k", "label", "goal", lambda: bench.per_result_figure({bench.SMALL: 0.01, bench.LARGE: 0.01},
                                                                              {bench.SMALL: 0, bench.LARGE: 10}))
     assert row.status not in ("pass", "info") and "not a measurement" in row.measured
+
+
+def test_the_stores_reads_are_timed_apart_from_the_engines_work(monkeypatch):
+    store = bench.blog(bench.Corpus(), 30)
+    reads: list[str] = []
+    tick = lambda: reads.append("read") or len(reads)  # noqa: E731 (a clock that moves one tick a reading)
+    monkeypatch.setattr(bench, "clock", tick)
+    monkeypatch.setattr(timing, "clock", tick)
+    before = store.spent
+    own, total = bench.timed_search(store, bench.queries(bench.Corpus())["two words"])
+    # manifest, shards (twice: the words, then their completions), pending, slugs, posts: a tick each
+    spent = store.spent - before
+    assert spent == (len(reads) - 2) // 2 >= 6 and total == len(reads) - 1 and own == total - spent
