@@ -616,17 +616,13 @@ class Overlay:
         scanned = self._scan(prefix)
         if scanned is not None:
             return [term for term in scanned if len(term) > len(prefix)][:limit]
-        needle = " " + prefix  # a term's start (found at C speed; a count never follows a space)
         found: dict[str, None] = {}
         for _, text in self._terms:
-            at = text.find(needle)
-            while at >= 0:
-                end = text.index(":", at)
-                if end - at - 1 > len(prefix):
-                    found[text[at + 1:end]] = None
+            for term, _ in _mentions(text, prefix, ":"):
+                if len(term) > len(prefix):
+                    found[term] = None
                     if len(found) >= limit:
                         return list(found)
-                at = text.find(needle, end)
         return list(found)
 
 
